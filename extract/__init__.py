@@ -1,0 +1,20 @@
+"""Read 财政项目支出绩效自评表 reports (PDF or text dump) into canonical records.
+
+Plain Python with no Dagster import: the orchestration layer and the CLI both call `extract_file`.
+"""
+
+from .api import extract_file, iter_report_files, sha256_file
+from .record import Check, ExtractError, FileResult, FundingLine, Indicator, Record, Source
+
+__all__ = [
+    "Check",
+    "ExtractError",
+    "FileResult",
+    "FundingLine",
+    "Indicator",
+    "Record",
+    "Source",
+    "extract_file",
+    "iter_report_files",
+    "sha256_file",
+]

@@ -1,0 +1,128 @@
+"""The canonical record: one per form, the shape every stage after extraction relies on.
+
+Field meanings and normalization rules follow the sample transcription (reports.json): numbers are
+floats as printed, "-" or an empty cell is None, wrapped cell lines are joined with no separator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+FUNDING_LINES = ("年度资金总额", "当年财政拨款", "上年结转资金", "其他资金")
+
+
+@dataclass
+class FundingLine:
+    line: str
+    budget_initial: float | None = None
+    budget_full_year: float | None = None
+    executed: float | None = None
+    weight: float | None = None
+    execution_rate_pct: float | None = None
+    score: float | None = None
+
+
+@dataclass
+class Indicator:
+    level1: str | None
+    level2: str | None
+    level3: str | None
+    target: str | None
+    actual: str | None
+    weight: float | None
+    score: float | None
+    deviation_note: str | None = None
+    page: int | None = None  # 1-based page of the row; None for text dumps
+
+
+@dataclass
+class Source:
+    file: str  # file name (not the full path: records must not depend on where a file was read)
+    sha256: str
+    pages: list[int] = field(default_factory=list)  # 1-based pages the form spans
+    form_index: int = 1  # 1-based position of the form within its file
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    expected: float | None = None
+    actual: float | None = None
+    detail: str = ""
+
+
+@dataclass
+class Record:
+    fiscal_year: int | None
+    project_name: str | None
+    supervising_dept: str | None
+    implementing_unit: str | None
+    funding: list[FundingLine]
+    goal_expected: str | None
+    goal_actual: str | None
+    indicators: list[Indicator]
+    total_weight: float | None
+    total_score: float | None
+    grade: str | None
+    source: Source
+    uncertain_fields: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def failed_checks(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    def to_dict(self) -> dict:
+        """The JSON shape of `python -m extract --json` (reports.json's shape plus provenance)."""
+        return asdict(self)
+
+
+@dataclass
+class ExtractError:
+    """Why a file (or one form in it) could not be read. Never raised across the API: returned."""
+
+    file: str
+    sha256: str | None
+    error_class: str  # one of ERROR_CLASSES
+    message: str
+    pages: list[int] = field(default_factory=list)  # set when only part of a file failed
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+ERROR_CLASSES = (
+    "not_found",  # path does not exist or is not readable
+    "empty_file",  # zero bytes
+    "not_pdf",  # .pdf without a PDF header
+    "corrupt_pdf",  # PDF that pdfplumber cannot parse
+    "encrypted_pdf",  # needs a password
+    "image_only",  # pages with no text layer (a scan)
+    "no_form",  # readable, but no 绩效自评表 form found
+    "form_unreadable",  # a form was found but its layout could not be read
+    "scrambled_text",  # a text dump written out of reading order
+    "unreadable_text",  # a text file that is not UTF-8 / not a form dump
+    "too_large",  # over the page or size limits
+    "timeout",  # extraction exceeded its time limit
+)
+
+
+@dataclass
+class FileResult:
+    path: str
+    sha256: str | None
+    kind: str  # "pdf" or "text"
+    records: list[Record] = field(default_factory=list)
+    errors: list[ExtractError] = field(default_factory=list)
+
+
+class ReadError(Exception):
+    """Raised inside the readers for input they refuse; turned into an ExtractError by the API."""
+
+    def __init__(self, error_class: str, message: str, pages: list[int] | None = None):
+        assert error_class in ERROR_CLASSES, error_class
+        super().__init__(message)
+        self.error_class = error_class
+        self.message = message
+        self.pages = pages or []

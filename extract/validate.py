@@ -1,0 +1,86 @@
+"""Arithmetic checks every published form should pass. A failed check is attached, never fatal."""
+
+from __future__ import annotations
+
+from .record import Check, Record
+
+SCORE_TOLERANCE = 0.01
+RATE_TOLERANCE_PCT = 0.01  # rates are printed with two decimals
+
+# 评分等级 bands used by the self-evaluation rules: 优 ≥ 90, 良 80–90, 中 60–80, 差 < 60.
+GRADE_BANDS = (("优", 90.0), ("良", 80.0), ("中", 60.0), ("差", float("-inf")))
+
+
+def expected_grade(total_score: float) -> str:
+    return next(grade for grade, floor in GRADE_BANDS if total_score >= floor)
+
+
+def _sum(values: list[float | None]) -> float | None:
+    return None if any(v is None for v in values) else round(sum(values), 2)
+
+
+def check_weights(record: Record) -> Check:
+    parts = [i.weight for i in record.indicators] + [record.funding[0].weight if record.funding else None]
+    return _compare("weights_sum", record.total_weight, _sum(parts), SCORE_TOLERANCE)
+
+
+def check_scores(record: Record) -> Check:
+    parts = [i.score for i in record.indicators] + [record.funding[0].score if record.funding else None]
+    return _compare("scores_sum", record.total_score, _sum(parts), SCORE_TOLERANCE)
+
+
+def computed_rate(budget_initial, budget_full_year, executed) -> float | None:
+    """executed / full-year budget in percent, falling back to the initial budget where blank."""
+    base = budget_full_year if budget_full_year is not None else budget_initial
+    if executed is None or not base:
+        return None
+    return round(100.0 * executed / base, 2)
+
+
+def check_rates(record: Record) -> list[Check]:
+    checks = []
+    for i, line in enumerate(record.funding):
+        expected = computed_rate(line.budget_initial, line.budget_full_year, line.executed)
+        if line.execution_rate_pct is None or expected is None:
+            continue
+        check = _compare(f"execution_rate[{i}]", line.execution_rate_pct, expected, RATE_TOLERANCE_PCT + 0.005)
+        checks.append(check)
+    return checks
+
+
+def check_grade(record: Record) -> Check:
+    if record.total_score is None or record.grade is None:
+        return Check("grade_band", False, None, record.total_score, "total score or grade missing")
+    want = expected_grade(record.total_score)
+    return Check("grade_band", want == record.grade, None, record.total_score, f"printed {record.grade}, band {want}")
+
+
+def check_complete(record: Record) -> Check:
+    """A form needs a name, four funding lines and at least one indicator to be usable."""
+    missing = [
+        name
+        for name, ok in (
+            ("project_name", bool(record.project_name)),
+            ("funding", len(record.funding) == 4),
+            ("indicators", bool(record.indicators)),
+            ("total_score", record.total_score is not None),
+        )
+        if not ok
+    ]
+    return Check("complete", not missing, None, None, ", ".join(f"missing {m}" for m in missing))
+
+
+def _compare(name: str, printed: float | None, computed: float | None, tolerance: float) -> Check:
+    if printed is None or computed is None:
+        return Check(name, False, computed, printed, "a value is missing")
+    return Check(name, abs(printed - computed) <= tolerance + 1e-9, computed, printed)
+
+
+def validate(record: Record) -> list[Check]:
+    return [
+        check_complete(record),
+        check_weights(record),
+        check_scores(record),
+        *check_rates(record),
+        check_grade(record),
+    ]
