@@ -24,3 +24,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) warehouse dbt_project/target dbt_project/logs .pytest_cache
+
+# Sample PDFs rendered from tests/fixtures/reports.json (deterministic: re-rendering does not churn git).
+render-samples: $(STAMP)
+	$(BIN)/python -m sample_pdfs --out data_raw/pdf

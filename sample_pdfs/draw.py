@@ -1,0 +1,54 @@
+"""Draw laid-out pages with a reportlab canvas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportlab.pdfgen import canvas
+
+from .layout import PAGE_H, PAGE_W, DrawnCell, layout_forms
+from .order import text_order
+from .style import Style
+from .text import ensure_font
+
+LINE_WIDTH = 0.5
+
+
+def _segments(cell: DrawnCell, style: Style) -> list[tuple[float, float, float, float]]:
+    """Border segments (x0, top, x1, bottom) of one cell, in top-down coordinates."""
+    if not cell.border:
+        return []
+    top = (cell.x0, cell.top, cell.x1, cell.top)
+    bottom = (cell.x0, cell.bottom, cell.x1, cell.bottom)
+    if style.rules == "hrules":
+        return [top, bottom]
+    left = (cell.x0, cell.top, cell.x0, cell.bottom)
+    right = (cell.x1, cell.top, cell.x1, cell.bottom)
+    return [top, right, bottom, left]
+
+
+def _draw_page(c: canvas.Canvas, cells: tuple[DrawnCell, ...], style: Style, page_no: int) -> None:
+    c.setLineWidth(LINE_WIDTH)
+    for cell in cells:
+        for x0, y0, x1, y1 in _segments(cell, style):
+            c.line(x0, PAGE_H - y0, x1, PAGE_H - y1)
+    font = ensure_font()
+    for line in text_order(cells, style, page_no):
+        c.setFont(font, line.size)
+        c.drawString(line.x, PAGE_H - line.baseline, line.text)
+
+
+def render_pdf(records: list[dict], path: str | Path, style: Style) -> None:
+    """Render records as forms (each starting on a new page) in the given producer style.
+
+    Output is byte-for-byte reproducible (invariant=1 fixes dates and the document id).
+    """
+    ensure_font()
+    c = canvas.Canvas(str(path), pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1)
+    c.setProducer(style.producer)
+    c.setCreator(style.producer)
+    c.setTitle("财政项目支出绩效自评表")
+    for page_no, page in enumerate(layout_forms(records, style)):
+        _draw_page(c, page.cells, style, page_no)
+        c.showPage()
+    c.save()
