@@ -19,7 +19,22 @@ INDICATORS = [(r["key"], i) for r in RECORDS for i in r["indicators"]]
 ALL_STRINGS = sorted({s for _, i in INDICATORS for s in (i["target"], i["actual"]) if s is not None})
 
 # Units the sample forms print, after normalization.
-SAMPLE_UNITS = {None, "%", "人", "人次", "次", "家", "个", "份", "本", "课时", "户", "万元", "元/家", "元/人/年"}
+SAMPLE_UNITS = {
+    None,
+    "%",
+    "人",
+    "人次",
+    "次",
+    "家",
+    "个",
+    "份",
+    "本",
+    "课时",
+    "户",
+    "万元",
+    "元/家",
+    "元/人/年",
+}
 DEADLINES = {"11月底"}  # starts with a digit but is a date, not an amount
 
 
