@@ -43,7 +43,9 @@ def check_rates(record: Record) -> list[Check]:
         expected = computed_rate(line.budget_initial, line.budget_full_year, line.executed)
         if line.execution_rate_pct is None or expected is None:
             continue
-        check = _compare(f"execution_rate[{i}]", line.execution_rate_pct, expected, RATE_TOLERANCE_PCT + 0.005)
+        check = _compare(
+            f"execution_rate[{i}]", line.execution_rate_pct, expected, RATE_TOLERANCE_PCT + 0.005
+        )
         checks.append(check)
     return checks
 
@@ -52,7 +54,9 @@ def check_grade(record: Record) -> Check:
     if record.total_score is None or record.grade is None:
         return Check("grade_band", False, None, record.total_score, "total score or grade missing")
     want = expected_grade(record.total_score)
-    return Check("grade_band", want == record.grade, None, record.total_score, f"printed {record.grade}, band {want}")
+    return Check(
+        "grade_band", want == record.grade, None, record.total_score, f"printed {record.grade}, band {want}"
+    )
 
 
 def check_complete(record: Record) -> Check:

@@ -1,0 +1,112 @@
+"""Finding column edges in a table band from whatever the producer drew.
+
+Evidence in order of trust: vertical rules; the ends of per-cell horizontal rule segments; a
+vertical gutter that no glyph crosses; the midpoint between two headers (recorded as a guess).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .layout import RULE_SNAP, PageLayout
+
+MIN_GUTTER = 0.8  # pt of blank space that can separate two cells
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    x0: float
+    x1: float
+    guessed: bool = False  # an edge came from the midpoint fallback
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+def _rule_separators(page: PageLayout, top: float, bottom: float) -> list[float]:
+    need = min(8.0, (bottom - top) / 2)
+    return [r.pos for r in page.vrules if min(r.end, bottom) - max(r.start, top) >= need]
+
+
+def _segment_ends(page: PageLayout, top: float, bottom: float) -> list[float]:
+    """Ends of cell borders drawn one cell at a time, inside the band only: a rule on the band's
+    edge may belong to a neighbouring block with other columns."""
+    ends = sorted(x for r in page.hsegments if top + 2 < r.pos < bottom - 2 for x in (r.start, r.end))
+    # An edge drawn by two or more borders is a column edge; a lone end may be a dash.
+    return [
+        x
+        for i, x in enumerate(ends)
+        if (i > 0 and x - ends[i - 1] <= RULE_SNAP) or (i + 1 < len(ends) and ends[i + 1] - x <= RULE_SNAP)
+    ]
+
+
+def _gaps(page: PageLayout, a: float, b: float, top: float, bottom: float) -> list[tuple[float, float]]:
+    """Blank x-intervals inside (a, b) that no glyph in the band covers."""
+    spans = sorted(
+        (max(g.x0, a), min(g.x1, b))
+        for g in page.glyphs_in(a - 200, b + 200, top, bottom)
+        if g.x1 > a and g.x0 < b
+    )
+    gaps, cursor = [], a
+    for x0, x1 in spans:
+        if x0 - cursor >= MIN_GUTTER:
+            gaps.append((cursor, x0))
+        cursor = max(cursor, x1)
+    if b - cursor >= MIN_GUTTER:
+        gaps.append((cursor, b))
+    return gaps
+
+
+def separator(
+    page: PageLayout, a: float, b: float, top: float, bottom: float, prefer: str = "middle"
+) -> tuple[float, bool]:
+    """An x between a and b where one cell ends and the next begins; (x, guessed).
+
+    `prefer` says which candidate wins when several qualify: the one nearest the middle, or nearest
+    the "left"/"right" end of the interval (edges next to a header).
+    """
+    if b <= a:
+        return (a + b) / 2, True
+
+    def pick(candidates: list[float]) -> float:
+        if prefer == "right":
+            return max(candidates)
+        if prefer == "left":
+            return min(candidates)
+        mid = (a + b) / 2
+        return min(candidates, key=lambda x: abs(x - mid))
+
+    for found in (_rule_separators(page, top, bottom), _segment_ends(page, top, bottom)):
+        inside = [x for x in found if a < x < b]
+        if inside:
+            return pick(inside), False
+    gaps = _gaps(page, a, b, top, bottom)
+    if gaps:
+        if prefer == "middle":
+            lo, hi = max(gaps, key=lambda g: g[1] - g[0])
+        else:
+            lo, hi = gaps[-1] if prefer == "right" else gaps[0]
+        return (lo + hi) / 2, False
+    return (a + b) / 2, True
+
+
+def build_columns(
+    page: PageLayout,
+    headers: list[tuple[str, float, float]],
+    top: float,
+    bottom: float,
+    left_limit: float,
+    right_limit: float,
+) -> list[Column]:
+    """Columns for named header spans (name, x0, x1) sorted left to right, over the band top..bottom."""
+    headers = sorted(headers, key=lambda h: h[1])
+    edges: list[tuple[float, bool]] = [separator(page, left_limit, headers[0][1], top, bottom, "right")]
+    for (_, _, a), (_, b, _) in zip(headers, headers[1:], strict=False):
+        edges.append(separator(page, a, b, top, bottom))
+    edges.append(separator(page, headers[-1][2], right_limit, top, bottom, "left"))
+    return [
+        Column(name, edges[i][0], edges[i + 1][0], edges[i][1] or edges[i + 1][1])
+        for i, (name, _, _) in enumerate(headers)
+    ]

@@ -1,0 +1,477 @@
+"""Read one form, laid out over one or more page regions, into a canonical Record by geometry.
+
+Labels (项目名称, 年初预算数, 一级指标, …) are found by pattern in geometric text lines; column edges
+come from rules, cell-border ends or blank gutters (see columns.py); row bands from horizontal rules
+crossing a column that is never merged. Nothing here depends on the order of the content stream.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .cells import clean_text, join_cell_lines, parse_number, parse_percent
+from .columns import Column, build_columns
+from .layout import PageLayout, TextLine, group_lines, split_fragments
+from .record import FUNDING_LINES, FundingLine, Indicator, ReadError, Record, Source
+
+YEAR = re.compile(r"(\d{4})年度?")
+FUNDING_ROWS = (r"年度资金总额|资金总额", r"财政拨款", r"上年结转", r"其他资金")
+FUNDING_HEADERS = {
+    "budget_initial": r"年初预算|年初数",
+    "budget_full_year": r"全年预算|调整后预算",
+    "executed": r"全年执行|执行数|实际执行",
+    "weight": r"分值|分数|权重",
+    "execution_rate_pct": r"执行率",
+    "score": r"得分",
+}
+INDICATOR_HEADERS = {
+    "level1": r"一级",
+    "level2": r"二级",
+    "level3": r"三级",
+    "target": r"指标值|目标值",
+    "actual": r"完成值|实际完成|实际值",
+    "weight": r"分值|权重|分数",
+    "score": r"得分",
+    "deviation_note": r"偏差|原因|改进",
+}
+INDICATOR_HEADER_ANCHOR = re.compile(r"[一二三]级指标")
+TOTAL_LABEL = re.compile(r"^(总分|合计|总计)")
+GRADE_LABEL = re.compile(r"评分等级|评价等级|等级")
+
+
+@dataclass
+class Part:
+    """The slice of one page that belongs to the form."""
+
+    page: PageLayout
+    top: float
+    bottom: float
+
+    def lines(self) -> list[TextLine]:
+        return self.page.lines_in(self.top, self.bottom)
+
+
+@dataclass
+class Hit:
+    part: int
+    line: TextLine
+    x0: float
+    x1: float
+
+    @property
+    def pos(self) -> tuple[int, float]:
+        return (self.part, self.line.yc)
+
+
+@dataclass
+class Form:
+    parts: list[Part]
+    uncertain: list[str] = field(default_factory=list)
+
+    def find(self, pattern, after: tuple[int, float] = (0, -1.0), before=None, x_max=None) -> Hit | None:
+        for pi, part in enumerate(self.parts):
+            for line in part.lines():
+                if (pi, line.yc) <= after or (before is not None and (pi, line.yc) >= before):
+                    continue
+                for x0, x1, _ in line.find(pattern):
+                    if x_max is None or x0 < x_max:
+                        return Hit(pi, line, x0, x1)
+        return None
+
+    def table_left(self, pi: int) -> float:
+        page = self.parts[pi].page
+        return min((r.start for r in page.hrules), default=0.0) - 1
+
+    def table_right(self, pi: int) -> float:
+        page = self.parts[pi].page
+        return max((r.end for r in page.hrules), default=page.width) + 1
+
+
+def row_band(part: Part, x: float, line: TextLine) -> tuple[float, float]:
+    """The vertical extent of the cell holding a label: its rules, else the label's own line."""
+    band = part.page.band_at(x, line.yc)
+    pad = (line.bottom - line.top) * 0.3
+    if band is None or band[1] - band[0] > 12 * (line.bottom - line.top):
+        return line.top - pad, line.bottom + pad
+    return band
+
+
+def cell_lines(page: PageLayout, x0: float, x1: float, top: float, bottom: float) -> list[TextLine]:
+    return group_lines(page.glyphs_in(x0, x1, top, bottom))
+
+
+def cell_text(page: PageLayout, x0: float, x1: float, top: float, bottom: float) -> str | None:
+    return join_cell_lines([ln.text for ln in cell_lines(page, x0, x1, top, bottom)])
+
+
+def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[str, str]):
+    """(name, x0, x1) of the first match of each header pattern within the band."""
+    spans = {}
+    for line in form.parts[pi].page.lines_in(top, bottom):
+        for name, pattern in patterns.items():
+            if name not in spans:
+                found = line.find(pattern)
+                if found:
+                    spans[name] = (name, found[0][0], found[0][1])
+    return list(spans.values())
+
+
+def parse_cell(form: Form, path: str, text: str | None, percent: bool = False) -> float | None:
+    try:
+        return parse_percent(text) if percent else parse_number(text)
+    except ValueError:
+        form.uncertain.append(path)
+        return None
+
+
+# --- header block -------------------------------------------------------------------------------
+
+
+def read_year(form: Form, name_hit: Hit) -> int | None:
+    for part in form.parts[: name_hit.part + 1]:
+        for line in part.lines():
+            if (form.parts.index(part), line.yc) > name_hit.pos:
+                break
+            m = YEAR.search(line.text)
+            if m and 1990 <= int(m.group(1)) <= 2100:
+                return int(m.group(1))
+    return None
+
+
+def value_right_of(form: Form, hit: Hit, stop_x: float | None = None) -> str | None:
+    part = form.parts[hit.part]
+    top, bottom = row_band(part, (hit.x0 + hit.x1) / 2, hit.line)
+    right = stop_x if stop_x is not None else form.table_right(hit.part)
+    return cell_text(part.page, hit.x1 + 0.1, right - 0.1, top, bottom)
+
+
+# --- funding block ------------------------------------------------------------------------------
+
+
+def read_funding(form: Form, after: tuple[int, float]) -> tuple[list[FundingLine], tuple[int, float]]:
+    rows = []
+    cursor = after
+    for pattern in FUNDING_ROWS:
+        hit = form.find(pattern, after=cursor)
+        rows.append(hit)
+        if hit:
+            cursor = hit.pos
+    header = form.find(r"年初预算|全年预算|执行数", after=after, before=rows[0].pos if rows[0] else None)
+    if header is None or rows[0] is None:
+        form.uncertain.append("funding")
+        return [FundingLine(name) for name in FUNDING_LINES], cursor
+    part = form.parts[header.part]
+    h_top, h_bottom = row_band(part, (header.x0 + header.x1) / 2, header.line)
+    if rows[0].part == header.part:
+        h_bottom = min(h_bottom, rows[0].line.top)
+    spans = header_spans(form, header.part, h_top, h_bottom, FUNDING_HEADERS)
+    label_right = max(h.x1 for h in rows if h and h.part == header.part)
+    last = [h for h in rows if h and h.part == header.part][-1]
+    block_bottom = row_band(part, (last.x0 + last.x1) / 2, last.line)[1]
+    columns = build_columns(part.page, spans, h_top, block_bottom, label_right, form.table_right(header.part))
+    lines = []
+    for i, (name, hit) in enumerate(zip(FUNDING_LINES, rows, strict=True)):
+        line = FundingLine(name)
+        if hit is None:
+            form.uncertain.append(f"funding[{i}]")
+            lines.append(line)
+            continue
+        row_part = form.parts[hit.part]
+        top, bottom = row_band(row_part, (hit.x0 + hit.x1) / 2, hit.line)
+        for col in columns:
+            text = cell_text(row_part.page, col.x0, col.x1, top, bottom)
+            path = f"funding[{i}].{col.name}"
+            setattr(line, col.name, parse_cell(form, path, text, percent=col.name == "execution_rate_pct"))
+            if col.guessed and text:
+                form.uncertain.append(path)
+        lines.append(line)
+    found = {c.name for c in columns}
+    for name in FUNDING_HEADERS:
+        if name not in found:
+            form.uncertain.extend(f"funding[{i}].{name}" for i in range(4))
+    return lines, cursor
+
+
+# --- goals --------------------------------------------------------------------------------------
+
+
+def paragraphs(lines: list[TextLine], right: float) -> list[str]:
+    """Wrapped lines joined; a line ending well short of the column's right edge ends a paragraph."""
+    paras: list[str] = []
+    current = ""
+    for line in lines:
+        current += line.text
+        size = line.bottom - line.top
+        if line.x1 < right - 1.5 * size:
+            paras.append(current)
+            current = ""
+    if current:
+        paras.append(current)
+    return [clean_text(p) for p in paras if clean_text(p)]
+
+
+def read_goals(form: Form, after, before) -> tuple[str | None, str | None]:
+    exp = form.find(r"预期目标", after=after, before=before)
+    act = form.find(r"实际完成情况|实际完成(?!值)", after=after, before=before)
+    if exp is None or act is None:
+        form.uncertain.extend(["goal_expected", "goal_actual"])
+        return None, None
+    part = form.parts[exp.part]
+    if exp.part == act.part and abs(exp.line.yc - act.line.yc) < exp.line.bottom - exp.line.top:
+        _, h_bottom = row_band(part, (exp.x0 + exp.x1) / 2, exp.line)
+        return _goal_columns(form, exp, act, h_bottom, before)
+    # Stacked layout: each label heads its own row with the text to its right.
+    return value_right_of(form, exp), value_right_of(form, act)
+
+
+def _goal_columns(form: Form, exp: Hit, act: Hit, h_bottom: float, before) -> tuple[str | None, str | None]:
+    texts: dict[str, list[TextLine]] = {"expected": [], "actual": []}
+    rights: dict[str, float] = {}
+    for pi in range(exp.part, len(form.parts)):
+        part = form.parts[pi]
+        top = h_bottom if pi == exp.part else part.top
+        bottom = part.bottom
+        if before is not None and pi > before[0]:
+            break
+        if before is not None and pi == before[0]:
+            bottom = _band_top_of(form, before)
+        spans = [("expected", exp.x0, exp.x1), ("actual", act.x0, act.x1)]
+        cols = build_columns(part.page, spans, top, bottom, form.table_left(pi), form.table_right(pi))
+        for col in cols:
+            lines = cell_lines(part.page, col.x0, col.x1, top, bottom)
+            texts[col.name].extend(lines)
+            rights[col.name] = max([rights.get(col.name, 0.0)] + [ln.x1 for ln in lines])
+            if col.guessed and lines:
+                form.uncertain.append(f"goal_{col.name}")
+    out = []
+    for name in ("expected", "actual"):
+        paras = paragraphs(texts[name], rights.get(name, 0.0))
+        out.append("\n".join(paras) if paras else None)
+    return out[0], out[1]
+
+
+def _band_top_of(form: Form, pos: tuple[int, float]) -> float:
+    """Top of the row holding a label at pos (the indicator header), to stop text above it."""
+    part = form.parts[pos[0]]
+    line = min(part.lines(), key=lambda ln: abs(ln.yc - pos[1]))
+    return row_band(part, (line.x0 + line.x1) / 2, line)[0]
+
+
+# --- indicators ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    part: int
+    values: dict[str, str | None]
+    level_cells: dict[str, tuple[float, float, bool, bool]]  # name -> (top, bottom, at_top, at_bottom)
+
+
+def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None]:
+    header = form.find(INDICATOR_HEADER_ANCHOR, after=after)
+    if header is None:
+        form.uncertain.append("indicators")
+        return [], None
+    part = form.parts[header.part]
+    h_top, h_bottom = row_band(part, (header.x0 + header.x1) / 2, header.line)
+    spans = header_spans(form, header.part, h_top, h_bottom, INDICATOR_HEADERS)
+    names = {s[0] for s in spans}
+    if not {"level3", "weight", "score"} <= names:
+        raise ReadError("form_unreadable", f"indicator header lacks columns: {sorted(names)}")
+    total = form.find(TOTAL_LABEL, after=header.pos)
+    rows: list[Row] = []
+    for pi in range(header.part, len(form.parts)):
+        part = form.parts[pi]
+        top = h_bottom if pi == header.part else _skip_repeated_header(form, pi, _ruled_top(part))
+        bottom = _ruled_bottom(part)
+        if total and total.part == pi:
+            bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)[0]
+        if bottom - top > 1:
+            cols = build_columns(part.page, spans, top, bottom, form.table_left(pi), form.table_right(pi))
+            rows.extend(_rows_on_part(form, pi, cols, top, bottom))
+        if total and total.part == pi:
+            break
+    indicators = []
+    for i, row in enumerate(rows):
+        v = row.values
+        indicators.append(
+            Indicator(
+                level1=v.get("level1"),
+                level2=v.get("level2"),
+                level3=v.get("level3"),
+                target=v.get("target"),
+                actual=v.get("actual"),
+                weight=parse_cell(form, f"indicators[{i}].weight", v.get("weight")),
+                score=parse_cell(form, f"indicators[{i}].score", v.get("score")),
+                deviation_note=v.get("deviation_note"),
+                page=form.parts[row.part].page.number,
+            )
+        )
+    _fill_merged(form, rows, indicators)
+    return indicators, total
+
+
+def _ruled_top(part: Part) -> float:
+    """Where the table starts on a continuation page: its first rule, unless text sits just above
+    it (an unruled top row); a running header far above is left out."""
+    ys = [r.pos for r in part.page.hrules if part.top - 1 <= r.pos < part.bottom]
+    if not ys:
+        return part.top
+    above = [ln for ln in part.lines() if ln.bottom <= min(ys)]
+    near = [ln for ln in above if min(ys) - ln.bottom < 1.5 * (ln.bottom - ln.top)]
+    return part.top if near else min(ys)
+
+
+def _ruled_bottom(part: Part) -> float:
+    """Where the table ends on a page it runs off: its last rule, unless text sits just below it
+    (an unruled last row); a page footer far below is left out."""
+    ys = [r.pos for r in part.page.hrules if part.top < r.pos <= part.bottom + 1]
+    if not ys:
+        return part.bottom
+    below = [ln for ln in part.lines() if ln.top >= max(ys)]
+    near = [ln for ln in below if ln.top - max(ys) < 1.5 * (ln.bottom - ln.top)]
+    return part.bottom if near else max(ys)
+
+
+def _skip_repeated_header(form: Form, pi: int, top: float) -> float:
+    part = form.parts[pi]
+    for line in part.lines()[:3]:
+        if INDICATOR_HEADER_ANCHOR.search(line.text):
+            return row_band(part, line.x0 + 1, line)[1]
+    return top
+
+
+def _rows_on_part(form: Form, pi: int, cols: list[Column], top: float, bottom: float) -> list[Row]:
+    page = form.parts[pi].page
+    by_name = {c.name: c for c in cols}
+    weight = by_name["weight"]
+    ys = sorted(
+        {round(y, 1) for y in page.hrules_at(weight.xc) if top - 2 <= y <= bottom + 2} | {top, bottom}
+    )
+    ys = [y for i, y in enumerate(ys) if i == 0 or y - ys[i - 1] > 2]
+    bands = []
+    for a, b in zip(ys, ys[1:], strict=False):
+        bands.extend(_split_by_anchors(page, weight, a, b))
+    rows = []
+    for a, b in bands:
+        values = {
+            c.name: cell_text(page, c.x0, c.x1, a, b) for c in cols if c.name not in ("level1", "level2")
+        }
+        if not any(values.get(k) for k in ("level3", "target", "actual", "weight", "score")):
+            continue
+        level_cells = {}
+        for name in ("level1", "level2"):
+            col = by_name.get(name)
+            if col is None:
+                continue
+            cell = page.band_at(col.xc, (a + b) / 2) or (a, b)
+            c_top, c_bottom = max(cell[0], top), min(cell[1], bottom)
+            values[name] = cell_text(page, col.x0, col.x1, c_top, c_bottom)
+            level_cells[name] = (c_top, c_bottom, c_top <= top + 1, c_bottom >= bottom - 1)
+        rows.append(Row(pi, values, level_cells))
+    return rows
+
+
+def _split_by_anchors(page: PageLayout, weight: Column, a: float, b: float) -> list[tuple[float, float]]:
+    """A band holding several weight values lacks its row rules: split it between the values."""
+    anchors = [ln for ln in cell_lines(page, weight.x0, weight.x1, a, b) if re.search(r"\d", ln.text)]
+    if len(anchors) <= 1:
+        return [(a, b)]
+    cuts = [a] + [(p.bottom + n.top) / 2 for p, n in zip(anchors, anchors[1:], strict=False)] + [b]
+    return list(zip(cuts, cuts[1:], strict=False))
+
+
+def _fill_merged(form: Form, rows: list[Row], indicators: list[Indicator]) -> None:
+    """Give every row the text of the merged level cell it sits in.
+
+    A merged cell cut by a page break may print its text on either side of the break, or on both:
+    an empty part at the top of a page takes the text from the row above, one at the bottom from
+    the row below. An empty cell elsewhere is filled from a neighbour and marked uncertain.
+    """
+    for name in ("level1", "level2"):
+        n = len(indicators)
+        for i in range(n):
+            if getattr(indicators[i], name) or name not in rows[i].level_cells:
+                continue
+            _, _, at_top, at_bottom = rows[i].level_cells[name]
+            prev_val = getattr(indicators[i - 1], name) if i > 0 else None
+            next_val = next(
+                (getattr(indicators[j], name) for j in range(i + 1, n) if getattr(indicators[j], name)), None
+            )
+            if at_top and prev_val and i > 0 and rows[i - 1].part < rows[i].part:
+                setattr(indicators[i], name, prev_val)
+            elif at_bottom and next_val and i + 1 < n and rows[i + 1].part > rows[i].part:
+                setattr(indicators[i], name, next_val)
+            elif prev_val or next_val:
+                setattr(indicators[i], name, prev_val or next_val)
+                form.uncertain.append(f"indicators[{i}].{name}")
+
+
+# --- totals -------------------------------------------------------------------------------------
+
+
+def read_totals(form: Form, total: Hit | None) -> tuple[float | None, float | None]:
+    """总分 row: the first number right of the label is the weight total, the second the score."""
+    if total is None:
+        form.uncertain.extend(["total_weight", "total_score"])
+        return None, None
+    part = form.parts[total.part]
+    top, bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)
+    glyphs = part.page.glyphs_in(total.x1 + 0.1, form.table_right(total.part), top, bottom)
+    texts = [f.text for ln in group_lines(glyphs) for f in split_fragments(ln, part.page.vrules)]
+    values = [parse_cell(form, "total_score", t) for t in texts]
+    values = [v for v in values if v is not None]
+    if len(values) != 2:
+        form.uncertain.extend(["total_weight", "total_score"])
+        return (values[0] if values else None), (values[1] if len(values) > 1 else None)
+    return values[0], values[1]
+
+
+def read_grade(form: Form, after) -> str | None:
+    hit = form.find(GRADE_LABEL, after=after)
+    if hit is None:
+        form.uncertain.append("grade")
+        return None
+    return value_right_of(form, hit)
+
+
+# --- the form -----------------------------------------------------------------------------------
+
+
+def read_form(parts: list[Part], source: Source) -> Record:
+    form = Form(parts)
+    name_hit = form.find(r"^项目名称")
+    if name_hit is None:
+        raise ReadError("form_unreadable", "no 项目名称 label")
+    dept = form.find(r"主管部门", after=(name_hit.part, name_hit.line.top - 0.1))
+    unit = form.find(r"实施单位", after=(name_hit.part, name_hit.line.top - 0.1))
+    stop = dept.x0 if dept and dept.line is name_hit.line else None
+    project_name = value_right_of(form, name_hit, stop)
+    supervising = (
+        value_right_of(form, dept, unit.x0 if unit and unit.line is dept.line else None) if dept else None
+    )
+    implementing = value_right_of(form, unit) if unit else None
+    anchor = max((h.pos for h in (name_hit, dept, unit) if h), default=name_hit.pos)
+    funding, after_funding = read_funding(form, anchor)
+    ind_header = form.find(INDICATOR_HEADER_ANCHOR, after=after_funding)
+    goal_expected, goal_actual = read_goals(form, after_funding, ind_header.pos if ind_header else None)
+    indicators, total = read_indicators(form, after_funding)
+    total_weight, total_score = read_totals(form, total)
+    grade = read_grade(form, total.pos if total else after_funding)
+    source.pages = sorted({p.page.number for p in parts if p.lines()})
+    return Record(
+        fiscal_year=read_year(form, name_hit),
+        project_name=project_name,
+        supervising_dept=supervising,
+        implementing_unit=implementing,
+        funding=funding,
+        goal_expected=goal_expected,
+        goal_actual=goal_actual,
+        indicators=indicators,
+        total_weight=total_weight,
+        total_score=total_score,
+        grade=grade,
+        source=source,
+        uncertain_fields=sorted(set(form.uncertain)),
+    )

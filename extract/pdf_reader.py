@@ -1,0 +1,167 @@
+"""Open a PDF with pdfplumber, turn each page into a PageLayout and cut the pages into forms.
+
+Pages are released as soon as their layout is taken, and a form is read as soon as the next one
+starts, so memory stays flat in the number of pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+from .layout import MIN_RULE_LENGTH, Glyph, PageLayout, Rule, merge_rules
+from .pdf_form import Part, read_form
+from .record import ExtractError, ReadError, Record, Source
+
+MAX_PAGES = 5000
+FORM_START = re.compile(r"^项目名称")
+TITLE = re.compile(r"自评表|绩效自评")
+STROKE_THICKNESS = 3.0  # a filled rectangle thinner than this is a drawn rule
+
+
+def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]:
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" not in head:
+        raise ReadError("not_pdf", "not a PDF file (no %PDF- header)")
+    try:
+        pdf = pdfplumber.open(path)
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise ReadError(
+            "encrypted_pdf", f"PDF is encrypted and needs a password ({type(exc).__name__})"
+        ) from exc
+    except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds on broken files
+        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise ReadError("encrypted_pdf", f"PDF is encrypted: {exc}") from exc
+        raise ReadError("corrupt_pdf", f"cannot parse PDF: {type(exc).__name__}: {exc}") from exc
+    with pdf:
+        return _read_document(pdf, path.name, sha256)
+
+
+def _read_document(pdf, file: str, sha256: str) -> tuple[list[Record], list[ExtractError]]:
+    try:
+        n_pages = len(pdf.pages)
+    except Exception as exc:  # noqa: BLE001
+        raise ReadError("corrupt_pdf", f"cannot read the page tree: {type(exc).__name__}: {exc}") from exc
+    if n_pages == 0:
+        raise ReadError("corrupt_pdf", "PDF has no pages")
+    if n_pages > MAX_PAGES:
+        raise ReadError("too_large", f"{n_pages} pages, over the limit of {MAX_PAGES}")
+    records: list[Record] = []
+    errors: list[ExtractError] = []
+    stats = {"glyphs": 0, "images": 0, "bad_pages": []}
+    for parts in _forms(_layouts(pdf, stats)):
+        source = Source(file=file, sha256=sha256, form_index=len(records) + len(errors) + 1)
+        try:
+            records.append(read_form(parts, source))
+        except ReadError as exc:
+            pages = sorted({p.page.number for p in parts})
+            errors.append(ExtractError(file, sha256, exc.error_class, exc.message, pages))
+    if stats["bad_pages"]:
+        pages = stats["bad_pages"]
+        errors.append(ExtractError(file, sha256, "corrupt_pdf", f"pages {pages} could not be parsed", pages))
+    if not records and not errors:
+        if stats["glyphs"] == 0 and stats["images"]:
+            raise ReadError("image_only", "pages hold images but no text layer (a scan?); OCR is not done")
+        if stats["glyphs"] == 0:
+            raise ReadError("no_form", "PDF has no text")
+        raise ReadError("no_form", "no 财政项目支出绩效自评表 form found (no 项目名称 label)")
+    return records, errors
+
+
+def _layouts(pdf, stats) -> Iterator[PageLayout]:
+    for number in range(1, len(pdf.pages) + 1):
+        try:
+            page = pdf.pages[number - 1]
+            layout = page_layout(page, number)
+            page.close()
+        except Exception:  # noqa: BLE001 - keep the pages that do parse
+            stats["bad_pages"].append(number)
+            continue
+        stats["glyphs"] += len(layout.glyphs)
+        stats["images"] += int(layout.has_images)
+        yield layout
+
+
+def page_layout(page, number: int) -> PageLayout:
+    glyphs = [
+        Glyph(c["text"], float(c["x0"]), float(c["x1"]), float(c["top"]), float(c["bottom"]))
+        for c in page.chars
+        if c.get("upright", True) and c["text"].strip()
+    ]
+    glyphs.sort(key=lambda g: (g.top, g.x0))
+    h_raw, v_raw = _strokes(page)
+    return PageLayout(
+        number=number,
+        width=float(page.width),
+        height=float(page.height),
+        glyphs=glyphs,
+        hrules=merge_rules(h_raw),
+        vrules=merge_rules(v_raw),
+        hsegments=[Rule(*s) for s in h_raw if s[2] - s[1] >= MIN_RULE_LENGTH],
+        has_images=bool(page.images),
+    )
+
+
+def _strokes(page) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """Horizontal and vertical strokes (pos, start, end) from lines and thin or outlined rectangles."""
+    h, v = [], []
+    for obj in page.lines:
+        x0, x1, top, bottom = obj["x0"], obj["x1"], obj["top"], obj["bottom"]
+        if abs(bottom - top) <= STROKE_THICKNESS:
+            h.append(((top + bottom) / 2, x0, x1))
+        elif abs(x1 - x0) <= STROKE_THICKNESS:
+            v.append(((x0 + x1) / 2, top, bottom))
+    for obj in page.rects:
+        x0, x1, top, bottom = obj["x0"], obj["x1"], obj["top"], obj["bottom"]
+        if bottom - top <= STROKE_THICKNESS:
+            h.append(((top + bottom) / 2, x0, x1))
+        elif x1 - x0 <= STROKE_THICKNESS:
+            v.append(((x0 + x1) / 2, top, bottom))
+        elif obj.get("stroke"):
+            h.extend([(top, x0, x1), (bottom, x0, x1)])
+            v.extend([(x0, top, bottom), (x1, top, bottom)])
+    return h, v
+
+
+def _forms(layouts: Iterator[PageLayout]) -> Iterator[list[Part]]:
+    """Cut the page stream into forms: a form starts at its title (or 项目名称 line) and runs until
+    the next one starts, over as many pages as it takes. Pages before the first form are skipped."""
+    current: list[Part] = []
+    for page in layouts:
+        starts = _form_starts(page)
+        first = starts[0] if starts else page.height
+        if current and first > 0:
+            current.append(Part(page, 0.0, first))
+        ends = [*starts[1:], page.height] if starts else []
+        for top, bottom in zip(starts, ends, strict=True):
+            if current:
+                yield current
+            current = [Part(page, top, bottom)]
+    if current:
+        yield current
+
+
+def _form_starts(page: PageLayout) -> list[float]:
+    """Top y of every form beginning on the page: its title line above 项目名称, else that label."""
+    starts = []
+    previous_start = 0.0
+    lines = page.lines
+    for i, line in enumerate(lines):
+        if not FORM_START.search(line.text):
+            continue
+        top = line.top - 1
+        for earlier in reversed(lines[:i]):
+            if earlier.top < previous_start:
+                break
+            if TITLE.search(earlier.text) or re.search(r"\d{4}年度", earlier.text):
+                top = earlier.top - 1
+            elif line.top - earlier.bottom > 120:
+                break
+        starts.append(top)
+        previous_start = line.bottom
+    return starts
