@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from reportlab.pdfgen import canvas
 
@@ -38,13 +39,15 @@ def _draw_page(c: canvas.Canvas, cells: tuple[DrawnCell, ...], style: Style, pag
         c.drawString(line.x, PAGE_H - line.baseline, line.text)
 
 
-def render_pdf(records: list[dict], path: str | Path, style: Style) -> None:
+def render_pdf(records: list[dict], path: str | Path | BinaryIO, style: Style, *, encrypt=None) -> None:
     """Render records as forms (each starting on a new page) in the given producer style.
 
     Output is byte-for-byte reproducible (invariant=1 fixes dates and the document id).
+    `path` may be a binary file object; `encrypt` is passed to reportlab (bad-input samples).
     """
     ensure_font()
-    c = canvas.Canvas(str(path), pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1)
+    target = str(path) if isinstance(path, str | Path) else path
+    c = canvas.Canvas(target, pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1, encrypt=encrypt)
     c.setProducer(style.producer)
     c.setCreator(style.producer)
     c.setTitle("财政项目支出绩效自评表")

@@ -22,8 +22,16 @@ ASCENT, DESCENT = 0.752, 0.271  # STSong-Light glyph box, in units of the font s
 
 FUNDING_LINES = ("年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金")
 FUNDING_FIELDS = ("budget_initial", "budget_full_year", "executed", "weight", "execution_rate_pct", "score")
-INDICATOR_HEADERS = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
-                     "偏差原因分析及改进措施")
+INDICATOR_HEADERS = (
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "年度指标值",
+    "实际完成值",
+    "分值",
+    "得分",
+    "偏差原因分析及改进措施",
+)
 
 
 @dataclass(frozen=True)
@@ -89,8 +97,19 @@ class _Grid:
         self.rows.append(Row(block, **flags))
         return len(self.rows) - 1
 
-    def cell(self, text: str, x0: float, x1: float, first: int, last: int | None = None, *,
-             kind: str, group: str, align: Align | None = None, **extra) -> None:
+    def cell(
+        self,
+        text: str,
+        x0: float,
+        x1: float,
+        first: int,
+        last: int | None = None,
+        *,
+        kind: str,
+        group: str,
+        align: Align | None = None,
+        **extra,
+    ) -> None:
         if align is None:
             align = self.style.number_align if kind == "number" else self.style.text_align
         last = first if last is None else last
@@ -130,11 +149,29 @@ def _is_variant(record: dict, style: Style) -> bool:
 def _title(g: _Grid, record: dict, left: float, right: float) -> None:
     s = g.style
     r = g.row("title", keep_with_next=True, table=False)
-    g.cell("财政项目支出绩效自评表", left, right, r, kind="title", group="title", align="center",
-           border=False, size=s.title_size)
+    g.cell(
+        "财政项目支出绩效自评表",
+        left,
+        right,
+        r,
+        kind="title",
+        group="title",
+        align="center",
+        border=False,
+        size=s.title_size,
+    )
     r = g.row("title", keep_with_next=True, table=False)
-    g.cell(f"（{record['fiscal_year']}年度）", left, right, r, kind="title", group="title",
-           align="center", border=False, size=s.font_size + 2)
+    g.cell(
+        f"（{record['fiscal_year']}年度）",
+        left,
+        right,
+        r,
+        kind="title",
+        group="title",
+        align="center",
+        border=False,
+        size=s.font_size + 2,
+    )
 
 
 def _head(g: _Grid, record: dict, left: float, right: float) -> None:
@@ -181,8 +218,15 @@ def _funding(g: _Grid, record: dict, left: float, right: float, variant: bool) -
     sub_indent = text_width("其中：", s.font_size) if s.text_align == "left" else 0.0
     for k, line in enumerate(record["funding"]):
         r = g.row("funding")
-        g.cell(FUNDING_LINES[k], x[1], x[2], r, kind="label", group="funding.c0",
-               indent=sub_indent if k >= 2 else 0.0)
+        g.cell(
+            FUNDING_LINES[k],
+            x[1],
+            x[2],
+            r,
+            kind="label",
+            group="funding.c0",
+            indent=sub_indent if k >= 2 else 0.0,
+        )
         for i, v in enumerate(_funding_values(line, s, variant)):
             g.cell(v, x[i + 2], x[i + 3], r, kind="number", group=f"funding.c{i + 1}")
 
@@ -225,8 +269,7 @@ def _runs(values: list[str], start: int, stop: int) -> list[tuple[int, int]]:
     return runs
 
 
-def _indicators(g: _Grid, record: dict, left: float, right: float, with_label: bool,
-                variant: bool) -> None:
+def _indicators(g: _Grid, record: dict, left: float, right: float, with_label: bool, variant: bool) -> None:
     inds = record["indicators"]
     # The variant form (jd-04) prints indicator numbers short too ("10", "5").
     fmt = {"decimals": not variant, "thousands": g.style.thousands}
@@ -245,10 +288,14 @@ def _indicators(g: _Grid, record: dict, left: float, right: float, with_label: b
         for p, q in _runs(l2, a, b + 1):  # level2 merges only within its level1 group
             g.cell(l2[p], x[c0 + 1], x[c0 + 2], rows[p], rows[q], kind="text", group="ind.c1")
     for ind, r in zip(inds, rows, strict=True):
-        cols = [(ind["level3"], "text"), (ind["target"], "text"), (ind["actual"], "text"),
-                (format_number(ind["weight"], **fmt), "number"),
-                (format_number(ind["score"], **fmt), "number"),
-                (ind.get("deviation_note") or "", "text")]
+        cols = [
+            (ind["level3"], "text"),
+            (ind["target"], "text"),
+            (ind["actual"], "text"),
+            (format_number(ind["weight"], **fmt), "number"),
+            (format_number(ind["score"], **fmt), "number"),
+            (ind.get("deviation_note") or "", "text"),
+        ]
         for k, (text, kind) in enumerate(cols, start=2):
             g.cell(text, x[c0 + k], x[c0 + k + 1], r, kind=kind, group=f"ind.c{k}")
 
@@ -258,12 +305,14 @@ def _totals(g: _Grid, record: dict, left: float, right: float, with_label: bool,
     x = _indicator_columns(left, right, s, with_label)
     c0 = 1 if with_label else 0
     fmt = {"decimals": not variant, "thousands": s.thousands}
-    r = g.row("totals")
+    r = g.row("totals", keep_with_next=True)  # 总分 and 评分等级 stay together
     g.cell("总分", x[0], x[c0 + 5], r, kind="label", group="totals.label")
-    g.cell(format_number(record["total_weight"], **fmt), x[c0 + 5], x[c0 + 6], r, kind="number",
-           group="ind.c5")
-    g.cell(format_number(record["total_score"], **fmt), x[c0 + 6], x[c0 + 7], r, kind="number",
-           group="ind.c6")
+    g.cell(
+        format_number(record["total_weight"], **fmt), x[c0 + 5], x[c0 + 6], r, kind="number", group="ind.c5"
+    )
+    g.cell(
+        format_number(record["total_score"], **fmt), x[c0 + 6], x[c0 + 7], r, kind="number", group="ind.c6"
+    )
     g.cell("", x[c0 + 7], x[c0 + 8], r, kind="text", group="ind.c7")
     r = g.row("totals")
     g.cell("评分等级", x[0], x[c0 + 5], r, kind="label", group="totals.label")
@@ -308,7 +357,7 @@ def _row_heights(g: _Grid, lines: list[list[str]]) -> list[float]:
     for span, ls in zip(g.spans, lines, strict=True):
         if span.first != span.last:  # a merged cell taller than its rows stretches its last row
             need = len(ls) * _line_height(span, s) + 2 * s.pad_y
-            have = sum(heights[span.first:span.last + 1])
+            have = sum(heights[span.first : span.last + 1])
             heights[span.last] += max(0.0, need - have)
     return heights
 
@@ -332,25 +381,33 @@ def _paginate(g: _Grid, lines: list[list[str]], heights: list[float]) -> list[_P
     def new_page(next_row: int) -> None:
         nonlocal page, y
         page, y = page + 1, top
-        if s.repeat_header and header is not None and g.rows[next_row].block == "indicators" \
-                and next_row > header:
+        if (
+            s.repeat_header
+            and header is not None
+            and g.rows[next_row].block == "indicators"
+            and next_row > header
+        ):
             pieces.append(_Piece(header, page, y, y + heights[header]))
             y += heights[header]
 
+    def least(r: int) -> float:
+        """Height that must fit on the current page: a splittable row needs only 3 lines."""
+        if g.rows[r].splittable:
+            return min(heights[r], 3 * s.font_size * s.leading + 2 * s.pad_y)
+        return heights[r]
+
     for r, row in enumerate(g.rows):
-        need = heights[r]
+        need = least(r)
         if row.keep_with_next and r + 1 < len(g.rows):
-            nxt = heights[r + 1]
-            if g.rows[r + 1].splittable:
-                nxt = min(nxt, 3 * s.font_size * s.leading + 2 * s.pad_y)
-            need += nxt
+            need += least(r + 1)
         if y + need > bottom and y > top:
             new_page(r)
         if y + heights[r] <= bottom or not row.splittable:
             pieces.append(_Piece(r, page, y, y + heights[r]))
             y += heights[r]
             continue
-        # A row taller than the rest of the page: cut it between text lines.
+        # A long goal text continues on the next page, cut between text lines (as word
+        # processors do), so extractors meet a table row split over two pages.
         n, lh = _lines_per_row(g, lines, r)
         start = 0
         while start < n:
@@ -368,8 +425,9 @@ def _paginate(g: _Grid, lines: list[list[str]], heights: list[float]) -> list[_P
 # ---------------------------------------------------------------- step 3: cells
 
 
-def _place_text(span: Span, ls: list[str], x0: float, x1: float, top: float, bottom: float,
-                style: Style) -> tuple[TextLine, ...]:
+def _place_text(
+    span: Span, ls: list[str], x0: float, x1: float, top: float, bottom: float, style: Style
+) -> tuple[TextLine, ...]:
     size = span.size or style.font_size
     lh = _line_height(span, style)
     block = len(ls) * lh
@@ -416,8 +474,10 @@ def _materialize(g: _Grid, lines: list[list[str]], pieces: list[_Piece]) -> dict
         parts = _parts(span, pieces)
         heights = [part[-1].bottom - part[0].top for part in parts]
         # The merged text's "owner": the first part it fits in (else the tallest part).
-        owner = next((i for i, h in enumerate(heights) if _fits(len(ls), span, s, h)),
-                     max(range(len(parts)), key=lambda i: heights[i]))
+        owner = next(
+            (i for i, h in enumerate(heights) if _fits(len(ls), span, s, h)),
+            max(range(len(parts)), key=lambda i: heights[i]),
+        )
         for i, part in enumerate(parts):
             top, bottom = part[0].top, part[-1].bottom
             shown = ls
@@ -429,8 +489,18 @@ def _materialize(g: _Grid, lines: list[list[str]], pieces: list[_Piece]) -> dict
                 shown = ls if repeat else []
             text = _place_text(span, shown, span.x0, span.x1, top, bottom, s)
             cells.setdefault(part[0].page, []).append(
-                DrawnCell(span.x0, top, span.x1, bottom, text, span.border, span.kind, span.group,
-                          continued=span.first != span.last and i > 0))
+                DrawnCell(
+                    span.x0,
+                    top,
+                    span.x1,
+                    bottom,
+                    text,
+                    span.border,
+                    span.kind,
+                    span.group,
+                    continued=span.first != span.last and i > 0,
+                )
+            )
     return cells
 
 
@@ -441,8 +511,9 @@ def layout_form(record: dict, style: Style, form: int = 0) -> list[Page]:
     pieces = _paginate(g, lines, _row_heights(g, lines))
     by_page = _materialize(g, lines, pieces)
     # Reading order: top to bottom, then left to right.
-    return [Page(form, tuple(sorted(by_page[p], key=lambda c: (round(c.top, 2), c.x0))))
-            for p in sorted(by_page)]
+    return [
+        Page(form, tuple(sorted(by_page[p], key=lambda c: (round(c.top, 2), c.x0)))) for p in sorted(by_page)
+    ]
 
 
 def layout_forms(records: list[dict], style: Style) -> list[Page]:

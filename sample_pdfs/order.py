@@ -14,30 +14,35 @@ import random
 from .layout import DrawnCell, TextLine
 from .style import Style
 
-LAST_GROUPS = ("head", "title")  # written at the very end, title last
+LAST_GROUPS = ("title", "head")  # written at the very end, as in the sj-*.txt dumps
 
 
 def reading_order(cells: tuple[DrawnCell, ...]) -> list[TextLine]:
     return [line for cell in cells for line in cell.lines]
 
 
-def _chunks(lines: list[TextLine], rng: random.Random) -> list[TextLine]:
-    """Cut a group into runs of 1-4 lines and reverse some runs' order."""
+def _chunks(cells: list[tuple[TextLine, ...]], rng: random.Random) -> list[TextLine]:
+    """Cut a group into runs of 1-4 cells and reverse some runs' order.
+
+    A cell's own lines stay in order: producers write one cell as one text object.
+    """
     out: list[TextLine] = []
     i = 0
-    while i < len(lines):
+    while i < len(cells):
         n = rng.randint(1, 4)
-        chunk = lines[i:i + n]
-        out.extend(reversed(chunk) if rng.random() < 0.3 else chunk)
+        chunk = cells[i : i + n]
+        for cell in reversed(chunk) if rng.random() < 0.3 else chunk:
+            out.extend(cell)
         i += n
     return out
 
 
 def scrambled_order(cells: tuple[DrawnCell, ...], seed: str) -> list[TextLine]:
     rng = random.Random(seed)  # str seeds hash deterministically (not PYTHONHASHSEED-dependent)
-    groups: dict[str, list[TextLine]] = {}
+    groups: dict[str, list[tuple[TextLine, ...]]] = {}
     for cell in cells:
-        groups.setdefault(cell.group, []).extend(cell.lines)
+        if cell.lines:
+            groups.setdefault(cell.group, []).append(cell.lines)
     body = [name for name in groups if name not in LAST_GROUPS]
     rng.shuffle(body)
     tail = [name for name in LAST_GROUPS if name in groups]
@@ -45,7 +50,7 @@ def scrambled_order(cells: tuple[DrawnCell, ...], seed: str) -> list[TextLine]:
     for name in body:
         out.extend(_chunks(groups[name], rng))
     for name in tail:
-        out.extend(groups[name])
+        out.extend(line for cell in groups[name] for line in cell)
     return out
 
 
