@@ -1,0 +1,8 @@
+-- Files (or forms) that could not be read, with the reason.
+select
+    file,
+    sha256,
+    error_class,
+    message,
+    pages
+from {{ source('staging', 'stg_extract_errors') }}

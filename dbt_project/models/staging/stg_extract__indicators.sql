@@ -1,0 +1,27 @@
+-- Performance indicators (绩效指标), with the parse of their target and actual texts.
+select
+    report_id || '-i' || lpad(indicator_no::varchar, 2, '0') as indicator_id,
+    report_id,
+    indicator_no,
+    level1,
+    level2,
+    level3,
+    target,
+    actual,
+    weight,
+    score,
+    deviation_note,
+    page,
+    target_kind,
+    target_op,
+    target_value,
+    target_unit,
+    target_qualitative,
+    target_achieved_wording,
+    actual_kind,
+    actual_op,
+    actual_value,
+    actual_unit,
+    actual_qualitative,
+    actual_achieved_wording
+from {{ source('staging', 'stg_indicators') }}
