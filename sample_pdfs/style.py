@@ -71,7 +71,6 @@ SCRAMBLED = Style(
     seed=20240,
     repeat_header=True,
     repeat_merged_text=False,
-    funding_variant="never",
 )
 
 LATTICE_COMPACT = Style(
@@ -91,7 +90,6 @@ LATTICE_COMPACT = Style(
     repeat_header=True,
     repeat_merged_text=True,
     indicator_label=True,
-    funding_variant="never",
     margin_x=30.0,
 )
 
@@ -109,7 +107,6 @@ HRULES_ORDERED = Style(
     text_order="reading",
     repeat_header=True,
     repeat_merged_text=False,
-    funding_variant="never",
 )
 
 STYLES: dict[str, Style] = {s.name: s for s in (LATTICE, SCRAMBLED, LATTICE_COMPACT, HRULES_ORDERED)}

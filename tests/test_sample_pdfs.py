@@ -110,7 +110,10 @@ def test_text_reads_back_geometrically(pdfs, rendered, style):
     records = rendered[style][1]
     for key, pages in _form_pages(pdfs[style], records, style).items():
         haystack = set().union(*(_cell_texts(p) for p in pages))
-        needles = [BY_KEY[key]["project_name"]] + [ind["level3"] for ind in BY_KEY[key]["indicators"]]
+        record = BY_KEY[key]
+        needles = [record["project_name"], record["supervising_dept"]] + [
+            ind[name] for ind in record["indicators"] for name in ("level3", "target", "actual") if ind[name]
+        ]
         missing = [n for n in needles if not any(n in h for h in haystack)]
         assert not missing, f"{style} {key}: {missing}"
 
