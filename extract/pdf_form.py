@@ -365,12 +365,20 @@ def _rows_on_part(form: Form, pi: int, cols: list[Column], top: float, bottom: f
             col = by_name.get(name)
             if col is None:
                 continue
-            cell = page.band_at(col.xc, (a + b) / 2) or (a, b)
-            c_top, c_bottom = max(cell[0], top), min(cell[1], bottom)
+            c_top, c_bottom = _cell_span(page, col.xc, (a + b) / 2, top, bottom)
             values[name] = cell_text(page, col.x0, col.x1, c_top, c_bottom)
             level_cells[name] = (c_top, c_bottom, c_top <= top + 1, c_bottom >= bottom - 1)
         rows.append(Row(pi, values, level_cells))
     return rows
+
+
+def _cell_span(page: PageLayout, x: float, y: float, top: float, bottom: float) -> tuple[float, float]:
+    """Vertical extent of the (possibly merged) cell at (x, y) inside the table body top..bottom: a
+    side with no rule crossing x runs to the body's edge."""
+    ys = [v for v in page.hrules_at(x) if top - 1.5 <= v <= bottom + 1.5]
+    above = [v for v in ys if v <= y]
+    below = [v for v in ys if v > y]
+    return max(above, default=top), min(below, default=bottom)
 
 
 def _split_by_anchors(page: PageLayout, weight: Column, a: float, b: float) -> list[tuple[float, float]]:
@@ -386,26 +394,32 @@ def _fill_merged(form: Form, rows: list[Row], indicators: list[Indicator]) -> No
     """Give every row the text of the merged level cell it sits in.
 
     A merged cell cut by a page break may print its text on either side of the break, or on both:
-    an empty part at the top of a page takes the text from the row above, one at the bottom from
-    the row below. An empty cell elsewhere is filled from a neighbour and marked uncertain.
+    an empty cell at the top of a page takes the text of the previous page's last row, one at the
+    bottom the text of the next page's first row. An empty cell elsewhere is filled from a
+    neighbour and marked uncertain.
     """
+    n = len(indicators)
     for name in ("level1", "level2"):
-        n = len(indicators)
+        values = [getattr(ind, name) for ind in indicators]
         for i in range(n):
-            if getattr(indicators[i], name) or name not in rows[i].level_cells:
+            if values[i] or name not in rows[i].level_cells:
                 continue
             _, _, at_top, at_bottom = rows[i].level_cells[name]
-            prev_val = getattr(indicators[i - 1], name) if i > 0 else None
-            next_val = next(
-                (getattr(indicators[j], name) for j in range(i + 1, n) if getattr(indicators[j], name)), None
-            )
-            if at_top and prev_val and i > 0 and rows[i - 1].part < rows[i].part:
-                setattr(indicators[i], name, prev_val)
-            elif at_bottom and next_val and i + 1 < n and rows[i + 1].part > rows[i].part:
-                setattr(indicators[i], name, next_val)
-            elif prev_val or next_val:
-                setattr(indicators[i], name, prev_val or next_val)
-                form.uncertain.append(f"indicators[{i}].{name}")
+            before = [j for j in range(i) if rows[j].part < rows[i].part]
+            after = [j for j in range(i + 1, n) if rows[j].part > rows[i].part]
+            if at_top and before and values[before[-1]]:
+                values[i] = values[before[-1]]
+            elif at_bottom and after and values[after[0]]:
+                values[i] = values[after[0]]
+            else:
+                values[i] = (
+                    values[i - 1]
+                    if i > 0 and values[i - 1]
+                    else next((v for v in values[i + 1 :] if v), None)
+                )
+                if values[i]:
+                    form.uncertain.append(f"indicators[{i}].{name}")
+            setattr(indicators[i], name, values[i])
 
 
 # --- totals -------------------------------------------------------------------------------------

@@ -1,0 +1,51 @@
+"""`python -m extract PATH... [--json]`: read report files and print records or a summary per file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .api import extract_file, iter_report_files
+from .record import FileResult
+
+
+def summary_line(result: FileResult) -> str:
+    failed = sum(len(r.failed_checks) for r in result.records)
+    uncertain = sum(len(r.uncertain_fields) for r in result.records)
+    return (
+        f"{result.path}: {len(result.records)} forms, {failed} checks failed, "
+        f"{uncertain} uncertain fields, {len(result.errors)} errors"
+    )
+
+
+def error_lines(result: FileResult) -> list[str]:
+    return [
+        f"error: {result.path}: {e.error_class}: {e.message}" + (f" (pages {e.pages})" if e.pages else "")
+        for e in result.errors
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m extract",
+        description="Extract 财政项目支出绩效自评表 forms from PDF reports and text dumps.",
+    )
+    parser.add_argument("paths", nargs="+", help="report files, or directories to walk for .pdf and .txt")
+    parser.add_argument("--json", action="store_true", help="print all records as one JSON list")
+    args = parser.parse_args(argv)
+
+    records, failed = [], False
+    for path in iter_report_files(args.paths):
+        result = extract_file(path)
+        for line in error_lines(result):
+            print(line, file=sys.stderr, flush=True)
+        failed = failed or bool(result.errors)
+        if args.json:
+            records.extend(r.to_dict() for r in result.records)
+        else:
+            print(summary_line(result), flush=True)
+    if args.json:
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    return 1 if failed else 0
