@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .cells import clean_text, join_cell_lines, parse_number, parse_percent
 from .columns import Column, build_columns
-from .layout import PageLayout, TextLine, group_lines, split_fragments
+from .layout import PageLayout, TextLine, group_lines
 from .record import FUNDING_LINES, FundingLine, Indicator, ReadError, Record, Source
 
 YEAR = re.compile(r"(\d{4})年度?")
@@ -268,11 +268,11 @@ class Row:
     level_cells: dict[str, tuple[float, float, bool, bool]]  # name -> (top, bottom, at_top, at_bottom)
 
 
-def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None]:
+def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
     header = form.find(INDICATOR_HEADER_ANCHOR, after=after)
     if header is None:
         form.uncertain.append("indicators")
-        return [], None
+        return [], None, {}
     part = form.parts[header.part]
     h_top, h_bottom = row_band(part, (header.x0 + header.x1) / 2, header.line)
     spans = header_spans(form, header.part, h_top, h_bottom, INDICATOR_HEADERS)
@@ -281,6 +281,7 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None]:
         raise ReadError("form_unreadable", f"indicator header lacks columns: {sorted(names)}")
     total = form.find(TOTAL_LABEL, after=header.pos)
     rows: list[Row] = []
+    columns: dict[str, Column] = {}
     for pi in range(header.part, len(form.parts)):
         part = form.parts[pi]
         top = h_bottom if pi == header.part else _skip_repeated_header(form, pi, _ruled_top(part))
@@ -290,6 +291,7 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None]:
         if bottom - top > 1:
             cols = build_columns(part.page, spans, top, bottom, form.table_left(pi), form.table_right(pi))
             rows.extend(_rows_on_part(form, pi, cols, top, bottom))
+            columns = {c.name: c for c in cols}
         if total and total.part == pi:
             break
     indicators = []
@@ -309,7 +311,7 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None]:
             )
         )
     _fill_merged(form, rows, indicators)
-    return indicators, total
+    return indicators, total, columns
 
 
 def _ruled_top(part: Part) -> float:
@@ -425,21 +427,21 @@ def _fill_merged(form: Form, rows: list[Row], indicators: list[Indicator]) -> No
 # --- totals -------------------------------------------------------------------------------------
 
 
-def read_totals(form: Form, total: Hit | None) -> tuple[float | None, float | None]:
-    """总分 row: the first number right of the label is the weight total, the second the score."""
-    if total is None:
+def read_totals(
+    form: Form, total: Hit | None, columns: dict[str, Column]
+) -> tuple[float | None, float | None]:
+    """总分 row: the numbers under the indicator table's 分值 and 得分 columns."""
+    if total is None or not {"weight", "score"} <= columns.keys():
         form.uncertain.extend(["total_weight", "total_score"])
         return None, None
     part = form.parts[total.part]
     top, bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)
-    glyphs = part.page.glyphs_in(total.x1 + 0.1, form.table_right(total.part), top, bottom)
-    texts = [f.text for ln in group_lines(glyphs) for f in split_fragments(ln, part.page.vrules)]
-    values = [parse_cell(form, "total_score", t) for t in texts]
-    values = [v for v in values if v is not None]
-    if len(values) != 2:
-        form.uncertain.extend(["total_weight", "total_score"])
-        return (values[0] if values else None), (values[1] if len(values) > 1 else None)
-    return values[0], values[1]
+    return tuple(
+        parse_cell(
+            form, f"total_{name}", cell_text(part.page, columns[name].x0, columns[name].x1, top, bottom)
+        )
+        for name in ("weight", "score")
+    )
 
 
 def read_grade(form: Form, after) -> str | None:
@@ -470,8 +472,8 @@ def read_form(parts: list[Part], source: Source) -> Record:
     funding, after_funding = read_funding(form, anchor)
     ind_header = form.find(INDICATOR_HEADER_ANCHOR, after=after_funding)
     goal_expected, goal_actual = read_goals(form, after_funding, ind_header.pos if ind_header else None)
-    indicators, total = read_indicators(form, after_funding)
-    total_weight, total_score = read_totals(form, total)
+    indicators, total, columns = read_indicators(form, after_funding)
+    total_weight, total_score = read_totals(form, total, columns)
     grade = read_grade(form, total.pos if total else after_funding)
     source.pages = sorted({p.page.number for p in parts if p.lines()})
     return Record(

@@ -1,0 +1,86 @@
+"""Text dumps as typed lines: decoding, page breaks, blank-line chunks and printed widths.
+
+A dump writes each text box of a page as lines, boxes separated by a blank line; a page break is
+three blank lines (a form feed also counts as one). Only non-blank lines are kept, each with its
+1-based page and the number of the blank-line-separated chunk it belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .record import ReadError
+
+PAGE_BREAK_BLANKS = 3  # blank lines that make one page break
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+
+
+@dataclass(frozen=True)
+class Line:
+    no: int  # 1-based line number in the file
+    text: str  # stripped of surrounding whitespace, never empty
+    page: int  # 1-based page within the file
+    chunk: int  # lines with the same chunk number have no blank line between them
+    page_start: bool = False  # first line after a page break
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.text.split()
+
+    @property
+    def clean(self) -> str:
+        return re.sub(r"\s+", "", self.text)
+
+    @property
+    def width(self) -> float:
+        return text_width(self.text)
+
+
+def decode_dump(data: bytes) -> str:
+    """UTF-8 text (a BOM allowed) with normalized line ends; anything else is not a dump."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReadError("unreadable_text", f"not UTF-8 text (byte {exc.start}): not a form dump") from exc
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    bad = len(_CONTROL.findall(text))
+    if bad:
+        raise ReadError("unreadable_text", f"{bad} control or replacement characters: not a text dump")
+    return text
+
+
+def split_lines(text: str) -> list[Line]:
+    """Non-blank lines with page and chunk numbers (a run of n blank lines is n // 3 page breaks)."""
+    out: list[Line] = []
+    page, chunk, blanks, breaks_pending = 1, 0, 0, 0
+    for no, raw in enumerate(text.split("\n"), start=1):
+        feeds = raw.count("\f")
+        stripped = raw.replace("\f", " ").strip()
+        if not stripped:
+            blanks += 1
+            breaks_pending += feeds
+            continue
+        breaks = breaks_pending + feeds + blanks // PAGE_BREAK_BLANKS
+        if out and (blanks or breaks):
+            chunk += 1
+        if out:
+            page += breaks
+        out.append(Line(no, stripped, page, chunk, page_start=bool(out) and breaks > 0))
+        blanks, breaks_pending = 0, 0
+    return out
+
+
+def char_width(ch: str) -> float:
+    """Printed width in em: ideographs, full-width and East-Asian-ambiguous signs (“ ≥) 1, others 1/2."""
+    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 0.5
+
+
+def text_width(text: str) -> float:
+    return sum(char_width(ch) for ch in text.strip())
+
+
+def ascii_count(text: str) -> int:
+    """Half-width characters: their printed widths vary by font, so widths with many are less sure."""
+    return sum(1 for ch in text.strip() if char_width(ch) < 1.0)

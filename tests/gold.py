@@ -1,0 +1,55 @@
+"""The hand-checked sample records and a field-by-field comparison under the samples' rules."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+GOLD_PATH = Path(__file__).parent / "fixtures" / "reports.json"
+SCALARS = ("fiscal_year", "project_name", "supervising_dept", "implementing_unit", "total_weight",
+           "total_score", "grade", "goal_expected", "goal_actual")
+FUNDING = ("line", "budget_initial", "budget_full_year", "executed", "weight", "execution_rate_pct", "score")
+INDICATOR = ("level1", "level2", "level3", "target", "actual", "weight", "score", "deviation_note")
+
+
+@cache
+def gold_records() -> tuple[dict, ...]:
+    return tuple(json.loads(GOLD_PATH.read_text(encoding="utf-8")))
+
+
+def gold(key: str) -> dict:
+    return next(r for r in gold_records() if r["key"] == key)
+
+
+def norm(value):
+    """Numbers as rounded floats, text without whitespace, "-" and "" as None."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return round(float(value), 4)
+    text = re.sub(r"\s+", "", str(value))
+    return None if text in ("", "-") else text
+
+
+def field_diffs(expected: dict, got: dict, skip: set[str] = frozenset()) -> list[str]:
+    """Every field path where got differs from expected, as 'path: expected != got'."""
+    pairs = [(f, expected.get(f), got.get(f)) for f in SCALARS]
+    for kind, names in (("funding", FUNDING), ("indicators", INDICATOR)):
+        exp_rows, got_rows = expected.get(kind) or [], got.get(kind) or []
+        if len(exp_rows) != len(got_rows):
+            pairs.append((f"{kind}.length", len(exp_rows), len(got_rows)))
+        for i, row in enumerate(exp_rows):
+            other = got_rows[i] if i < len(got_rows) else {}
+            pairs.extend((f"{kind}[{i}].{n}", row.get(n), other.get(n)) for n in names)
+    return [f"{path}: {a!r} != {b!r}" for path, a, b in pairs if path not in skip and norm(a) != norm(b)]
+
+
+def match_gold(record: dict) -> dict:
+    """The gold record for an extracted one, by project, unit and department."""
+    ident = tuple(norm(record.get(k)) for k in ("project_name", "implementing_unit", "supervising_dept"))
+    found = [g for g in gold_records()
+             if tuple(norm(g.get(k)) for k in ("project_name", "implementing_unit", "supervising_dept")) == ident]
+    assert len(found) == 1, f"no single gold record for {ident}"
+    return found[0]
