@@ -30,30 +30,47 @@ def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]
         raise ReadError("not_pdf", "not a PDF file (no %PDF- header)")
     try:
         pdf = pdfplumber.open(path)
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise ReadError(
-            "encrypted_pdf", f"PDF is encrypted and needs a password ({type(exc).__name__})"
-        ) from exc
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds on broken files
-        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
-            raise ReadError("encrypted_pdf", f"PDF is encrypted: {exc}") from exc
-        raise ReadError("corrupt_pdf", f"cannot parse PDF: {type(exc).__name__}: {exc}") from exc
+        if _is_encryption_error(exc):
+            raise ReadError("encrypted_pdf", "PDF is encrypted and needs a password") from exc
+        raise ReadError("corrupt_pdf", f"cannot parse PDF: {_describe(exc)}") from exc
     with pdf:
         return _read_document(pdf, path.name, sha256)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, what it wraps (pdfplumber puts pdfminer's error in args) and its context."""
+    seen, todo = [], [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo.extend([e.__cause__, e.__context__, *(a for a in e.args if isinstance(a, BaseException))])
+    return seen
+
+
+def _is_encryption_error(exc: BaseException) -> bool:
+    return any(isinstance(e, PDFPasswordIncorrect | PDFEncryptionError) for e in _causes(exc))
+
+
+def _describe(exc: BaseException) -> str:
+    inner = _causes(exc)[-1]
+    return f"{type(inner).__name__}: {inner}".rstrip(": ")
 
 
 def _read_document(pdf, file: str, sha256: str) -> tuple[list[Record], list[ExtractError]]:
     try:
         n_pages = len(pdf.pages)
     except Exception as exc:  # noqa: BLE001
-        raise ReadError("corrupt_pdf", f"cannot read the page tree: {type(exc).__name__}: {exc}") from exc
+        raise ReadError("corrupt_pdf", f"cannot read the page tree: {_describe(exc)}") from exc
     if n_pages == 0:
         raise ReadError("corrupt_pdf", "PDF has no pages")
     if n_pages > MAX_PAGES:
         raise ReadError("too_large", f"{n_pages} pages, over the limit of {MAX_PAGES}")
     records: list[Record] = []
     errors: list[ExtractError] = []
-    stats = {"glyphs": 0, "images": 0, "bad_pages": []}
+    stats = {"glyphs": 0, "unmapped": 0, "images": 0, "bad_pages": []}
     for parts in _forms(_layouts(pdf, stats)):
         source = Source(file=file, sha256=sha256, form_index=len(records) + len(errors) + 1)
         try:
@@ -69,6 +86,8 @@ def _read_document(pdf, file: str, sha256: str) -> tuple[list[Record], list[Extr
             raise ReadError("image_only", "pages hold images but no text layer (a scan?); OCR is not done")
         if stats["glyphs"] == 0:
             raise ReadError("no_form", "PDF has no text")
+        if stats["unmapped"] > stats["glyphs"] / 2:
+            raise ReadError("form_unreadable", "fonts carry no Unicode map: text reads as (cid:N) codes")
         raise ReadError("no_form", "no 财政项目支出绩效自评表 form found (no 项目名称 label)")
     return records, errors
 
@@ -83,6 +102,7 @@ def _layouts(pdf, stats) -> Iterator[PageLayout]:
             stats["bad_pages"].append(number)
             continue
         stats["glyphs"] += len(layout.glyphs)
+        stats["unmapped"] += sum(g.text.startswith("(cid:") for g in layout.glyphs)
         stats["images"] += int(layout.has_images)
         yield layout
 
