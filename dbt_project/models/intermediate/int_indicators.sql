@@ -1,0 +1,107 @@
+-- Indicators (绩效指标) of the canonical reports with their computed attainment.
+--
+-- The target (年度指标值) and actual (实际完成值) were parsed at staging by
+-- extract.targets.parse_value; this model only compares the parses. Attainment rules, first match:
+--   1. target or actual empty                                   → not_assessable
+--   2. the actual is an achievement claim (达成指标, 达成, 完成, 合规, 零投诉…) → met
+--   3. qualitative target:
+--        actual repeats the target wording (合规/合规, 否/否)     → met
+--        target is a "none" wording (零投诉, 无, 未发生: value 0) and the actual is a number:
+--        0 → met, more than 0 → not_met
+--        anything else                                           → not_assessable
+--   4. quantitative target: the actual must be a bare number (no operator) in the same unit
+--      (after normalization; both unit-less also counts), else   → not_assessable.
+--      The target operator (a bare number is read as "="):
+--        "="   actual = target → met, actual > target → exceeded, actual < target → not_met
+--        "≥"   actual ≥ target → met, else not_met   (a floor: any value above it is "met";
+--        ">"   actual > target → met, else not_met    over-delivery shows in achievement_ratio)
+--        "≤"   actual ≤ target → met, else not_met   (a ceiling: above it is not_met)
+--        "<"   actual < target → met, else not_met
+--      Equality allows 1e-6 for float noise.
+
+{% set eps = 1e-6 %}
+
+with indicators as (
+    select i.*
+    from {{ ref('stg_extract__indicators') }} as i
+    inner join {{ ref('int_reports') }} as r on r.report_id = i.report_id
+),
+
+compared as (
+    select
+        *,
+        case when target_kind = 'quantitative' then coalesce(target_op, '=') end as target_op_effective,
+        target_unit is not distinct from actual_unit as units_match,
+        target_kind = 'quantitative'
+            and actual_kind = 'quantitative'
+            and coalesce(actual_op, '=') = '='
+            and target_unit is not distinct from actual_unit as values_comparable
+    from indicators
+),
+
+attained as (
+    select
+        *,
+        case
+            when coalesce(target_kind, 'empty') = 'empty' or coalesce(actual_kind, 'empty') = 'empty'
+                then 'empty_cell'
+            when actual_achieved_wording then 'achieved_wording'
+            when target_kind = 'qualitative' and actual_kind = 'qualitative'
+                and actual_qualitative = target_qualitative then 'same_wording'
+            when target_kind = 'qualitative' and target_value = 0 and actual_kind = 'quantitative'
+                then 'none_wording_vs_count'
+            when target_kind = 'qualitative' then 'wording_not_comparable'
+            when actual_kind <> 'quantitative' then 'actual_not_numeric'
+            when coalesce(actual_op, '=') <> '=' then 'actual_has_operator'
+            when not units_match then 'units_differ'
+            else 'compare_' || target_op_effective
+        end as attainment_rule
+    from compared
+),
+
+outcome as (
+    select
+        *,
+        case attainment_rule
+            when 'achieved_wording' then 'met'
+            when 'same_wording' then 'met'
+            when 'none_wording_vs_count' then case when actual_value = 0 then 'met' else 'not_met' end
+            when 'compare_=' then case
+                when abs(actual_value - target_value) <= {{ eps }} then 'met'
+                when actual_value > target_value then 'exceeded'
+                else 'not_met' end
+            when 'compare_≥' then case when actual_value >= target_value - {{ eps }} then 'met' else 'not_met' end
+            when 'compare_>' then case when actual_value > target_value + {{ eps }} then 'met' else 'not_met' end
+            when 'compare_≤' then case when actual_value <= target_value + {{ eps }} then 'met' else 'not_met' end
+            when 'compare_<' then case when actual_value < target_value - {{ eps }} then 'met' else 'not_met' end
+            else 'not_assessable'
+        end as attainment,
+        case when values_comparable then round(actual_value - target_value, 4) end as value_difference,
+        case when values_comparable and target_value <> 0
+            then round(actual_value / target_value, 4)
+        end as achievement_ratio,
+        case
+            when values_comparable and abs(actual_value - target_value) <= {{ eps }} then 'on_target'
+            when values_comparable and actual_value > target_value then 'over_achieved'
+            when values_comparable and actual_value < target_value then 'under_achieved'
+            when target_kind = 'qualitative' and target_value = 0 and actual_kind = 'quantitative'
+                then case when actual_value > 0 then 'over_achieved' else 'on_target' end
+            else 'undetermined'
+        end as direction,
+        case when weight is not null and score is not null then round(weight - score, 2) end as points_lost,
+        case when weight > 0 and score is not null then round(score / weight, 4) end as score_ratio
+    from attained
+)
+
+select
+    *,
+    -- exceeded "=" targets are not flagged either way: the rules may or may not penalise the deviation
+    case
+        when attainment = 'not_met' and points_lost <= 0 then 'full_marks_on_missed_target'
+        when attainment = 'met' and points_lost > 0 then 'points_lost_on_met_target'
+    end as score_flag_reason,
+    case
+        when attainment in ('met', 'not_met') and points_lost is not null
+            then (attainment = 'not_met' and points_lost <= 0) or (attainment = 'met' and points_lost > 0)
+    end as score_disagrees_with_attainment
+from outcome

@@ -1,0 +1,66 @@
+-- One row per printed form (the canonical copy, see int_reports__form_identity), with the
+-- dimensions the marts group by: district (区), department, implementing unit, project.
+
+with reports as (
+    select * from {{ ref('stg_extract__reports') }}
+),
+
+identity as (
+    select * from {{ ref('int_reports__form_identity') }}
+),
+
+duplicates as (
+    select
+        canonical_report_id,
+        list(report_id order by copy_rank) filter (where not is_canonical) as duplicate_report_ids,
+        list(source_file order by copy_rank) filter (where not is_canonical) as duplicate_source_files
+    from identity
+    group by canonical_report_id
+),
+
+named as (
+    select
+        r.*,
+        -- 主管部门 without the "（汇总）" (summary) suffix some departments print
+        nullif(trim(regexp_replace(r.supervising_dept, '[（(]汇总[)）]$', '')), '') as department,
+        {{ district_of('r.supervising_dept') }} as district_from_dept,
+        {{ district_of('r.implementing_unit') }} as district_from_unit,
+        {{ city_of('r.supervising_dept') }} as city_from_dept,
+        {{ city_of('r.implementing_unit') }} as city_from_unit
+    from reports as r
+)
+
+select
+    n.report_id,
+    i.form_identity,
+    n.fiscal_year,
+    coalesce(n.city_from_dept, n.city_from_unit) as city,
+    coalesce(n.district_from_dept, n.district_from_unit) as district,
+    n.supervising_dept,
+    n.department,
+    n.implementing_unit,
+    n.project_name,
+    substr(md5(concat_ws('|', coalesce(n.implementing_unit, n.department, '∅'), coalesce(n.project_name, '∅'))), 1, 16)
+        as project_key,
+    n.total_weight,
+    n.total_score,
+    n.grade,
+    n.n_indicators,
+    n.goal_expected,
+    n.goal_actual,
+    n.source_kind,
+    n.source_file,
+    n.source_files,
+    n.sha256,
+    n.form_index,
+    n.pages,
+    n.uncertain_fields,
+    n.checks_failed,
+    n.failed_check_names,
+    i.n_copies,
+    coalesce(d.duplicate_report_ids, []::varchar[]) as duplicate_report_ids,
+    coalesce(d.duplicate_source_files, []::varchar[]) as duplicate_source_files
+from named as n
+inner join identity as i on i.report_id = n.report_id
+left join duplicates as d on d.canonical_report_id = n.report_id
+where i.is_canonical

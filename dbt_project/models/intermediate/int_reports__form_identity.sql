@@ -1,0 +1,66 @@
+-- Every staged report with the identity of the printed form it was read from, and which copy of
+-- that form the marts use. data_raw/ can hold the same form more than once (the department PDF and
+-- a text dump of it, or the same form in two PDFs); each copy is a separate staged report with its
+-- own report_id. One copy per form identity is canonical: PDF before text, then fewer failed
+-- checks, fewer uncertain fields, then the smallest report_id (so the choice is stable).
+
+with reports as (
+    select * from {{ ref('stg_extract__reports') }}
+),
+
+total_line as (
+    -- 年度资金总额: the funding block's total line (line 1)
+    select * from {{ ref('stg_extract__funding_lines') }}
+    where line_no = 1
+),
+
+identified as (
+    select
+        r.report_id,
+        r.source_kind,
+        r.source_file,
+        r.checks_failed,
+        coalesce(len(r.uncertain_fields), 0) as n_uncertain_fields,
+        -- Budget cells are left out of the identity on purpose: a text dump of the variant funding
+        -- block cannot place its blank cell (text_ambiguous), so the same form would otherwise get
+        -- two identities. The executed amount and the printed rate are unambiguous.
+        md5(concat_ws('|',
+            coalesce(cast(r.fiscal_year as varchar), '∅'),
+            coalesce(r.supervising_dept, '∅'),
+            coalesce(r.implementing_unit, '∅'),
+            coalesce(r.project_name, '∅'),
+            coalesce(cast(round(r.total_score, 2) as varchar), '∅'),
+            coalesce(cast(round(t.executed, 2) as varchar), '∅'),
+            coalesce(cast(round(t.execution_rate_pct, 2) as varchar), '∅')
+        )) as form_identity
+    from reports as r
+    left join total_line as t on t.report_id = r.report_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by form_identity
+            order by
+                case source_kind when 'pdf' then 0 else 1 end,
+                checks_failed,
+                n_uncertain_fields,
+                report_id
+        ) as copy_rank,
+        count(*) over (partition by form_identity) as n_copies
+    from identified
+)
+
+select
+    report_id,
+    form_identity,
+    source_kind,
+    source_file,
+    copy_rank,
+    n_copies,
+    copy_rank = 1 as is_canonical,
+    first_value(report_id) over (
+        partition by form_identity order by copy_rank
+    ) as canonical_report_id
+from ranked

@@ -1,0 +1,15 @@
+{{ config(materialized='table') }}
+-- Projects (项目): a project name within its implementing unit (the same name, e.g. 培训经费, is
+-- used by several units for different projects).
+
+select
+    project_key,
+    min(project_name) as project_name,
+    min(implementing_unit) as implementing_unit,
+    min(department) as department,
+    min(district) as district,
+    count(*) as n_reports,
+    min(fiscal_year) as first_fiscal_year,
+    max(fiscal_year) as last_fiscal_year
+from {{ ref('int_reports') }}
+group by project_key

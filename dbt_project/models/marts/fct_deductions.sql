@@ -1,0 +1,45 @@
+{{ config(materialized='table') }}
+-- One row per deduction: an item of a report that lost points (funding execution or an indicator).
+
+with deductions as (
+    select * from {{ ref('int_deductions') }}
+),
+
+report_loss as (
+    select report_id, sum(points_lost) as report_points_lost
+    from deductions
+    group by report_id
+)
+
+select
+    d.deduction_id,
+    d.report_id,
+    r.fiscal_year,
+    r.district,
+    r.department,
+    r.implementing_unit,
+    r.project_key,
+    r.project_name,
+    d.source,
+    d.item_no,
+    d.level1,
+    d.level2,
+    d.level3,
+    d.target,
+    d.actual,
+    d.reported_rate_pct,
+    d.attainment,
+    d.direction,
+    d.weight,
+    d.score,
+    d.points_lost,
+    round(l.report_points_lost, 2) as report_points_lost,
+    round(d.points_lost / l.report_points_lost, 4) as share_of_report_loss,
+    d.reason_text,
+    d.reason_category,
+    d.matched_keyword,
+    d.matched_priority,
+    d.matched_categories
+from deductions as d
+inner join report_loss as l on l.report_id = d.report_id
+inner join {{ ref('int_reports') }} as r on r.report_id = d.report_id
