@@ -1,0 +1,1 @@
+"""Asset definitions, one module per stage: files → extraction → staging → dbt → publish."""
