@@ -266,6 +266,7 @@ class Row:
     part: int
     values: dict[str, str | None]
     level_cells: dict[str, tuple[float, float, bool, bool]]  # name -> (top, bottom, at_top, at_bottom)
+    guessed: set[str] = field(default_factory=set)  # columns whose edges are a midpoint guess
 
 
 def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
@@ -309,6 +310,10 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
                 deviation_note=v.get("deviation_note"),
                 page=form.parts[row.part].page.number,
             )
+        )
+    for i, row in enumerate(rows):
+        form.uncertain.extend(
+            f"indicators[{i}].{name}" for name in sorted(row.guessed) if row.values.get(name)
         )
     _fill_merged(form, rows, indicators)
     return indicators, total, columns
@@ -370,7 +375,7 @@ def _rows_on_part(form: Form, pi: int, cols: list[Column], top: float, bottom: f
             c_top, c_bottom = _cell_span(page, col.xc, (a + b) / 2, top, bottom)
             values[name] = cell_text(page, col.x0, col.x1, c_top, c_bottom)
             level_cells[name] = (c_top, c_bottom, c_top <= top + 1, c_bottom >= bottom - 1)
-        rows.append(Row(pi, values, level_cells))
+        rows.append(Row(pi, values, level_cells, guessed={c.name for c in cols if c.guessed}))
     return rows
 
 

@@ -73,11 +73,14 @@ def _read_document(pdf, file: str, sha256: str) -> tuple[list[Record], list[Extr
     stats = {"glyphs": 0, "unmapped": 0, "images": 0, "bad_pages": []}
     for parts in _forms(_layouts(pdf, stats)):
         source = Source(file=file, sha256=sha256, form_index=len(records) + len(errors) + 1)
+        pages = sorted({p.page.number for p in parts})
         try:
             records.append(read_form(parts, source))
         except ReadError as exc:
-            pages = sorted({p.page.number for p in parts})
             errors.append(ExtractError(file, sha256, exc.error_class, exc.message, pages))
+        except Exception as exc:  # noqa: BLE001 - one odd form must not cost the file's other forms
+            message = f"layout not understood: {_describe(exc)}"
+            errors.append(ExtractError(file, sha256, "form_unreadable", message, pages))
     if stats["bad_pages"]:
         pages = stats["bad_pages"]
         errors.append(ExtractError(file, sha256, "corrupt_pdf", f"pages {pages} could not be parsed", pages))

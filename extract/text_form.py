@@ -22,9 +22,9 @@ ANCHORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("主管部门", re.compile(r"^主管部门")),
     ("funding header", re.compile(r"年初预算数")),
     ("年度资金总额", re.compile(r"^年度资金总额")),
-    ("goals header", re.compile(r"^预期目标")),
+    ("goals header", re.compile(r"^预期目标(实际完成(情况|值)?)?$")),
     ("indicator header", re.compile(r"^一级指标")),
-    ("总分", re.compile(r"^总分")),
+    ("总分", re.compile(r"^总分([\d.,\-—]|$)")),
     ("评分等级", re.compile(r"^评分等级")),
 )
 REPEATABLE = {"indicator header"}  # a continuation page may repeat the table header

@@ -1,0 +1,149 @@
+"""The funding block (项目资金): header columns, four funding lines, values put in their columns.
+
+Most forms print every cell ("65.67 24.88 21.38 10.00 85.93 8.59"). A variant prints fewer values
+than the header has columns ("5231 2103.74 10 40.22% 4.02" under six columns): a blank cell leaves
+no trace in the text. Every order-keeping placement of the values in the columns is tried; a "%"
+value can only be the rate, and when some placements make the printed rate equal executed / budget
+only those are kept. A field on which the remaining placements disagree is uncertain; the value
+given is that of the placement filling the leftmost columns (the first amount is the initial budget).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from .cells import parse_number, parse_percent
+from .record import FUNDING_LINES, FundingLine
+from .text_lines import Line
+
+# Header words -> FundingLine field, in any order the header prints them.
+COLUMN_WORDS = (
+    ("年初预算数", "budget_initial"),
+    ("全年预算数", "budget_full_year"),
+    ("全年执行数", "executed"),
+    ("分值", "weight"),
+    ("分数", "weight"),
+    ("执行率", "execution_rate_pct"),
+    ("得分", "score"),
+)
+_COLUMN = re.compile("|".join(word for word, _ in COLUMN_WORDS))
+STANDARD_COLUMNS = ("budget_initial", "budget_full_year", "executed", "weight", "execution_rate_pct", "score")
+VALUE_FIELDS = STANDARD_COLUMNS
+
+# Funding line names as printed (the 其中： prefix is not part of the name), with shorter aliases.
+LINE_NAMES = (
+    ("年度资金总额", "资金总额"),
+    ("当年财政拨款", "财政拨款"),
+    ("上年结转资金", "上年结转"),
+    ("其他资金",),
+)
+_PREFIX = re.compile(r"^其中[：:]?")
+RATE_TOLERANCE = 0.011  # printed rates are rounded or truncated to two decimals
+
+
+@dataclass
+class FundingResult:
+    lines: list[FundingLine]
+    uncertain: list[str] = field(default_factory=list)  # paths such as "funding[0].budget_initial"
+    columns: list[str] = field(default_factory=list)
+
+
+def parse_funding(lines: list[Line]) -> FundingResult:
+    """Read the funding section (the header line and what follows up to the goals)."""
+    columns: list[str] = []
+    header_done = False
+    values: dict[int, list[str]] = {}
+    current: int | None = None
+    for line in lines:
+        which, rest = _line_name(line.text)
+        if which is not None:
+            header_done = True
+            current = which
+            values.setdefault(which, []).extend(rest)
+            continue
+        if not header_done:
+            columns.extend(_columns(line.clean))
+        elif current is not None and line.tokens and all(_is_value(t) for t in line.tokens):
+            values[current].extend(line.tokens)  # values wrapped onto the next line
+        else:
+            current = None
+    columns = columns or list(STANDARD_COLUMNS)
+    result = FundingResult([], columns=columns)
+    for i, name in enumerate(FUNDING_LINES):
+        funding_line = FundingLine(line=name)
+        if i not in values:
+            result.uncertain.extend(f"funding[{i}].{f}" for f in VALUE_FIELDS)
+        else:
+            placed, unsure = place_values(values[i], columns)
+            for f, v in placed.items():
+                setattr(funding_line, f, v)
+            result.uncertain.extend(f"funding[{i}].{f}" for f in VALUE_FIELDS if f in unsure)
+        result.lines.append(funding_line)
+    return result
+
+
+def _line_name(text: str) -> tuple[int | None, list[str]]:
+    """Which funding line a printed line is, and its value tokens."""
+    stripped = _PREFIX.sub("", text.strip()).strip()
+    for i, names in enumerate(LINE_NAMES):
+        for name in names:
+            if stripped.startswith(name):
+                return i, stripped[len(name) :].split()
+    return None, []
+
+
+def _columns(clean: str) -> list[str]:
+    words = dict(COLUMN_WORDS)
+    return [words[m.group(0)] for m in _COLUMN.finditer(clean)]
+
+
+def _is_value(token: str) -> bool:
+    try:
+        parse_percent(token)
+    except ValueError:
+        return False
+    return True
+
+
+def place_values(tokens: list[str], columns: list[str]) -> tuple[dict[str, float | None], set[str]]:
+    """Values put in their columns, and the fields whose column the text cannot settle."""
+    fields = [c for c in STANDARD_COLUMNS]
+    if len(tokens) > len(columns) or not all(_is_value(t) for t in tokens):
+        return {f: None for f in fields}, set(fields)
+    placements = []
+    for cols in combinations(range(len(columns)), len(tokens)):
+        placed = _placement(tokens, [columns[c] for c in cols])
+        if placed is not None:
+            placements.append(placed)
+    if not placements:
+        return {f: None for f in fields}, set(fields)
+    consistent = [p for p in placements if _rate_consistent(p)]
+    kept = consistent or placements
+    chosen = kept[0]  # combinations() yields the leftmost columns first
+    unsure = {f for f in fields if any(p.get(f) != chosen.get(f) for p in kept)}
+    return {f: chosen.get(f) for f in fields}, unsure
+
+
+def _placement(tokens: list[str], fields: list[str]) -> dict[str, float | None] | None:
+    placed: dict[str, float | None] = {}
+    for token, f in zip(tokens, fields, strict=True):
+        if f == "execution_rate_pct":
+            placed[f] = parse_percent(token)
+        elif token.rstrip().endswith(("%", "％")):
+            return None  # a percentage can only be the rate
+        else:
+            placed[f] = parse_number(token)
+    return placed
+
+
+def _rate_consistent(placed: dict[str, float | None]) -> bool:
+    """The printed rate equals executed / budget (full-year, else initial); False when unverifiable."""
+    rate, executed = placed.get("execution_rate_pct"), placed.get("executed")
+    base = placed.get("budget_full_year")
+    if base is None:
+        base = placed.get("budget_initial")
+    if rate is None or executed is None or not base:
+        return False
+    return abs(100.0 * executed / base - rate) <= RATE_TOLERANCE

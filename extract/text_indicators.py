@@ -1,0 +1,405 @@
+"""The indicator table (绩效指标) of a dump: rows, merged level labels, wrapped cells, deviation notes.
+
+A row ends on the line that prints its 分值 and 得分 (the row's "anchor"); cells left of them on that
+line are the row's rightmost cells. A wrapped cell is printed as its own lines before the anchor; the
+single-line cells between wrapped ones share a line, one token each. The merged 一级指标 / 二级指标
+cells print their text before the first row they cover (a continuation page repeats them), and a
+row's 偏差原因分析及改进措施 follows its anchor. So the lines between two anchors are: the previous
+row's deviation note, then labels, then the next row's first cells. Every way of cutting them so is
+tried (a label ends in 指标, brackets balance, a row has exactly 三级指标 / 年度指标值 / 实际完成值),
+and the most regular cut wins: known label names, notes only on rows that lost points, wrapped
+lines as wide as their column (widths learnt from the rows that only one cut explains). Cuts that
+do equally well but read differently make the fields they disagree on uncertain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import product
+
+from .cells import clean_text, parse_number
+from .record import Indicator
+from .text_lines import Line, text_width
+
+LEVEL1_NAMES = frozenset({"成本指标", "产出指标", "效益指标", "满意度指标"})
+LEVEL2_NAMES = frozenset(
+    {
+        "经济成本指标", "社会成本指标", "生态环境成本指标", "成本指标",
+        "数量指标", "质量指标", "时效指标",
+        "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标",
+        "服务对象满意度指标",
+    }
+)  # fmt: skip
+HEADER_WORDS = "一级指标二级指标三级指标年度指标值实际完成值分值得分偏差原因分析及改进措施"
+_LABEL_PUNCT = re.compile(r"[，,。：:；;、（()）]")
+MAX_LABEL_CHARS = 12
+WRAP_SLACK = 1.5  # a wrapped cell line may stop this far short of its column's width
+MAX_MERGE_CHOICES = 12  # at most 2**12 ways to group one gap's lines into cells
+
+COST_UNKNOWN_LABEL = 1.0
+COST_NOTE_ON_FULL_SCORE = 2.0
+COST_LABEL_IN_NOTE = 1.5
+TIE = 0.25
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A cell fragment: a whole line, or one token of a line of single-line cells."""
+
+    text: str
+    line: Line
+    mergeable: bool  # a line of its own, so possibly one line of a wrapped cell
+
+    @property
+    def width(self) -> float:
+        return text_width(self.text)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    line: Line
+    lead: tuple[str, ...]  # tokens before 分值/得分: the row's rightmost cells (and labels)
+    weight: float | None
+    score: float | None
+    note: str  # text after 得分 on the same line
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One reading of the lines between two anchors."""
+
+    note: tuple[Piece, ...]  # the previous row's deviation note
+    labels: tuple[tuple[Piece, ...], ...]
+    cells: tuple[tuple[Piece, ...], ...]  # the next row's cells printed before its anchor
+
+    def label_texts(self) -> tuple[str, ...]:
+        return tuple(_join(group) for group in self.labels)
+
+    def reading(self) -> tuple:
+        return (_join(self.note), self.label_texts(), tuple(_join(c) for c in self.cells))
+
+
+@dataclass
+class Gap:
+    lines: list[Line]
+    prev: Anchor | None
+    anchor: Anchor | None  # None after the last row
+    cuts: list[Cut] = field(default_factory=list)
+    chosen: Cut | None = None
+    unsure: set[str] = field(default_factory=set)  # parts whose reading is not settled: note/labels/cells
+
+
+@dataclass
+class TableResult:
+    indicators: list[Indicator]
+    uncertain: list[str] = field(default_factory=list)
+
+
+def parse_indicators(lines: list[Line]) -> TableResult:
+    """Rows of the indicator table (the lines after its header line, up to 总分)."""
+    lines = _drop_header_lines(lines)
+    anchors: list[tuple[int, Anchor]] = []
+    for i, line in enumerate(lines):
+        anchor = _anchor(line)
+        if anchor is not None:
+            anchors.append((i, anchor))
+    if not anchors:
+        return TableResult([], [])
+    gaps = []
+    start, prev = 0, None
+    for i, anchor in anchors:
+        gaps.append(Gap(lines[start:i], prev, anchor))
+        start, prev = i + 1, anchor
+    gaps.append(Gap(lines[start:], prev, None))
+    _choose_cuts(gaps)
+    return _rows(gaps)
+
+
+def _drop_header_lines(lines: list[Line]) -> list[Line]:
+    """Drop the wrapped tail of the header (偏差原因分析及改进措 / 施) and repeated headers."""
+    out = []
+    expect = ""  # the header text still to come
+    for line in lines:
+        clean = line.clean
+        if clean.startswith("一级指标"):
+            expect = HEADER_WORDS[len(clean) :] if HEADER_WORDS.startswith(clean) else ""
+            continue
+        if expect and expect.startswith(clean):
+            expect = expect[len(clean) :]
+            continue
+        expect = ""
+        out.append(line)
+    return out
+
+
+def _is_number(token: str) -> bool:
+    try:
+        return parse_number(token) is not None
+    except ValueError:
+        return False
+
+
+def _anchor(line: Line) -> Anchor | None:
+    """The line printing a row's 分值 and 得分: its first run of two or more numbers ends with them."""
+    tokens = line.tokens
+    i = 0
+    while i < len(tokens):
+        if _is_number(tokens[i]):
+            j = i
+            while j + 1 < len(tokens) and _is_number(tokens[j + 1]):
+                j += 1
+            if j > i:
+                return Anchor(
+                    line,
+                    tuple(tokens[: j - 1]),
+                    parse_number(tokens[j - 1]),
+                    parse_number(tokens[j]),
+                    "".join(tokens[j + 1 :]),
+                )
+            i = j + 1
+        else:
+            i += 1
+    return None
+
+
+# ---------------------------------------------------------------- reading the lines between anchors
+
+
+def _cells_needed(anchor: Anchor | None) -> int:
+    return 0 if anchor is None else max(0, 3 - len(anchor.lead))
+
+
+def _lead_labels(anchor: Anchor | None) -> tuple[str, ...]:
+    return () if anchor is None else anchor.lead[: max(0, len(anchor.lead) - 3)]
+
+
+def _enumerate_cuts(gap: Gap) -> list[Cut]:
+    if gap.anchor is None:  # after the last row: all deviation note
+        return [Cut(tuple(Piece(line.text, line, True) for line in gap.lines), (), ())]
+    need = _cells_needed(gap.anchor)
+    lead_labels = _lead_labels(gap.anchor)
+    cuts = []
+    for s in range(len(gap.lines) + 1):
+        if s and gap.prev is None:
+            break  # nothing before the first row can be a note
+        note = tuple(Piece(line.text, line, True) for line in gap.lines[:s])
+        pieces = _pieces(gap.lines[s:])
+        for groups in _groupings(pieces):
+            if len(groups) < need:
+                continue
+            labels, cells = groups[: len(groups) - need], groups[len(groups) - need :]
+            if len(labels) + len(lead_labels) > 2:
+                continue
+            if not all(_is_label(_join(g)) for g in labels):
+                continue
+            if not all(_balanced(_join(g)) for g in cells):
+                continue
+            cuts.append(Cut(note, tuple(labels), tuple(cells)))
+    return cuts
+
+
+def _pieces(lines: list[Line]) -> list[Piece]:
+    pieces = []
+    for line in lines:
+        tokens = line.tokens
+        if len(tokens) == 1:
+            pieces.append(Piece(tokens[0], line, True))
+        else:
+            pieces.extend(Piece(t, line, False) for t in tokens)
+    return pieces
+
+
+def _groupings(pieces: list[Piece]) -> list[list[tuple[Piece, ...]]]:
+    """Every way to join neighbouring whole-line pieces into wrapped cells."""
+    if not pieces:
+        return [[]]
+    joinable = [i for i in range(len(pieces) - 1) if pieces[i].mergeable and pieces[i + 1].mergeable]
+    if len(joinable) > MAX_MERGE_CHOICES:
+        joinable = joinable[-MAX_MERGE_CHOICES:]
+    out = []
+    for choice in product((False, True), repeat=len(joinable)):
+        joins = {i for i, join in zip(joinable, choice, strict=True) if join}
+        groups, current = [], [pieces[0]]
+        for i in range(1, len(pieces)):
+            if i - 1 in joins:
+                current.append(pieces[i])
+            else:
+                groups.append(tuple(current))
+                current = [pieces[i]]
+        groups.append(tuple(current))
+        out.append(groups)
+    return out
+
+
+def _join(pieces: tuple[Piece, ...] | list[Piece]) -> str:
+    return clean_text("".join(p.text for p in pieces))
+
+
+def _is_label(text: str) -> bool:
+    return text.endswith("指标") and len(text) <= MAX_LABEL_CHARS and not _LABEL_PUNCT.search(text)
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+# ---------------------------------------------------------------- choosing between readings
+
+
+def _label_columns(labels: tuple[str, ...]) -> list[str]:
+    if len(labels) == 2:
+        return ["level1", "level2"]
+    if len(labels) == 1:
+        return ["level1" if labels[0] in LEVEL1_NAMES and labels[0] not in LEVEL2_NAMES else "level2"]
+    return []
+
+
+def _cell_columns(gap: Gap) -> list[str]:
+    return ["level3", "target", "actual"][: _cells_needed(gap.anchor)]
+
+
+def _cost(gap: Gap, cut: Cut, widths: dict[str, float]) -> float:
+    cost = 0.0
+    if cut.note:
+        prev = gap.prev
+        if prev is not None and prev.weight is not None and prev.weight == prev.score:
+            cost += COST_NOTE_ON_FULL_SCORE
+        cost += sum(COST_LABEL_IN_NOTE for p in cut.note if _is_label(clean_text(p.text)))
+    texts = cut.label_texts() + _lead_labels(gap.anchor)
+    cost += sum(COST_UNKNOWN_LABEL for t in texts if t not in LEVEL1_NAMES | LEVEL2_NAMES)
+    columns = list(zip(_label_columns(texts)[: len(cut.labels)], cut.labels, strict=False))
+    columns += list(zip(_cell_columns(gap), cut.cells, strict=True))
+    if cut.note:
+        columns.append(("note", cut.note))
+    for column, group in columns:
+        width = widths.get(column)
+        if width is None:
+            continue
+        for piece in group[:-1]:  # a wrapped cell's lines but the last fill the column
+            cost += max(0.0, width - WRAP_SLACK - piece.width)
+    return cost
+
+
+def _learn_widths(gaps: list[Gap]) -> dict[str, float]:
+    widths: dict[str, float] = {}
+    for gap in gaps:
+        cut = gap.chosen
+        if cut is None or gap.unsure:
+            continue
+        texts = cut.label_texts() + _lead_labels(gap.anchor)
+        columns = list(zip(_label_columns(texts)[: len(cut.labels)], cut.labels, strict=False))
+        columns += list(zip(_cell_columns(gap), cut.cells, strict=True))
+        if cut.note:
+            columns.append(("note", cut.note))
+        for column, group in columns:
+            for piece in group:
+                widths[column] = max(widths.get(column, 0.0), piece.width)
+        if gap.anchor is not None:
+            for column, token in zip(("level3", "target", "actual")[3 - len(gap.anchor.lead[-3:]) :],
+                                     gap.anchor.lead[-3:], strict=True):  # fmt: skip
+                widths[column] = max(widths.get(column, 0.0), text_width(token))
+    return widths
+
+
+def _choose_cuts(gaps: list[Gap]) -> None:
+    for gap in gaps:
+        gap.cuts = _enumerate_cuts(gap)
+    widths: dict[str, float] = {}
+    for _ in range(4):  # widths learnt from settled gaps settle more gaps
+        for gap in gaps:
+            _choose(gap, widths)
+        learnt = _learn_widths(gaps)
+        if learnt == widths:
+            break
+        widths = learnt
+
+
+def _choose(gap: Gap, widths: dict[str, float]) -> None:
+    if not gap.cuts:
+        gap.chosen, gap.unsure = None, {"note", "labels", "cells"}
+        return
+    scored = sorted(((round(_cost(gap, cut, widths), 6), n, cut) for n, cut in enumerate(gap.cuts)))
+    best_cost, _, best = scored[0]
+    rivals = [cut for cost, _, cut in scored[1:] if cost <= best_cost + TIE]
+    unsure = set()
+    for rival in rivals:
+        a, b = best.reading(), rival.reading()
+        for part, x, y in zip(("note", "labels", "cells"), a, b, strict=True):
+            if x != y:
+                unsure.add(part)
+    gap.chosen, gap.unsure = best, unsure
+
+
+# ---------------------------------------------------------------- rows
+
+
+def _rows(gaps: list[Gap]) -> TableResult:
+    indicators: list[Indicator] = []
+    uncertain: list[str] = []
+    level1 = level2 = None
+    unsure1 = unsure2 = True  # nothing known before the first label
+    for gap in gaps:
+        cut = gap.chosen
+        if indicators and cut is not None and cut.note:
+            note = _join(cut.note)
+            last = indicators[-1]
+            last.deviation_note = (last.deviation_note or "") + note if note else last.deviation_note
+        if indicators and "note" in gap.unsure:
+            uncertain.append(f"indicators[{len(indicators) - 1}].deviation_note")
+        if gap.anchor is None:
+            break
+        labels = (cut.label_texts() if cut else ()) + _lead_labels(gap.anchor)
+        level1, level2, unsure1, unsure2 = _apply_labels(labels, level1, level2, unsure1, unsure2)
+        if "labels" in gap.unsure or cut is None:
+            unsure1 = unsure2 = True
+        cells = [_join(group) or None for group in cut.cells] if cut else []
+        cells += [clean_text(t) or None for t in gap.anchor.lead[-3:]] if len(gap.anchor.lead) else []
+        cells = ([None] * 3 + cells)[-3:]
+        first_line = cut.cells[0][0].line if cut and cut.cells else gap.anchor.line
+        row = Indicator(
+            level1=level1,
+            level2=level2,
+            level3=cells[0],
+            target=cells[1],
+            actual=cells[2],
+            weight=gap.anchor.weight,
+            score=gap.anchor.score,
+            deviation_note=gap.anchor.note or None,
+            page=first_line.page,
+        )
+        n = len(indicators)
+        indicators.append(row)
+        if unsure1:
+            uncertain.append(f"indicators[{n}].level1")
+        if unsure2:
+            uncertain.append(f"indicators[{n}].level2")
+        if "cells" in gap.unsure or cut is None:
+            uncertain.extend(f"indicators[{n}].{f}" for f in ("level3", "target", "actual"))
+    return TableResult(indicators, list(dict.fromkeys(uncertain)))
+
+
+def _apply_labels(labels, level1, level2, unsure1, unsure2):
+    """The level1/level2 in force after a row's labels (a merged cell's text covers the rows below)."""
+    if len(labels) >= 2:
+        return labels[-2], labels[-1], False, False
+    if len(labels) == 1:
+        label = labels[0]
+        if label in LEVEL1_NAMES and label not in LEVEL2_NAMES:
+            if label == level1:
+                return level1, level2, unsure1, unsure2  # repeated on a continuation page
+            return label, None, False, True  # a new 一级指标 without its 二级指标
+        if label in LEVEL2_NAMES and label not in LEVEL1_NAMES:
+            return level1, label, unsure1, False
+        if label == level1:
+            return level1, level2, unsure1, unsure2
+        return level1, label, unsure1, True  # which level an unknown label is cannot be told
+    return level1, level2, unsure1, unsure2
