@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .cells import clean_text, join_cell_lines, parse_number, parse_percent
 from .columns import Column, build_columns
-from .layout import PageLayout, TextLine, group_lines
+from .layout import Glyph, PageLayout, TextLine, group_lines, split_fragments
 from .record import FUNDING_LINES, FundingLine, Indicator, ReadError, Record, Source
 
 YEAR = re.compile(r"(\d{4})年度?")
@@ -35,7 +35,7 @@ INDICATOR_HEADERS = {
     "score": r"得分",
     "deviation_note": r"偏差|原因|改进",
 }
-INDICATOR_HEADER_ANCHOR = re.compile(r"[一二三]级指标")
+HEADER_ANCHOR_MIN_HITS = 3  # a line with this many indicator header words is the header row
 TOTAL_LABEL = re.compile(r"^(总分|合计|总计)")
 GRADE_LABEL = re.compile(r"评分等级|评价等级|等级")
 
@@ -106,15 +106,35 @@ def cell_text(page: PageLayout, x0: float, x1: float, top: float, bottom: float)
 
 
 def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[str, str]):
-    """(name, x0, x1) of the first match of each header pattern within the band."""
+    """(name, x0, x1) of each header found in the band: first on single lines, then in header cells
+    whose text wraps over several lines ("年初预" / "算数")."""
+    page = form.parts[pi].page
     spans = {}
-    for line in form.parts[pi].page.lines_in(top, bottom):
+    for line in page.lines_in(top, bottom):
         for name, pattern in patterns.items():
-            if name not in spans:
-                found = line.find(pattern)
-                if found:
-                    spans[name] = (name, found[0][0], found[0][1])
+            found = line.find(pattern) if name not in spans else None
+            if found:
+                spans[name] = (name, found[0][0], found[0][1])
+    for glyphs in _header_cells(page, top, bottom):
+        text = "".join(g.text for g in glyphs)
+        for name, pattern in patterns.items():
+            m = re.search(pattern, text) if name not in spans else None
+            if m:
+                matched = glyphs[m.start() : m.end()]
+                spans[name] = (name, min(g.x0 for g in matched), max(g.x1 for g in matched))
     return list(spans.values())
+
+
+def _header_cells(page: PageLayout, top: float, bottom: float) -> list[list[Glyph]]:
+    """Glyphs of the band grouped into cells: fragments of different lines that overlap in x."""
+    cells: list[tuple[float, float, list[Glyph]]] = []
+    for line in page.lines_in(top, bottom):
+        for frag in split_fragments(line, page.vrules):
+            overlapping = [c for c in cells if frag.x0 < c[1] and c[0] < frag.x1]
+            merged = [g for c in overlapping for g in c[2]] + frag.glyphs
+            cells = [c for c in cells if not any(c is o for o in overlapping)]
+            cells.append((min(g.x0 for g in merged), max(g.x1 for g in merged), merged))
+    return [sorted(c[2], key=lambda g: (round(g.top), g.x0)) for c in cells]
 
 
 def parse_cell(form: Form, path: str, text: str | None, percent: bool = False) -> float | None:
@@ -149,23 +169,28 @@ def value_right_of(form: Form, hit: Hit, stop_x: float | None = None) -> str | N
 # --- funding block ------------------------------------------------------------------------------
 
 
-def read_funding(form: Form, after: tuple[int, float]) -> tuple[list[FundingLine], tuple[int, float]]:
+def read_funding(form: Form, anchor: Hit) -> tuple[list[FundingLine], tuple[int, float]]:
+    """The 项目资金 block: its header row lies between the row above (anchor) and 年度资金总额."""
     rows = []
-    cursor = after
+    cursor = anchor.pos
     for pattern in FUNDING_ROWS:
         hit = form.find(pattern, after=cursor)
         rows.append(hit)
         if hit:
             cursor = hit.pos
-    header = form.find(r"年初预算|全年预算|执行数", after=after, before=rows[0].pos if rows[0] else None)
-    if header is None or rows[0] is None:
+    first = rows[0]
+    spans = []
+    if first is not None:
+        part = form.parts[first.part]
+        h_bottom = row_band(part, (first.x0 + first.x1) / 2, first.line)[0]
+        h_top = part.top
+        if anchor.part == first.part:
+            h_top = row_band(part, (anchor.x0 + anchor.x1) / 2, anchor.line)[1]
+        spans = header_spans(form, first.part, h_top, h_bottom + 0.5, FUNDING_HEADERS)
+    if not spans:
         form.uncertain.append("funding")
         return [FundingLine(name) for name in FUNDING_LINES], cursor
-    part = form.parts[header.part]
-    h_top, h_bottom = row_band(part, (header.x0 + header.x1) / 2, header.line)
-    if rows[0].part == header.part:
-        h_bottom = min(h_bottom, rows[0].line.top)
-    spans = header_spans(form, header.part, h_top, h_bottom, FUNDING_HEADERS)
+    header = first
     label_right = max(h.x1 for h in rows if h and h.part == header.part)
     last = [h for h in rows if h and h.part == header.part][-1]
     block_bottom = row_band(part, (last.x0 + last.x1) / 2, last.line)[1]
@@ -270,7 +295,7 @@ class Row:
 
 
 def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
-    header = form.find(INDICATOR_HEADER_ANCHOR, after=after)
+    header = find_indicator_header(form, after)
     if header is None:
         form.uncertain.append("indicators")
         return [], None, {}
@@ -341,11 +366,25 @@ def _ruled_bottom(part: Part) -> float:
     return part.bottom if near else max(ys)
 
 
+def find_indicator_header(form: Form, after: tuple[int, float], parts: range | None = None) -> Hit | None:
+    """The indicator table's header row: the first line holding several header words, which
+    survives headers wrapped in narrow columns ("一级指" / "标")."""
+    for pi in parts if parts is not None else range(len(form.parts)):
+        for line in form.parts[pi].lines():
+            if (pi, line.yc) <= after:
+                continue
+            hits = [found[0] for p in INDICATOR_HEADERS.values() if (found := line.find(p))]
+            if len(hits) >= HEADER_ANCHOR_MIN_HITS:
+                return Hit(pi, line, min(h[0] for h in hits), max(h[1] for h in hits))
+    return None
+
+
 def _skip_repeated_header(form: Form, pi: int, top: float) -> float:
+    """Below the header row when a continuation page repeats it."""
     part = form.parts[pi]
-    for line in part.lines()[:3]:
-        if INDICATOR_HEADER_ANCHOR.search(line.text):
-            return row_band(part, line.x0 + 1, line)[1]
+    header = find_indicator_header(form, (pi, top - 0.1), range(pi, pi + 1))
+    if header and any(header.line is ln for ln in part.lines()[:3]):
+        return row_band(part, (header.x0 + header.x1) / 2, header.line)[1]
     return top
 
 
@@ -473,9 +512,9 @@ def read_form(parts: list[Part], source: Source) -> Record:
         value_right_of(form, dept, unit.x0 if unit and unit.line is dept.line else None) if dept else None
     )
     implementing = value_right_of(form, unit) if unit else None
-    anchor = max((h.pos for h in (name_hit, dept, unit) if h), default=name_hit.pos)
+    anchor = max((h for h in (name_hit, dept, unit) if h), key=lambda h: h.pos)
     funding, after_funding = read_funding(form, anchor)
-    ind_header = form.find(INDICATOR_HEADER_ANCHOR, after=after_funding)
+    ind_header = find_indicator_header(form, after_funding)
     goal_expected, goal_actual = read_goals(form, after_funding, ind_header.pos if ind_header else None)
     indicators, total, columns = read_indicators(form, after_funding)
     total_weight, total_score = read_totals(form, total, columns)

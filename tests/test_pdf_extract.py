@@ -18,6 +18,13 @@ VARIANTS = {
     "hrules_label_column": STYLES["hrules_ordered"].with_(
         name="v3", indicator_label=True, repeat_header=False, font_size=8.5, pad_x=1.0
     ),
+    # Large type wraps the header cells ("年初预" / "算数") and pushes forms over more pages.
+    "scrambled_wrapped_headers": STYLES["scrambled"].with_(
+        name="v4", font_size=12.5, seed=99, repeat_header=False, thousands=True, rate_percent=True
+    ),
+    "grid_tight_top_aligned": STYLES["lattice"].with_(
+        name="v5", pad_x=0.2, font_size=7, text_align="right", number_align="left", valign="top"
+    ),
 }
 
 
