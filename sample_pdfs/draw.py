@@ -30,9 +30,20 @@ def _segments(cell: DrawnCell, style: Style) -> list[tuple[float, float, float, 
 
 def _draw_page(c: canvas.Canvas, cells: tuple[DrawnCell, ...], style: Style, page_no: int) -> None:
     c.setLineWidth(LINE_WIDTH)
+    half = LINE_WIDTH / 2
     for cell in cells:
         for x0, y0, x1, y1 in _segments(cell, style):
-            c.line(x0, PAGE_H - y0, x1, PAGE_H - y1)
+            if style.rule_shape == "rect":
+                c.rect(
+                    x0 - half,
+                    PAGE_H - y1 - half,
+                    x1 - x0 + LINE_WIDTH,
+                    y1 - y0 + LINE_WIDTH,
+                    stroke=0,
+                    fill=1,
+                )
+            else:
+                c.line(x0, PAGE_H - y0, x1, PAGE_H - y1)
     font = ensure_font()
     for line in text_order(cells, style, page_no):
         c.setFont(font, line.size)

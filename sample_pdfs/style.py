@@ -30,6 +30,7 @@ class Style:
     number_align: Align = "center"
     valign: Literal["top", "middle"] = "middle"
     rules: Literal["grid", "hrules"] = "grid"  # grid: four borders per cell; hrules: top/bottom only
+    rule_shape: Literal["line", "rect"] = "line"  # rect: borders as thin filled rectangles (office exports)
     text_order: Literal["reading", "scrambled"] = "reading"
     seed: int = 0  # seeds the scrambled text order so output is reproducible
     repeat_header: bool = False  # repeat the indicator header row on a continuation page

@@ -25,6 +25,7 @@ VARIANTS = {
     "grid_tight_top_aligned": STYLES["lattice"].with_(
         name="v5", pad_x=0.2, font_size=7, text_align="right", number_align="left", valign="top"
     ),
+    "grid_of_filled_rects": STYLES["lattice"].with_(name="v6", rule_shape="rect", repeat_merged_text=False),
 }
 
 
