@@ -40,6 +40,10 @@ MAX_MERGE_CHOICES = 12  # at most 2**12 ways to group one gap's lines into cells
 COST_UNKNOWN_LABEL = 1.0
 COST_NOTE_ON_FULL_SCORE = 2.0
 COST_LABEL_IN_NOTE = 1.5
+COST_LEVEL1_ALONE = 1.0  # a new 一级指标 with no 二级指标 after it
+COST_LABEL_AS_CELL = 1.0  # a cell reading exactly like a level name
+COST_LABEL_RUN_ON = 2.0  # a label going on past a line that already ends in 指标
+COST_SPLIT_LINE = 2.0  # two single-line cells of a row printed on separate lines
 TIE = 0.25
 
 
@@ -171,6 +175,12 @@ def _cells_needed(anchor: Anchor | None) -> int:
 
 
 def _lead_labels(anchor: Anchor | None) -> tuple[str, ...]:
+    """Labels printed on the anchor line before the row's cells ("质量指标 脱贫工作质量达标率 …")."""
+    extra = _lead_extra(anchor)
+    return extra if all(_is_label(clean_text(t)) for t in extra) else ()
+
+
+def _lead_extra(anchor: Anchor | None) -> tuple[str, ...]:
     return () if anchor is None else anchor.lead[: max(0, len(anchor.lead) - 3)]
 
 
@@ -274,13 +284,14 @@ def _cost(gap: Gap, cut: Cut, widths: dict[str, float]) -> float:
         if prev is not None and prev.weight is not None and prev.weight == prev.score:
             cost += COST_NOTE_ON_FULL_SCORE
         cost += sum(COST_LABEL_IN_NOTE for p in cut.note if _is_label(clean_text(p.text)))
+    cost += COST_SPLIT_LINE * _split_single_cells(gap, cut)
     texts = cut.label_texts() + _lead_labels(gap.anchor)
     cost += sum(COST_UNKNOWN_LABEL for t in texts if t not in LEVEL1_NAMES | LEVEL2_NAMES)
-    columns = list(zip(_label_columns(texts)[: len(cut.labels)], cut.labels, strict=False))
-    columns += list(zip(_cell_columns(gap), cut.cells, strict=True))
-    if cut.note:
-        columns.append(("note", cut.note))
-    for column, group in columns:
+    cost += sum(COST_LABEL_RUN_ON for g in cut.labels for p in g[:-1] if clean_text(p.text).endswith("指标"))
+    if len(texts) == 1 and _label_columns(texts) == ["level1"]:
+        cost += COST_LEVEL1_ALONE
+    cost += sum(COST_LABEL_AS_CELL for g in cut.cells if _join(g) in LEVEL1_NAMES | LEVEL2_NAMES)
+    for column, group in _column_groups(gap, cut):
         width = widths.get(column)
         if width is None:
             continue
@@ -289,23 +300,37 @@ def _cost(gap: Gap, cut: Cut, widths: dict[str, float]) -> float:
     return cost
 
 
+def _column_groups(gap: Gap, cut: Cut) -> list[tuple[str, tuple[Piece, ...]]]:
+    """Each group of a cut with the table column it is read as."""
+    texts = cut.label_texts() + _lead_labels(gap.anchor)
+    groups = list(zip(_label_columns(texts), cut.labels, strict=False))
+    groups += list(zip(_cell_columns(gap), cut.cells, strict=True))
+    if cut.note:
+        groups.append(("note", cut.note))
+    return groups
+
+
+def _split_single_cells(gap: Gap, cut: Cut) -> int:
+    """Neighbouring single-line cells of one row on separate lines (a dump prints them on one line)."""
+    if gap.anchor is None:
+        return 0
+    cells = [(len(g) == 1, g[0].line) for g in cut.cells]
+    cells += [(True, gap.anchor.line) for _ in gap.anchor.lead[-3:]]
+    return sum(1 for (a, la), (b, lb) in zip(cells, cells[1:], strict=False) if a and b and la is not lb)
+
+
 def _learn_widths(gaps: list[Gap]) -> dict[str, float]:
     widths: dict[str, float] = {}
     for gap in gaps:
         cut = gap.chosen
         if cut is None or gap.unsure:
             continue
-        texts = cut.label_texts() + _lead_labels(gap.anchor)
-        columns = list(zip(_label_columns(texts)[: len(cut.labels)], cut.labels, strict=False))
-        columns += list(zip(_cell_columns(gap), cut.cells, strict=True))
-        if cut.note:
-            columns.append(("note", cut.note))
-        for column, group in columns:
+        for column, group in _column_groups(gap, cut):
             for piece in group:
                 widths[column] = max(widths.get(column, 0.0), piece.width)
         if gap.anchor is not None:
-            for column, token in zip(("level3", "target", "actual")[3 - len(gap.anchor.lead[-3:]) :],
-                                     gap.anchor.lead[-3:], strict=True):  # fmt: skip
+            lead = gap.anchor.lead[-3:]
+            for column, token in zip(("level3", "target", "actual")[3 - len(lead) :], lead, strict=True):
                 widths[column] = max(widths.get(column, 0.0), text_width(token))
     return widths
 
@@ -362,8 +387,12 @@ def _rows(gaps: list[Gap]) -> TableResult:
         if "labels" in gap.unsure or cut is None:
             unsure1 = unsure2 = True
         cells = [_join(group) or None for group in cut.cells] if cut else []
-        cells += [clean_text(t) or None for t in gap.anchor.lead[-3:]] if len(gap.anchor.lead) else []
+        cells += [clean_text(t) or None for t in gap.anchor.lead[-3:]]
         cells = ([None] * 3 + cells)[-3:]
+        extra = _lead_extra(gap.anchor)
+        odd_tokens = bool(extra) and not _lead_labels(gap.anchor)
+        if odd_tokens:  # more tokens than cells: a cell printed with a space in it
+            cells[0] = clean_text("".join(extra)) + (cells[0] or "")
         first_line = cut.cells[0][0].line if cut and cut.cells else gap.anchor.line
         row = Indicator(
             level1=level1,
@@ -382,7 +411,7 @@ def _rows(gaps: list[Gap]) -> TableResult:
             uncertain.append(f"indicators[{n}].level1")
         if unsure2:
             uncertain.append(f"indicators[{n}].level2")
-        if "cells" in gap.unsure or cut is None:
+        if "cells" in gap.unsure or cut is None or odd_tokens:
             uncertain.extend(f"indicators[{n}].{f}" for f in ("level3", "target", "actual"))
     return TableResult(indicators, list(dict.fromkeys(uncertain)))
 

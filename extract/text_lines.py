@@ -23,7 +23,6 @@ class Line:
     text: str  # stripped of surrounding whitespace, never empty
     page: int  # 1-based page within the file
     chunk: int  # lines with the same chunk number have no blank line between them
-    page_start: bool = False  # first line after a page break
 
     @property
     def tokens(self) -> list[str]:
@@ -54,21 +53,19 @@ def decode_dump(data: bytes) -> str:
 def split_lines(text: str) -> list[Line]:
     """Non-blank lines with page and chunk numbers (a run of n blank lines is n // 3 page breaks)."""
     out: list[Line] = []
-    page, chunk, blanks, breaks_pending = 1, 0, 0, 0
+    page, chunk, blanks, feeds = 1, 0, 0, 0
     for no, raw in enumerate(text.split("\n"), start=1):
-        feeds = raw.count("\f")
-        stripped = raw.replace("\f", " ").strip()
-        if not stripped:
-            blanks += 1
-            breaks_pending += feeds
-            continue
-        breaks = breaks_pending + feeds + blanks // PAGE_BREAK_BLANKS
-        if out and (blanks or breaks):
-            chunk += 1
-        if out:
-            page += breaks
-        out.append(Line(no, stripped, page, chunk, page_start=bool(out) and breaks > 0))
-        blanks, breaks_pending = 0, 0
+        for n, segment in enumerate(raw.split("\f")):
+            feeds += n > 0
+            stripped = segment.strip()
+            if not stripped:
+                blanks += n == 0
+                continue
+            if out:
+                chunk += bool(blanks or feeds)
+                page += feeds + blanks // PAGE_BREAK_BLANKS
+            out.append(Line(no, stripped, page, chunk))
+            blanks, feeds = 0, 0
     return out
 
 
@@ -78,9 +75,14 @@ def char_width(ch: str) -> float:
 
 
 def text_width(text: str) -> float:
-    return sum(char_width(ch) for ch in text.strip())
+    """Printed width of a line in em; a run of spaces or tabs counts as one space."""
+    return sum(char_width(ch) for ch in _squeeze(text))
 
 
 def ascii_count(text: str) -> int:
     """Half-width characters: their printed widths vary by font, so widths with many are less sure."""
-    return sum(1 for ch in text.strip() if char_width(ch) < 1.0)
+    return sum(1 for ch in _squeeze(text) if char_width(ch) < 1.0)
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip())
