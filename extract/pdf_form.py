@@ -396,25 +396,35 @@ def _rows_on_part(form: Form, pi: int, cols: list[Column], top: float, bottom: f
         {round(y, 1) for y in page.hrules_at(weight.xc) if top - 2 <= y <= bottom + 2} | {top, bottom}
     )
     ys = [y for i, y in enumerate(ys) if i == 0 or y - ys[i - 1] > 2]
-    bands = []
+    bands = []  # (top, bottom, ruled): unruled bands were cut between weight values
     for a, b in zip(ys, ys[1:], strict=False):
-        bands.extend(_split_by_anchors(page, weight, a, b))
+        pieces = _split_by_anchors(page, weight, a, b)
+        bands.extend((pa, pb, len(pieces) == 1) for pa, pb in pieces)
     rows = []
-    for a, b in bands:
+    for a, b, ruled in bands:
         values = {
             c.name: cell_text(page, c.x0, c.x1, a, b) for c in cols if c.name not in ("level1", "level2")
         }
         if not any(values.get(k) for k in ("level3", "target", "actual", "weight", "score")):
             continue
+        guessed = {c.name for c in cols if c.guessed}
+        if not ruled:
+            guessed |= {"level3", "target", "actual", "deviation_note"}
         level_cells = {}
         for name in ("level1", "level2"):
             col = by_name.get(name)
             if col is None:
                 continue
-            c_top, c_bottom = _cell_span(page, col.xc, (a + b) / 2, top, bottom)
+            # Without row rules a merged cell's extent is unknown: read the row's own slice.
+            c_top, c_bottom = _cell_span(page, col.xc, (a + b) / 2, top, bottom) if ruled else (a, b)
             values[name] = cell_text(page, col.x0, col.x1, c_top, c_bottom)
-            level_cells[name] = (c_top, c_bottom, c_top <= top + 1, c_bottom >= bottom - 1)
-        rows.append(Row(pi, values, level_cells, guessed={c.name for c in cols if c.guessed}))
+            level_cells[name] = (
+                c_top,
+                c_bottom,
+                ruled and c_top <= top + 1,
+                ruled and c_bottom >= bottom - 1,
+            )
+        rows.append(Row(pi, values, level_cells, guessed))
     return rows
 
 
