@@ -67,17 +67,23 @@ def _dbt(args: list[str], workdir: Path, warehouse: Path) -> subprocess.Complete
 
 
 class Warehouse:
-    def __init__(self, workdir: Path, results: list[FileResult]):
+    def __init__(self, path: Path, workdir: Path | None = None, run_results: dict | None = None):
+        self.path = path
         self.workdir = workdir
-        self.path = workdir / "warehouse.duckdb"
-        con = duckdb.connect(str(self.path))
+        self.run_results = run_results
+
+    @classmethod
+    def build(cls, workdir: Path, results: list[FileResult]) -> Warehouse:
+        """Stage `results` with the orchestration's writer into a new DuckDB file, then `dbt build`."""
+        path = workdir / "warehouse.duckdb"
+        con = duckdb.connect(str(path))
         try:
-            self.staged = write_staging(con, staging_frames(results))
+            write_staging(con, staging_frames(results))
         finally:
             con.close()
-        self.build = _dbt(["build"], workdir, self.path)
-        assert self.build.returncode == 0, self.build.stdout[-6000:] + self.build.stderr[-3000:]
-        self.run_results = json.loads((workdir / "target" / "run_results.json").read_text())
+        build = _dbt(["build"], workdir, path)
+        assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-3000:]
+        return cls(path, workdir, json.loads((workdir / "target" / "run_results.json").read_text()))
 
     def rows(self, sql: str, *params) -> list[dict]:
         con = duckdb.connect(str(self.path), read_only=True)
@@ -222,7 +228,7 @@ def real(tmp_path_factory) -> Warehouse:
         result = extract_file(path)
         result.path = path.relative_to(DATA_RAW).as_posix()
         results.append(result)
-    return Warehouse(tmp_path_factory.mktemp("real"), results)
+    return Warehouse.build(tmp_path_factory.mktemp("real"), results)
 
 
 @pytest.fixture(scope="module")
@@ -244,11 +250,22 @@ def gold(tmp_path_factory) -> Warehouse:
         results.append(FileResult(name, sha, kind, [_record(g, name, sha, 1)]))
     sha = _sha("synthetic")
     results.append(FileResult("pdf/synthetic.pdf", sha, "pdf", [_record(SYNTHETIC, "synthetic.pdf", sha, 1)]))
-    return Warehouse(tmp_path_factory.mktemp("gold"), results)
+    return Warehouse.build(tmp_path_factory.mktemp("gold"), results)
 
 
-@pytest.fixture(params=["real", "gold"])
+@pytest.fixture(scope="module")
+def loaded(request) -> Warehouse:
+    """The warehouse of the full Dagster load (`loaded_warehouse` of tests/conftest.py), when present."""
+    try:
+        loaded_warehouse = request.getfixturevalue("loaded_warehouse")
+    except pytest.FixtureLookupError:
+        pytest.skip("no loaded_warehouse fixture (tests/conftest.py)")
+    return Warehouse(Path(loaded_warehouse.path))
+
+
+@pytest.fixture(params=["real", "gold", "loaded"])
 def wh(request) -> Warehouse:
+    """Each known-value test runs on every warehouse: the values must not depend on the reader."""
     return request.getfixturevalue(request.param)
 
 
@@ -256,6 +273,8 @@ def wh(request) -> Warehouse:
 
 
 def test_build_passes_and_findings_are_warnings(wh):
+    if wh.run_results is None:
+        pytest.skip("the Dagster load reports dbt results as asset checks, not run_results.json")
     statuses = {r["unique_id"]: r["status"] for r in wh.run_results["results"]}
     assert statuses and all(s in ("success", "pass", "warn") for s in statuses.values()), {
         k: v for k, v in statuses.items() if v not in ("success", "pass", "warn")
