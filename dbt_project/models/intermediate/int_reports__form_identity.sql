@@ -2,7 +2,8 @@
 -- that form the marts use. data_raw/ can hold the same form more than once (the department PDF and
 -- a text dump of it, or the same form in two PDFs); each copy is a separate staged report with its
 -- own report_id. One copy per form identity is canonical: PDF before text, then fewer failed
--- checks, fewer uncertain fields, then the smallest report_id (so the choice is stable).
+-- checks, fewer uncertain fields, then the file holding more forms (the department's whole
+-- publication rather than an excerpt), then the smallest report_id (so the choice is stable).
 
 with reports as (
     select * from {{ ref('stg_extract__reports') }}
@@ -21,6 +22,7 @@ identified as (
         r.source_file,
         r.checks_failed,
         coalesce(len(r.uncertain_fields), 0) as n_uncertain_fields,
+        count(*) over (partition by r.sha256) as forms_in_file,
         -- Budget cells are left out of the identity on purpose: a text dump of the variant funding
         -- block cannot place its blank cell (text_ambiguous), so the same form would otherwise get
         -- two identities. The executed amount and the printed rate are unambiguous.
@@ -46,6 +48,7 @@ ranked as (
                 case source_kind when 'pdf' then 0 else 1 end,
                 checks_failed,
                 n_uncertain_fields,
+                forms_in_file desc,
                 report_id
         ) as copy_rank,
         count(*) over (partition by form_identity) as n_copies
