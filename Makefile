@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Dagster instance (run history, schedule and sensor state) of `make run` and `make ui`.
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+UI_HOST ?= 127.0.0.1
+UI_PORT ?= 3000
 
 .PHONY: install run test lint bench ui render-samples clean
 
@@ -14,6 +18,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+# Full load of data_raw/ (DATA_RAW_DIR) into warehouse/warehouse.duckdb (WAREHOUSE_PATH), with a summary.
+run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/python -m orchestration.load
+
+# The Dagster UI on the same definitions, on http://$(UI_HOST):$(UI_PORT) (local only).
+ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -h $(UI_HOST) -p $(UI_PORT)
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
@@ -23,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) warehouse dbt_project/target dbt_project/logs .pytest_cache
+	rm -rf $(VENV) warehouse dbt_project/target dbt_project/logs .pytest_cache .dagster_home
 
 # Sample PDFs rendered from tests/fixtures/reports.json (deterministic: re-rendering does not churn git).
 render-samples: $(STAMP)

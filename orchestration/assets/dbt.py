@@ -107,7 +107,7 @@ def dbt_resource() -> DbtCliResource:
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build` (models, seeds, tests) on this run's build file."""
-    build = warehouse.ensure_build(context.run_id)
+    build = warehouse.ensure_build(context.run.run_id)
     os.environ[settings.WAREHOUSE_BUILD_PATH_ENV] = str(build)  # read by dbt_project/profiles.yml
     yield from dbt.cli(["build"], context=context).stream()
 
@@ -123,7 +123,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     ),
 )
 def warehouse_published(context: AssetExecutionContext) -> dg.MaterializeResult:
-    counts = warehouse.publish(context.run_id, schemas=("staging", "intermediate", "marts"))
+    counts = warehouse.publish(context.run.run_id, schemas=("staging", "intermediate", "marts"))
     path = settings.warehouse_path()
     context.log.info(f"published {path}")
     marts = {name: rows for name, rows in counts.items() if name.startswith("marts.")}

@@ -67,7 +67,7 @@ def _spec(table: str) -> dg.AssetSpec:
 def staging_tables(context: AssetExecutionContext, extracted_reports: list[FileResult]):
     """Write the five staging tables into a fresh build file of this run."""
     frames = staging_frames(extracted_reports)
-    build = warehouse.start_build(context.run_id)
+    build = warehouse.start_build(context.run.run_id)
     con = duckdb.connect(str(build))
     try:
         counts = write_staging(con, frames)
