@@ -23,7 +23,7 @@ ANCHORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("funding header", re.compile(r"年初预算数")),
     ("年度资金总额", re.compile(r"^年度资金总额")),
     ("goals header", re.compile(r"^预期目标(实际完成(情况|值)?)?$")),
-    ("indicator header", re.compile(r"^一级指标")),
+    ("indicator header", re.compile(r"^(绩效指标)?一级指标")),
     ("总分", re.compile(r"^总分([\d.,\-—]|$)")),
     ("评分等级", re.compile(r"^评分等级")),
 )

@@ -48,6 +48,7 @@ class FundingResult:
     lines: list[FundingLine]
     uncertain: list[str] = field(default_factory=list)  # paths such as "funding[0].budget_initial"
     columns: list[str] = field(default_factory=list)
+    leftover: list[Line] = field(default_factory=list)  # lines after the funding lines: row labels, …
 
 
 def parse_funding(lines: list[Line]) -> FundingResult:
@@ -55,6 +56,7 @@ def parse_funding(lines: list[Line]) -> FundingResult:
     columns: list[str] = []
     header_done = False
     values: dict[int, list[str]] = {}
+    leftover: list[Line] = []
     current: int | None = None
     for line in lines:
         which, rest = _line_name(line.text)
@@ -69,8 +71,9 @@ def parse_funding(lines: list[Line]) -> FundingResult:
             values[current].extend(line.tokens)  # values wrapped onto the next line
         else:
             current = None
+            leftover.append(line)
     columns = columns or list(STANDARD_COLUMNS)
-    result = FundingResult([], columns=columns)
+    result = FundingResult([], columns=columns, leftover=leftover)
     for i, name in enumerate(FUNDING_LINES):
         funding_line = FundingLine(line=name)
         if i not in values:

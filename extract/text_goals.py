@@ -47,14 +47,15 @@ def parse_goals(lines: list[Line]) -> GoalResult:
         return GoalResult(None, None, ["goal_expected", "goal_actual"])
     splits = _candidate_splits(lines)
     if not splits:  # a single paragraph: which column holds it is unknown
-        text, _ = _column_text(lines)
+        text, _ = _column_text(lines, None)
         return GoalResult(text, None, ["goal_expected", "goal_actual"])
     costs = {k: _split_cost(lines, k) for k in splits}
     best = min(costs.values())
     tied = [k for k, c in costs.items() if c <= best + TIE]
     k = _break_tie(lines, tied)
-    expected, expected_sure = _column_text(lines[:k])
-    actual, actual_sure = _column_text(lines[k:])
+    left, right = lines[:k], lines[k:]
+    expected, expected_sure = _column_text(left, max(line.width for line in right))
+    actual, actual_sure = _column_text(right, max(line.width for line in left))
     uncertain = []
     if len(tied) > 1 or not expected_sure:
         uncertain.append("goal_expected")
@@ -107,24 +108,42 @@ def _candidate_splits(lines: list[Line]) -> list[int]:
 
 def _split_cost(lines: list[Line], k: int) -> float:
     left, right = lines[:k], lines[k:]
-    w_left = max(line.width for line in left)
-    w_right = max(line.width for line in right)
     if _least_width(right) >= _most_width(left):
         return float("inf")  # the right column would be as wide as the left
-    if line_end(left[-1], w_left, False) == LineEnd(False, True):
+    w_left = max(line.width for line in left)
+    w_right = max(line.width for line in right)
+    if _ends(left, w_right)[-1] == LineEnd(False, True):
         return float("inf")  # the left column would stop in mid-paragraph
-    cost = _column_cost(left, w_left, last_is_end=True) + _column_cost(right, w_right, last_is_end=False)
-    return cost
+    return _column_cost(left, w_right, last_is_end=True) + _column_cost(right, w_left, last_is_end=False)
 
 
-def _column_cost(lines: list[Line], width: float, last_is_end: bool) -> float:
-    """Irregularity of a column: continued lines short of its width, paragraphs ending mid-phrase."""
-    cost = 0.0
-    judged = lines if last_is_end else lines[:-1]
-    for line in judged:
+def _ends(lines: list[Line], other_width: float | None) -> list[LineEnd]:
+    """How each line of a column ends, were more text to follow it.
+
+    A column's width is its widest line. That is only known to be the column's width when the
+    other column is about as wide or several lines reach it; otherwise a widest line closing a
+    sentence may be a one-line paragraph: its break is taken, unsure.
+    """
+    width = max(line.width for line in lines)
+    reaching = sum(1 for line in lines[:-1] if line.width >= width - FULL_GAP)
+    confirmed = reaching >= 2 or (other_width is not None and abs(width - other_width) <= SHORT_GAP)
+    ends = []
+    for line in lines:
         end = line_end(line, width, False)
+        if not confirmed and not end.ends_paragraph and line.clean[-1] in SENTENCE_END:
+            end = LineEnd(True, False)
+        ends.append(end)
+    return ends
+
+
+def _column_cost(lines: list[Line], other_width: float, last_is_end: bool) -> float:
+    """Irregularity of a column: continued lines short of its width, paragraphs ending mid-phrase."""
+    width = max(line.width for line in lines)
+    cost = 0.0
+    judged = list(zip(lines, _ends(lines, other_width), strict=True))
+    for i, (line, end) in enumerate(judged if last_is_end else judged[:-1]):
         if not end.ends_paragraph:
-            cost += UNSURE_END if line is lines[-1] else max(0.0, width - line.width)
+            cost += UNSURE_END if i == len(lines) - 1 else max(0.0, width - line.width)
         elif line.clean[-1] not in PUNCTUATION:
             cost += MID_PHRASE_END
     return cost
@@ -145,20 +164,19 @@ def _break_tie(lines: list[Line], tied: list[int]) -> int:
     return max(at_blank or tied)
 
 
-def _column_text(lines: list[Line]) -> tuple[str | None, bool]:
+def _column_text(lines: list[Line], other_width: float | None) -> tuple[str | None, bool]:
     """Paragraphs joined by "\\n", wrapped lines with no separator; and whether every break is sure."""
     if not lines:
         return None, True
-    width = max(line.width for line in lines)
-    paragraphs, current, sure = [], "", True
-    for i, line in enumerate(lines):
+    ends = _ends(lines, other_width)
+    ends[-1] = LineEnd(True, True)
+    paragraphs, current = [], ""
+    for line, end in zip(lines, ends, strict=True):
         current += line.clean
-        end = line_end(line, width, i == len(lines) - 1)
-        sure = sure and end.certain
         if end.ends_paragraph:
             paragraphs.append(current)
             current = ""
-    return "\n".join(paragraphs), sure
+    return "\n".join(paragraphs), all(end.certain for end in ends)
 
 
 def debug_costs(lines: list[Line]) -> dict[int, float]:  # pragma: no cover - a tuning aid

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import combinations
 
 from .cells import clean_text, parse_number
 from .record import Indicator
@@ -35,7 +35,7 @@ HEADER_WORDS = "一级指标二级指标三级指标年度指标值实际完成�
 _LABEL_PUNCT = re.compile(r"[，,。：:；;、（()）]")
 MAX_LABEL_CHARS = 12
 WRAP_SLACK = 1.5  # a wrapped cell line may stop this far short of its column's width
-MAX_MERGE_CHOICES = 12  # at most 2**12 ways to group one gap's lines into cells
+MAX_ROW_LINES = 16  # labels and first cells of a row never take more lines than this
 
 COST_UNKNOWN_LABEL = 1.0
 COST_NOTE_ON_FULL_SCORE = 2.0
@@ -45,6 +45,7 @@ COST_LABEL_AS_CELL = 1.0  # a cell reading exactly like a level name
 COST_LABEL_RUN_ON = 2.0  # a label going on past a line that already ends in 指标
 COST_SPLIT_LINE = 2.0  # two single-line cells of a row printed on separate lines
 TIE = 0.25
+IRREGULAR = 2.0  # readings of the sample forms cost 0; this much means the layout is not understood
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Gap:
     anchor: Anchor | None  # None after the last row
     cuts: list[Cut] = field(default_factory=list)
     chosen: Cut | None = None
+    irregular: bool = False  # the best reading still costs IRREGULAR or more
     unsure: set[str] = field(default_factory=set)  # parts whose reading is not settled: note/labels/cells
 
 
@@ -98,10 +100,11 @@ class Gap:
 class TableResult:
     indicators: list[Indicator]
     uncertain: list[str] = field(default_factory=list)
+    rows_without_names: int = 0  # rows with no (or no regular) 三级指标 text: a sign of scrambled text
 
 
 def parse_indicators(lines: list[Line]) -> TableResult:
-    """Rows of the indicator table (the lines after its header line, up to 总分)."""
+    """Rows of the indicator table (its lines from the header line up to 总分)."""
     lines = _drop_header_lines(lines)
     anchors: list[tuple[int, Anchor]] = []
     for i, line in enumerate(lines):
@@ -121,19 +124,16 @@ def parse_indicators(lines: list[Line]) -> TableResult:
 
 
 def _drop_header_lines(lines: list[Line]) -> list[Line]:
-    """Drop the wrapped tail of the header (偏差原因分析及改进措 / 施) and repeated headers."""
+    """Drop the header line, its wrapped tail (偏差原因分析及改进措 / 施) and repeated headers."""
     out = []
-    expect = ""  # the header text still to come
+    in_header = False
     for line in lines:
         clean = line.clean
-        if clean.startswith("一级指标"):
-            expect = HEADER_WORDS[len(clean) :] if HEADER_WORDS.startswith(clean) else ""
-            continue
-        if expect and expect.startswith(clean):
-            expect = expect[len(clean) :]
-            continue
-        expect = ""
-        out.append(line)
+        if clean.removeprefix("绩效指标").startswith("一级指标"):
+            in_header = True
+        elif not (in_header and clean in HEADER_WORDS):
+            in_header = False
+            out.append(line)
     return out
 
 
@@ -189,18 +189,17 @@ def _enumerate_cuts(gap: Gap) -> list[Cut]:
         return [Cut(tuple(Piece(line.text, line, True) for line in gap.lines), (), ())]
     need = _cells_needed(gap.anchor)
     lead_labels = _lead_labels(gap.anchor)
+    max_groups = need + 2 - len(lead_labels)
     cuts = []
-    for s in range(len(gap.lines) + 1):
+    first = max(0, len(gap.lines) - MAX_ROW_LINES)  # longer runs of lines can only be a note
+    for s in range(first, len(gap.lines) + 1):
         if s and gap.prev is None:
             break  # nothing before the first row can be a note
         note = tuple(Piece(line.text, line, True) for line in gap.lines[:s])
-        pieces = _pieces(gap.lines[s:])
-        for groups in _groupings(pieces):
+        for groups in _groupings(_pieces(gap.lines[s:]), max_groups):
             if len(groups) < need:
                 continue
             labels, cells = groups[: len(groups) - need], groups[len(groups) - need :]
-            if len(labels) + len(lead_labels) > 2:
-                continue
             if not all(_is_label(_join(g)) for g in labels):
                 continue
             if not all(_balanced(_join(g)) for g in cells):
@@ -220,25 +219,18 @@ def _pieces(lines: list[Line]) -> list[Piece]:
     return pieces
 
 
-def _groupings(pieces: list[Piece]) -> list[list[tuple[Piece, ...]]]:
-    """Every way to join neighbouring whole-line pieces into wrapped cells."""
+def _groupings(pieces: list[Piece], max_groups: int) -> list[list[tuple[Piece, ...]]]:
+    """Every way to join neighbouring whole-line pieces into at most max_groups cells."""
     if not pieces:
         return [[]]
     joinable = [i for i in range(len(pieces) - 1) if pieces[i].mergeable and pieces[i + 1].mergeable]
-    if len(joinable) > MAX_MERGE_CHOICES:
-        joinable = joinable[-MAX_MERGE_CHOICES:]
+    forced = len(pieces) - 1 - len(joinable)  # boundaries between tokens of one line always separate
     out = []
-    for choice in product((False, True), repeat=len(joinable)):
-        joins = {i for i, join in zip(joinable, choice, strict=True) if join}
-        groups, current = [], [pieces[0]]
-        for i in range(1, len(pieces)):
-            if i - 1 in joins:
-                current.append(pieces[i])
-            else:
-                groups.append(tuple(current))
-                current = [pieces[i]]
-        groups.append(tuple(current))
-        out.append(groups)
+    for kept in range(0, max_groups - forced):
+        for separate in combinations(joinable, kept):
+            starts = {0} | {i + 1 for i in range(len(pieces) - 1) if i not in joinable or i in separate}
+            bounds = sorted(starts) + [len(pieces)]
+            out.append([tuple(pieces[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)])
     return out
 
 
@@ -361,7 +353,9 @@ def _choose(gap: Gap, widths: dict[str, float]) -> None:
         for part, x, y in zip(("note", "labels", "cells"), a, b, strict=True):
             if x != y:
                 unsure.add(part)
-    gap.chosen, gap.unsure = best, unsure
+    if best_cost >= IRREGULAR:  # even the best reading breaks the table's layout somewhere
+        unsure |= {"labels", "cells"}
+    gap.chosen, gap.unsure, gap.irregular = best, unsure, best_cost >= IRREGULAR
 
 
 # ---------------------------------------------------------------- rows
@@ -370,14 +364,14 @@ def _choose(gap: Gap, widths: dict[str, float]) -> None:
 def _rows(gaps: list[Gap]) -> TableResult:
     indicators: list[Indicator] = []
     uncertain: list[str] = []
+    nameless = 0
     level1 = level2 = None
     unsure1 = unsure2 = True  # nothing known before the first label
     for gap in gaps:
         cut = gap.chosen
-        if indicators and cut is not None and cut.note:
-            note = _join(cut.note)
+        if indicators and cut is not None and _join(cut.note):
             last = indicators[-1]
-            last.deviation_note = (last.deviation_note or "") + note if note else last.deviation_note
+            last.deviation_note = (last.deviation_note or "") + _join(cut.note)
         if indicators and "note" in gap.unsure:
             uncertain.append(f"indicators[{len(indicators) - 1}].deviation_note")
         if gap.anchor is None:
@@ -407,16 +401,19 @@ def _rows(gaps: list[Gap]) -> TableResult:
         )
         n = len(indicators)
         indicators.append(row)
+        nameless += cut is None or gap.irregular or row.level3 in LEVEL1_NAMES | LEVEL2_NAMES | {None}
         if unsure1:
             uncertain.append(f"indicators[{n}].level1")
         if unsure2:
             uncertain.append(f"indicators[{n}].level2")
         if "cells" in gap.unsure or cut is None or odd_tokens:
             uncertain.extend(f"indicators[{n}].{f}" for f in ("level3", "target", "actual"))
-    return TableResult(indicators, list(dict.fromkeys(uncertain)))
+    return TableResult(indicators, list(dict.fromkeys(uncertain)), nameless)
 
 
-def _apply_labels(labels, level1, level2, unsure1, unsure2):
+def _apply_labels(
+    labels: tuple[str, ...], level1: str | None, level2: str | None, unsure1: bool, unsure2: bool
+) -> tuple[str | None, str | None, bool, bool]:
     """The level1/level2 in force after a row's labels (a merged cell's text covers the rows below)."""
     if len(labels) >= 2:
         return labels[-2], labels[-1], False, False

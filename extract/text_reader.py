@@ -15,7 +15,7 @@ from .cells import clean_text, parse_number
 from .record import ExtractError, ReadError, Record, Source
 from .text_form import FormText, split_forms
 from .text_funding import parse_funding
-from .text_goals import parse_goals
+from .text_goals import parse_goals, strip_row_labels
 from .text_indicators import parse_indicators
 from .text_lines import decode_dump, split_lines
 
@@ -55,11 +55,17 @@ def read_form(form: FormText, source: Source) -> Record:
     )
     table_lines = form.lines[form.anchors["indicator header"] : form.anchors.get("总分", len(form.lines))]
     table = parse_indicators(table_lines)
+    nameless = table.rows_without_names
+    if nameless >= 2 and 4 * nameless >= len(table.indicators):
+        why = f"form {form.index}: {nameless} of {len(table.indicators)} indicator rows have no 三级指标 text"
+        raise ReadError(
+            "scrambled_text", f"text is not in reading order ({why}); extract from the PDF instead"
+        )
     total_weight, total_score, grade = _totals(form, uncertain)
     uncertain += funding.uncertain
-    if goals is None:
+    if goals is None or strip_row_labels(funding.leftover):  # goal text printed before its header?
         uncertain += ["goal_expected", "goal_actual"]
-    else:
+    if goals is not None:
         uncertain += goals.uncertain
     uncertain += table.uncertain
     return Record(

@@ -197,3 +197,19 @@ def test_extract_file_attaches_checks(tmp_path):
     assert result.kind == "text" and not result.errors
     (record,) = result.records
     assert record.checks and all(c.passed for c in record.checks)
+
+
+def test_rows_without_their_names_are_refused_as_scrambled():
+    """A producer that writes the 三级指标 names in a block of their own leaves rows without names."""
+    text = JD_DUMPS["jd-01"].read_text("utf-8")
+    names = []
+
+    def drop_name(match):
+        names.append(match.group(1))
+        return match.group(2)
+
+    rows = re.compile(r"^(\S+) (\S+ \S+ \d+\.\d+ \d+\.\d+)$", re.M)
+    scrambled = rows.sub(drop_name, text).replace("总分", "\n".join(names) + "\n\n总分")
+    with pytest.raises(ReadError) as info:
+        read_text_dump(scrambled.encode(), "x.txt", "0" * 64)
+    assert info.value.error_class == "scrambled_text" and "三级指标" in info.value.message
