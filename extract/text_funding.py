@@ -112,7 +112,7 @@ def _is_value(token: str) -> bool:
 
 def place_values(tokens: list[str], columns: list[str]) -> tuple[dict[str, float | None], set[str]]:
     """Values put in their columns, and the fields whose column the text cannot settle."""
-    fields = [c for c in STANDARD_COLUMNS]
+    fields = list(STANDARD_COLUMNS)
     if len(tokens) > len(columns) or not all(_is_value(t) for t in tokens):
         return {f: None for f in fields}, set(fields)
     placements = []

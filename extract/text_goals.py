@@ -18,7 +18,7 @@ from .text_lines import Line, ascii_count
 SENTENCE_END = "。！？；!?;"
 CLOSERS = "）)”’」』】〕"
 PUNCTUATION = SENTENCE_END + CLOSERS + "，,、：:…"
-ROW_LABELS = ("年度总体目标", "绩效指标", "总体目标")
+ROW_LABELS = ("年度总体目标", "绩效指标", "总体目标", "预期目标", "实际完成情况")
 FULL_GAP = 0.5  # a line this close to its column's width is filled: the paragraph goes on
 SHORT_GAP = 2.0  # a line this much narrower ends its paragraph
 MID_PHRASE_END = 3.0  # cost of a paragraph that ends without punctuation while its column goes on

@@ -15,6 +15,8 @@ from .record import ReadError
 
 PAGE_BREAK_BLANKS = 3  # blank lines that make one page break
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+# Page numbers printed by the producer: "- 3 -", "第3页", "第 3 页 共 9 页".
+_PAGE_NUMBER = re.compile(r"^([-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*页([,，/\s]*共\s*\d{1,4}\s*页)?)$")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def split_lines(text: str) -> list[Line]:
         for n, segment in enumerate(raw.split("\f")):
             feeds += n > 0
             stripped = segment.strip()
+            if _PAGE_NUMBER.match(stripped):
+                continue  # page furniture, not part of any box
             if not stripped:
                 blanks += n == 0
                 continue

@@ -213,3 +213,13 @@ def test_rows_without_their_names_are_refused_as_scrambled():
     with pytest.raises(ReadError) as info:
         read_text_dump(scrambled.encode(), "x.txt", "0" * 64)
     assert info.value.error_class == "scrambled_text" and "三级指标" in info.value.message
+
+
+def test_page_numbers_and_split_goal_header_are_not_text():
+    text = JD_DUMPS["jd-07"].read_text("utf-8")
+    (base,) = read(JD_DUMPS["jd-07"])
+    variant = text.replace("\n\n\n\n", "\n\n- 1 -\n\n\n\n第 2 页\n").replace(
+        "预期目标 实际完成情况", "预期目标\n\n实际完成情况"
+    )
+    (other,) = read_text_dump(variant.encode(), "jd-07.txt", "0" * 64)[0]
+    assert other.to_dict() == base.to_dict()
