@@ -12,7 +12,9 @@ on the next reload), with no separate build step to forget.
 
 import fcntl
 import os
+import shutil
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from .. import settings, warehouse
 
+KEEP_INVOCATION_DIRS = 3  # dagster-dbt gives each dbt invocation its own target/<name>-<ids>/ (~6 MB)
 PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md", ".jinja"}
 SKIP_DIRS = {"target", "logs", "dbt_packages"}
 
@@ -110,6 +113,20 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     build = warehouse.ensure_build(context.run.run_id)
     os.environ[settings.WAREHOUSE_BUILD_PATH_ENV] = str(build)  # read by dbt_project/profiles.yml
     yield from dbt.cli(["build"], context=context).stream()
+    prune_invocation_dirs()
+
+
+def prune_invocation_dirs(keep: int = KEEP_INVOCATION_DIRS, min_age_s: float = 3600) -> None:
+    """Delete the target folders of old dbt invocations: all but the newest `keep`, if over an hour old."""
+    target = dbt_project.project_dir / dbt_project.target_path
+    dirs = sorted(
+        (d for d in target.glob(f"{dbt_models.op.name}-*") if d.is_dir()),
+        key=lambda d: d.stat().st_mtime,
+        reverse=True,
+    )
+    for old in dirs[keep:]:
+        if time.time() - old.stat().st_mtime > min_age_s:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @dg.asset(
