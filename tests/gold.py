@@ -8,8 +8,17 @@ from functools import cache
 from pathlib import Path
 
 GOLD_PATH = Path(__file__).parent / "fixtures" / "reports.json"
-SCALARS = ("fiscal_year", "project_name", "supervising_dept", "implementing_unit", "total_weight",
-           "total_score", "grade", "goal_expected", "goal_actual")
+SCALARS = (
+    "fiscal_year",
+    "project_name",
+    "supervising_dept",
+    "implementing_unit",
+    "total_weight",
+    "total_score",
+    "grade",
+    "goal_expected",
+    "goal_actual",
+)
 FUNDING = ("line", "budget_initial", "budget_full_year", "executed", "weight", "execution_rate_pct", "score")
 INDICATOR = ("level1", "level2", "level3", "target", "actual", "weight", "score", "deviation_note")
 
@@ -49,7 +58,10 @@ def field_diffs(expected: dict, got: dict, skip: set[str] = frozenset()) -> list
 def match_gold(record: dict) -> dict:
     """The gold record for an extracted one, by project, unit and department."""
     ident = tuple(norm(record.get(k)) for k in ("project_name", "implementing_unit", "supervising_dept"))
-    found = [g for g in gold_records()
-             if tuple(norm(g.get(k)) for k in ("project_name", "implementing_unit", "supervising_dept")) == ident]
+    found = [
+        g
+        for g in gold_records()
+        if tuple(norm(g.get(k)) for k in ("project_name", "implementing_unit", "supervising_dept")) == ident
+    ]
     assert len(found) == 1, f"no single gold record for {ident}"
     return found[0]
