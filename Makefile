@@ -44,3 +44,7 @@ clean:
 # Sample PDFs rendered from tests/fixtures/reports.json (deterministic: re-rendering does not churn git).
 render-samples: $(STAMP)
 	$(BIN)/python -m sample_pdfs --out data_raw/pdf
+
+# Extraction speed and memory beside bare pdfplumber (prints figures; not a test).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/extract_bench.py
