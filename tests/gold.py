@@ -7,6 +7,9 @@ import re
 from functools import cache
 from pathlib import Path
 
+from extract.record import FundingLine, Indicator, Record, Source
+from extract.validate import validate
+
 GOLD_PATH = Path(__file__).parent / "fixtures" / "reports.json"
 SCALARS = (
     "fiscal_year",
@@ -53,6 +56,27 @@ def field_diffs(expected: dict, got: dict, skip: set[str] = frozenset()) -> list
             other = got_rows[i] if i < len(got_rows) else {}
             pairs.extend((f"{kind}[{i}].{n}", row.get(n), other.get(n)) for n in names)
     return [f"{path}: {a!r} != {b!r}" for path, a, b in pairs if path not in skip and norm(a) != norm(b)]
+
+
+def record_from_gold(gold: dict, file: str, sha: str, form_index: int) -> Record:
+    """A validated Record carrying a gold transcription, as a reader would return it."""
+    record = Record(
+        fiscal_year=gold["fiscal_year"],
+        project_name=gold["project_name"],
+        supervising_dept=gold["supervising_dept"],
+        implementing_unit=gold["implementing_unit"],
+        funding=[FundingLine(**f) for f in gold["funding"]],
+        goal_expected=gold["goal_expected"],
+        goal_actual=gold["goal_actual"],
+        indicators=[Indicator(**i) for i in gold["indicators"]],
+        total_weight=gold["total_weight"],
+        total_score=gold["total_score"],
+        grade=gold["grade"],
+        source=Source(file, sha, [form_index], form_index),
+        uncertain_fields=list(gold.get("text_ambiguous") or []),
+    )
+    record.checks = validate(record)
+    return record
 
 
 def match_gold(record: dict) -> dict:

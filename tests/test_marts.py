@@ -23,10 +23,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from gold import record_from_gold
 
 from extract.api import extract_file, iter_report_files
-from extract.record import FileResult, FundingLine, Indicator, Record, Source
-from extract.validate import validate
+from extract.record import FileResult
 from orchestration.staging import staging_frames, write_staging
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,26 +121,6 @@ class Warehouse:
             self.report_id(project, unit),
             level3,
         )
-
-
-def _record(gold: dict, file: str, sha: str, form_index: int) -> Record:
-    record = Record(
-        fiscal_year=gold["fiscal_year"],
-        project_name=gold["project_name"],
-        supervising_dept=gold["supervising_dept"],
-        implementing_unit=gold["implementing_unit"],
-        funding=[FundingLine(**f) for f in gold["funding"]],
-        goal_expected=gold["goal_expected"],
-        goal_actual=gold["goal_actual"],
-        indicators=[Indicator(**i) for i in gold["indicators"]],
-        total_weight=gold["total_weight"],
-        total_score=gold["total_score"],
-        grade=gold["grade"],
-        source=Source(file, sha, [form_index], form_index),
-        uncertain_fields=list(gold.get("text_ambiguous") or []),
-    )
-    record.checks = validate(record)
-    return record
 
 
 def _sha(text: str) -> str:
@@ -240,16 +220,18 @@ def gold(tmp_path_factory) -> Warehouse:
             "pdf/jd-all.pdf",
             dept_sha,
             "pdf",
-            [_record(g, "jd-all.pdf", dept_sha, n) for n, g in enumerate(jd, 1)],
+            [record_from_gold(g, "jd-all.pdf", dept_sha, n) for n, g in enumerate(jd, 1)],
         )
     ]
     for g in GOLD:
         kind = "text" if g["key"].startswith("jd-") else "pdf"
         sha = _sha("gold " + g["key"])
         name = f"{kind}/{g['key']}.{'txt' if kind == 'text' else 'pdf'}"
-        results.append(FileResult(name, sha, kind, [_record(g, name, sha, 1)]))
+        results.append(FileResult(name, sha, kind, [record_from_gold(g, name, sha, 1)]))
     sha = _sha("synthetic")
-    results.append(FileResult("pdf/synthetic.pdf", sha, "pdf", [_record(SYNTHETIC, "synthetic.pdf", sha, 1)]))
+    results.append(
+        FileResult("pdf/synthetic.pdf", sha, "pdf", [record_from_gold(SYNTHETIC, "synthetic.pdf", sha, 1)])
+    )
     return Warehouse.build(tmp_path_factory.mktemp("gold"), results)
 
 

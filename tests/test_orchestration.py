@@ -18,10 +18,10 @@ import dagster as dg
 import duckdb
 import pytest
 from conftest import SAMPLES_DIR, copy_samples, run_load, warehouse_env
+from gold import record_from_gold
 
 from extract import extract_file, iter_report_files
-from extract.record import ExtractError, FileResult, FundingLine, Indicator, Record, Source
-from extract.validate import validate
+from extract.record import ExtractError, FileResult
 from orchestration import settings
 from orchestration.extract_cache import file_result_from_dict, file_result_to_dict
 from orchestration.staging import CHECK_FAMILIES, TABLES, report_id, staging_frames
@@ -341,26 +341,6 @@ def test_every_mart_is_downstream_of_the_files_asset():
 # ------------------------------------------------------------------ pure parts
 
 
-def _gold_record(gold: dict, file: str, sha: str, form_index: int) -> Record:
-    record = Record(
-        fiscal_year=gold["fiscal_year"],
-        project_name=gold["project_name"],
-        supervising_dept=gold["supervising_dept"],
-        implementing_unit=gold["implementing_unit"],
-        funding=[FundingLine(**f) for f in gold["funding"]],
-        goal_expected=gold["goal_expected"],
-        goal_actual=gold["goal_actual"],
-        indicators=[Indicator(**i) for i in gold["indicators"]],
-        total_weight=gold["total_weight"],
-        total_score=gold["total_score"],
-        grade=gold["grade"],
-        source=Source(file, sha, [1], form_index),
-        uncertain_fields=list(gold.get("text_ambiguous", [])),
-    )
-    record.checks = validate(record)
-    return record
-
-
 @pytest.fixture(scope="module")
 def gold_results() -> list[FileResult]:
     gold = {g["key"]: g for g in json.loads((FIXTURES / "reports.json").read_text(encoding="utf-8"))}
@@ -370,8 +350,8 @@ def gold_results() -> list[FileResult]:
         sha_a,
         "pdf",
         [
-            _gold_record(gold["jd-01"], "dept.pdf", sha_a, 1),
-            _gold_record(gold["jd-03"], "dept.pdf", sha_a, 2),
+            record_from_gold(gold["jd-01"], "dept.pdf", sha_a, 1),
+            record_from_gold(gold["jd-03"], "dept.pdf", sha_a, 2),
         ],
     )
     copy = FileResult(
@@ -379,11 +359,11 @@ def gold_results() -> list[FileResult]:
         sha_a,
         "pdf",
         [
-            _gold_record(gold["jd-01"], "copy of dept.pdf", sha_a, 1),
-            _gold_record(gold["jd-03"], "copy of dept.pdf", sha_a, 2),
+            record_from_gold(gold["jd-01"], "copy of dept.pdf", sha_a, 1),
+            record_from_gold(gold["jd-03"], "copy of dept.pdf", sha_a, 2),
         ],
     )
-    single = FileResult("single.pdf", sha_b, "pdf", [_gold_record(gold["jd-04"], "single.pdf", sha_b, 1)])
+    single = FileResult("single.pdf", sha_b, "pdf", [record_from_gold(gold["jd-04"], "single.pdf", sha_b, 1)])
     broken = FileResult(
         "broken.pdf", "c" * 64, "pdf", errors=[ExtractError("broken.pdf", "c" * 64, "not_pdf", "no header")]
     )
