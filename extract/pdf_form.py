@@ -69,14 +69,21 @@ class Form:
     parts: list[Part]
     uncertain: list[str] = field(default_factory=list)
 
-    def find(self, pattern, after: tuple[int, float] = (0, -1.0), before=None, x_max=None) -> Hit | None:
+    def find(self, pattern, after: tuple[int, float] = (0, -1.0), before=None) -> Hit | None:
+        """The first label matching pattern after `after`, also when its cell wraps it over two
+        lines ("其中：当年财政拨" / "款")."""
         for pi, part in enumerate(self.parts):
-            for line in part.lines():
+            lines = part.lines()
+            for i, line in enumerate(lines):
                 if (pi, line.yc) <= after or (before is not None and (pi, line.yc) >= before):
                     continue
-                for x0, x1, _ in line.find(pattern):
-                    if x_max is None or x0 < x_max:
-                        return Hit(pi, line, x0, x1)
+                found = line.find(pattern)
+                if found:
+                    return Hit(pi, line, found[0][0], found[0][1])
+                for below in lines[i + 1 : i + 4]:
+                    hit = _wrapped_match(part.page, line, below, pattern)
+                    if hit:
+                        return Hit(pi, line, *hit)
         return None
 
     def table_left(self, pi: int) -> float:
@@ -86,6 +93,21 @@ class Form:
     def table_right(self, pi: int) -> float:
         page = self.parts[pi].page
         return max((r.end for r in page.hrules), default=page.width) + 1
+
+
+def _wrapped_match(page: PageLayout, line: TextLine, below: TextLine, pattern) -> tuple[float, float] | None:
+    """x-span on `line` of a match that runs on into the fragment right below it in the same cell."""
+    height = line.bottom - line.top
+    if below.top - line.bottom > 0.8 * height:
+        return None
+    tails = split_fragments(below, page.vrules)
+    for frag in split_fragments(line, page.vrules):
+        for tail in tails:
+            if tail.x0 < frag.x1 and frag.x0 < tail.x1:
+                m = re.search(pattern, frag.text + tail.text)
+                if m and m.start() < len(frag.glyphs) < m.end():
+                    return frag.glyphs[m.start()].x0, frag.x1
+    return None
 
 
 def row_band(part: Part, x: float, line: TextLine) -> tuple[float, float]:
@@ -110,9 +132,10 @@ def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[
     whose text wraps over several lines ("年初预" / "算数")."""
     page = form.parts[pi].page
     spans = {}
-    for line in page.lines_in(top, bottom):
+    fragments = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]
+    for frag in fragments:  # within one cell's line: a match across two cells would mislead
         for name, pattern in patterns.items():
-            found = line.find(pattern) if name not in spans else None
+            found = frag.find(pattern) if name not in spans else None
             if found:
                 spans[name] = (name, found[0][0], found[0][1])
     for glyphs in _header_cells(page, top, bottom):
@@ -320,6 +343,7 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
             columns = {c.name: c for c in cols}
         if total and total.part == pi:
             break
+    rows = _join_rows_split_by_page_breaks(rows)
     indicators = []
     for i, row in enumerate(rows):
         v = row.values
@@ -405,7 +429,7 @@ def _rows_on_part(form: Form, pi: int, cols: list[Column], top: float, bottom: f
         values = {
             c.name: cell_text(page, c.x0, c.x1, a, b) for c in cols if c.name not in ("level1", "level2")
         }
-        if not any(values.get(k) for k in ("level3", "target", "actual", "weight", "score")):
+        if not any(values.values()):
             continue
         guessed = {c.name for c in cols if c.guessed}
         if not ruled:
@@ -446,6 +470,67 @@ def _split_by_anchors(page: PageLayout, weight: Column, a: float, b: float) -> l
     return list(zip(cuts, cuts[1:], strict=False))
 
 
+def _join_rows_split_by_page_breaks(rows: list[Row]) -> list[Row]:
+    """Some producers let a row break across pages: the piece without 分值 and 得分, on either side
+    of the break, belongs to the row across it. A level name cut by the same break is joined, and
+    the rows below that share the cut cell get the joined name too."""
+    out: list[Row] = []
+    renamed: dict[tuple, tuple[str, str]] = {}  # (part, level, cell) -> (tail text, joined name)
+    for row in rows:
+        for name in ("level1", "level2"):
+            old_new = renamed.get((row.part, name, row.level_cells.get(name)))
+            if old_new and row.values.get(name) == old_new[0]:
+                row.values[name] = old_new[1]
+        prev = out[-1] if out else None
+        if prev and row.part > prev.part and not (_has_numbers(row) and _has_numbers(prev)):
+            for name in ("level3", "target", "actual", "deviation_note"):
+                head, tail = prev.values.get(name), row.values.get(name)
+                prev.values[name] = (head or "") + (tail or "") or None
+            for name in ("weight", "score"):
+                prev.values[name] = prev.values.get(name) or row.values.get(name)
+            for name in ("level1", "level2"):
+                head, tail = prev.values.get(name), row.values.get(name)
+                joined = _split_name(head, tail)
+                if joined:
+                    renamed[(row.part, name, row.level_cells.get(name))] = (tail, joined)
+                prev.values[name] = joined or head or tail
+            prev.guessed |= row.guessed
+            continue
+        out.append(row)
+    return out
+
+
+def _has_numbers(row: Row) -> bool:
+    return bool(row.values.get("weight") or row.values.get("score"))
+
+
+def _split_name(head: str | None, tail: str | None) -> str | None:
+    """The level name a page break cut in two ("产出指" + "标"), if head and tail are that."""
+    if head and tail and not head.endswith("指标") and (head + tail).endswith("指标"):
+        return head + tail
+    return None
+
+
+def _join_text_split_by_page_breaks(rows: list[Row], values: list[str | None], name: str) -> None:
+    """A producer that breaks a merged cell across pages may break its text too ("产出指" / "标").
+    Level names end in 指标, so only a head that does not is joined to its tail; repeated text
+    (head == tail) and a new cell at the top of the page are left alone."""
+    for i in range(1, len(rows)):
+        if rows[i].part == rows[i - 1].part or name not in rows[i].level_cells:
+            continue
+        head, tail = values[i - 1], values[i]
+        joined = _split_name(head, tail)
+        if joined is None:
+            continue
+        for j, row in enumerate(rows):
+            same_cell = row.level_cells.get(name) in (
+                rows[i - 1].level_cells.get(name),
+                rows[i].level_cells.get(name),
+            )
+            if row.part in (rows[i - 1].part, rows[i].part) and same_cell and values[j] in (head, tail):
+                values[j] = joined
+
+
 def _fill_merged(form: Form, rows: list[Row], indicators: list[Indicator]) -> None:
     """Give every row the text of the merged level cell it sits in.
 
@@ -457,8 +542,10 @@ def _fill_merged(form: Form, rows: list[Row], indicators: list[Indicator]) -> No
     n = len(indicators)
     for name in ("level1", "level2"):
         values = [getattr(ind, name) for ind in indicators]
+        _join_text_split_by_page_breaks(rows, values, name)
         for i in range(n):
             if values[i] or name not in rows[i].level_cells:
+                setattr(indicators[i], name, values[i])
                 continue
             _, _, at_top, at_bottom = rows[i].level_cells[name]
             before = [j for j in range(i) if rows[j].part < rows[i].part]
