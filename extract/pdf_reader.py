@@ -1,26 +1,44 @@
 """Open a PDF with pdfplumber, turn each page into a PageLayout and cut the pages into forms.
 
 Pages are released as soon as their layout is taken, and a form is read as soon as the next one
-starts, so memory stays flat in the number of pages.
+starts, so memory stays flat in the number of pages. A PDF of more than `max_pages()` pages is
+refused before any page is parsed (its page tree's /Count is read first), and running out of
+memory is reported as `too_large`, never as a corrupt page.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdftypes import resolve1
 
 from .layout import MIN_RULE_LENGTH, Glyph, PageLayout, Rule, merge_rules
 from .pdf_form import Part, read_form
 from .record import ExtractError, ReadError, Record, Source
 
 MAX_PAGES = 5000
+MAX_PAGES_ENV = "EXTRACT_MAX_PAGES"  # overrides MAX_PAGES (e.g. lower, for a test)
 FORM_START = re.compile(r"^项目名称")
 TITLE = re.compile(r"自评表|绩效自评")
 STROKE_THICKNESS = 3.0  # a filled rectangle thinner than this is a drawn rule
+
+
+def max_pages() -> int:
+    """The page limit: `EXTRACT_MAX_PAGES` if set to a positive integer, else MAX_PAGES."""
+    try:
+        value = int(os.environ.get(MAX_PAGES_ENV, ""))
+    except ValueError:
+        return MAX_PAGES
+    return value if value > 0 else MAX_PAGES
+
+
+def _out_of_memory() -> ReadError:
+    return ReadError("too_large", "ran out of memory while reading the file (EXTRACT_MEMORY_MB)")
 
 
 def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]:
@@ -31,11 +49,17 @@ def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]
     try:
         pdf = pdfplumber.open(path)
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds on broken files
+        _reraise_memory_error(exc)
         if _is_encryption_error(exc):
             raise ReadError("encrypted_pdf", "PDF is encrypted and needs a password") from exc
         raise ReadError("corrupt_pdf", f"cannot parse PDF: {_describe(exc)}") from exc
+    limit = max_pages()
+    declared = _declared_page_count(pdf)
+    if declared is not None and declared > limit:
+        pdf.stream.close()  # not pdf.close(): that walks the whole page tree to close every page
+        raise ReadError("too_large", f"{declared} pages, over the limit of {limit}")
     with pdf:
-        return _read_document(pdf, path.name, sha256)
+        return _read_document(pdf, path.name, sha256, limit)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -54,20 +78,36 @@ def _is_encryption_error(exc: BaseException) -> bool:
     return any(isinstance(e, PDFPasswordIncorrect | PDFEncryptionError) for e in _causes(exc))
 
 
+def _reraise_memory_error(exc: BaseException) -> None:
+    """Out of memory (possibly wrapped by pdfplumber) is the file's size, not a broken part of it."""
+    if any(isinstance(e, MemoryError) for e in _causes(exc)):
+        raise _out_of_memory() from None
+
+
 def _describe(exc: BaseException) -> str:
     inner = _causes(exc)[-1]
     return f"{type(inner).__name__}: {inner}".rstrip(": ")
 
 
-def _read_document(pdf, file: str, sha256: str) -> tuple[list[Record], list[ExtractError]]:
+def _declared_page_count(pdf) -> int | None:
+    """The /Count of the document's page tree, without walking it; None if it cannot be read."""
+    try:
+        count = resolve1(resolve1(pdf.doc.catalog["Pages"])["Count"])
+    except Exception:  # noqa: BLE001 - a broken catalog is found out by the walk that follows
+        return None
+    return count if isinstance(count, int) else None
+
+
+def _read_document(pdf, file: str, sha256: str, limit: int) -> tuple[list[Record], list[ExtractError]]:
     try:
         n_pages = len(pdf.pages)
     except Exception as exc:  # noqa: BLE001
+        _reraise_memory_error(exc)
         raise ReadError("corrupt_pdf", f"cannot read the page tree: {_describe(exc)}") from exc
     if n_pages == 0:
         raise ReadError("corrupt_pdf", "PDF has no pages")
-    if n_pages > MAX_PAGES:
-        raise ReadError("too_large", f"{n_pages} pages, over the limit of {MAX_PAGES}")
+    if n_pages > limit:
+        raise ReadError("too_large", f"{n_pages} pages, over the limit of {limit}")
     records: list[Record] = []
     errors: list[ExtractError] = []
     stats = {"glyphs": 0, "unmapped": 0, "images": 0, "bad_pages": []}
@@ -79,6 +119,7 @@ def _read_document(pdf, file: str, sha256: str) -> tuple[list[Record], list[Extr
         except ReadError as exc:
             errors.append(ExtractError(file, sha256, exc.error_class, exc.message, pages))
         except Exception as exc:  # noqa: BLE001 - one odd form must not cost the file's other forms
+            _reraise_memory_error(exc)
             message = f"layout not understood: {_describe(exc)}"
             errors.append(ExtractError(file, sha256, "form_unreadable", message, pages))
     if stats["bad_pages"]:
@@ -101,7 +142,8 @@ def _layouts(pdf, stats) -> Iterator[PageLayout]:
             page = pdf.pages[number - 1]
             layout = page_layout(page, number)
             page.close()
-        except Exception:  # noqa: BLE001 - keep the pages that do parse
+        except Exception as exc:  # noqa: BLE001 - keep the pages that do parse
+            _reraise_memory_error(exc)
             stats["bad_pages"].append(number)
             continue
         stats["glyphs"] += len(layout.glyphs)

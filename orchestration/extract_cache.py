@@ -5,6 +5,10 @@ FileResult comes back from `<cache>/<extractor version>/<sha256>-<kind>.json`. T
 hash of the `extract` package's source and the PDF library's version, so changing the extractor
 invalidates every entry without anyone remembering to bump a number.
 
+Each uncached file is read in a process of its own under a time and a memory bound
+(`orchestration.bounded`: EXTRACT_TIMEOUT_S, EXTRACT_MEMORY_MB); a file over a bound, or whose
+process dies, becomes an error of that file and the other files carry on.
+
 No Dagster import here: worker processes import this module and should start fast.
 """
 
@@ -13,12 +17,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
@@ -27,9 +30,12 @@ from pathlib import Path
 from extract import extract_file, iter_report_files, sha256_file
 from extract.record import Check, ExtractError, FileResult, FundingLine, Indicator, Record, Source
 
+from .bounded import Limits, Outcome, describe_exit, limits_from_env, run_bounded
+
 CACHE_FORMAT = 1
-# Errors that say something about the moment, not about the bytes: never cached.
-TRANSIENT_ERRORS = {"not_found", "timeout"}
+# Errors that say something about the moment or about the limits in force (EXTRACT_TIMEOUT_S,
+# EXTRACT_MEMORY_MB, EXTRACT_MAX_PAGES), not about the bytes alone: never cached.
+TRANSIENT_ERRORS = {"not_found", "timeout", "too_large"}
 
 
 @dataclass(frozen=True)
@@ -166,8 +172,38 @@ def prune(cache_dir: Path) -> int:
 
 
 def extract_one(path: str) -> FileResult:
-    """Worker entry point (module-level so a spawned process can import it)."""
-    return extract_file(path)
+    """Worker entry point (module-level so a forked process can find it by name).
+
+    `extract_file` turns every exception into an error of the file, a MemoryError included; one
+    raised under the memory limit is reported as `too_large`, not as an unexplained failure.
+    """
+    result = extract_file(path)
+    for error in result.errors:
+        if error.error_class == "form_unreadable" and error.message.startswith("unexpected MemoryError"):
+            error.error_class = "too_large"
+            error.message = "ran out of memory while reading the file (EXTRACT_MEMORY_MB)"
+    return result
+
+
+def _outcome_result(file: ReportFile, outcome: Outcome, limits: Limits) -> tuple[FileResult, bool]:
+    """The FileResult of one bounded extraction, and whether it may be cached."""
+    if outcome.kind == "ok":
+        return outcome.value, True
+    exitcode = outcome.value if outcome.kind == "died" else None
+    if outcome.kind == "timeout" or exitcode == -signal.SIGXCPU:
+        error_class = "timeout"
+        message = f"extraction stopped after {limits.timeout_s:g} s (EXTRACT_TIMEOUT_S)"
+    elif outcome.kind == "memory" or (outcome.kind == "died" and outcome.near_memory_limit(limits)):
+        error_class = "too_large"
+        message = f"extraction needed more than {limits.memory_mb} MB of memory (EXTRACT_MEMORY_MB)"
+    elif outcome.kind == "error":
+        error_class = "form_unreadable"
+        message = f"extraction process failed: {outcome.value}"
+    else:
+        error_class = "form_unreadable"
+        message = f"extraction process died ({describe_exit(exitcode)})"
+    error = ExtractError(Path(file.name).name, file.sha256 or None, error_class, message)
+    return FileResult(file.path, file.sha256 or None, file.kind, errors=[error]), False
 
 
 def extract_files(
@@ -175,12 +211,15 @@ def extract_files(
     cache_dir: Path,
     max_workers: int = 2,
     progress: Callable[[ReportFile, FileResult, bool], None] | None = None,
+    limits: Limits | None = None,
 ) -> tuple[list[FileResult], ExtractStats]:
     """A FileResult per file (in the order given), reading only files not in the cache.
 
-    Uncached files are extracted in up to `max_workers` processes. `progress(file, result,
-    cached)` is called once per file as its result becomes available.
+    Uncached files are extracted one process per file, up to `max_workers` at a time, each under
+    `limits` (default: from the environment). `progress(file, result, cached)` is called once per
+    file as its result becomes available.
     """
+    limits = limits or limits_from_env()
     stats = ExtractStats(files=len(files))
     results: dict[str, FileResult] = {}
     todo: list[ReportFile] = []
@@ -194,7 +233,9 @@ def extract_files(
         if progress:
             progress(file, hit, True)
 
-    def finish(file: ReportFile, result: FileResult, cacheable: bool = True) -> None:
+    for index, outcome in run_bounded(extract_one, [file.path for file in todo], limits, max_workers):
+        file = todo[index]
+        result, cacheable = _outcome_result(file, outcome, limits)
         result = renamed(result, file.name)
         if cacheable:
             store(cache_dir, result)
@@ -202,27 +243,4 @@ def extract_files(
         stats.extracted.append(file.name)
         if progress:
             progress(file, result, False)
-
-    workers = min(max_workers, len(todo))
-    if workers <= 1:
-        for file in todo:
-            finish(file, extract_one(file.path))
-    else:
-        # spawn, not fork: the caller (a Dagster step) runs threads, and forking those is unsafe.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [(file, pool.submit(extract_one, file.path)) for file in todo]
-            for file, future in futures:
-                try:
-                    result = future.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker is one file's error
-                    error = ExtractError(
-                        Path(file.name).name,
-                        file.sha256,
-                        "form_unreadable",
-                        f"extraction process failed: {type(exc).__name__}: {exc}",
-                    )
-                    finish(file, FileResult(file.path, file.sha256, file.kind, errors=[error]), False)
-                    continue
-                finish(file, result)
     return [results[file.name] for file in files], stats
