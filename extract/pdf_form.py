@@ -35,6 +35,8 @@ INDICATOR_HEADERS = {
     "score": r"得分",
     "deviation_note": r"偏差|原因|改进",
 }
+FUNDING_VALUE_FIELDS = tuple(FUNDING_HEADERS)
+INDICATOR_FIELDS = tuple(INDICATOR_HEADERS)
 HEADER_ANCHOR_MIN_HITS = 3  # a line with this many indicator header words is the header row
 TOTAL_LABEL = re.compile(r"^(总分|合计|总计)")
 GRADE_LABEL = re.compile(r"评分等级|评价等级|等级")
@@ -596,6 +598,15 @@ def read_grade(form: Form, after) -> str | None:
 # --- the form -----------------------------------------------------------------------------------
 
 
+def _table_fields(funding: list[FundingLine], indicators: list[Indicator]) -> list[str]:
+    """Paths of every value read from a table cell."""
+    paths = ["project_name", "supervising_dept", "implementing_unit", "goal_expected", "goal_actual"]
+    paths += ["total_weight", "total_score", "grade"]
+    paths += [f"funding[{i}].{f}" for i in range(len(funding)) for f in FUNDING_VALUE_FIELDS]
+    paths += [f"indicators[{i}].{f}" for i in range(len(indicators)) for f in INDICATOR_FIELDS]
+    return paths
+
+
 def read_form(parts: list[Part], source: Source) -> Record:
     form = Form(parts)
     name_hit = form.find(r"^项目名称")
@@ -617,6 +628,9 @@ def read_form(parts: list[Part], source: Source) -> Record:
     total_weight, total_score = read_totals(form, total, columns)
     grade = read_grade(form, total.pos if total else after_funding)
     source.pages = sorted({p.page.number for p in parts if p.lines()})
+    if not any(p.page.hrules or p.page.vrules for p in parts):
+        # No ruling at all: cells are inferred from text positions alone, so nothing is certain.
+        form.uncertain.extend(_table_fields(funding, indicators))
     return Record(
         fiscal_year=read_year(form, name_hit),
         project_name=project_name,

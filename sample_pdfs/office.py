@@ -25,10 +25,11 @@ INDICATOR_HEADER = (
     "得分",
     "偏差原因分析及改进措施",
 )
-STYLE = (
-    "table{border-collapse:collapse;width:100%;font-family:'WenQuanYi Micro Hei';font-size:9pt}"
-    "td{border:1px solid black;padding:2px;text-align:center}"
-)
+STYLE = "table{border-collapse:collapse;width:100%;font-family:'WenQuanYi Micro Hei';font-size:9pt}"
+CELL_STYLE = {
+    True: "td{border:1px solid black;padding:2px;text-align:center}",
+    False: "td{text-align:center}",
+}
 
 
 def soffice() -> str | None:
@@ -62,11 +63,11 @@ def _row(*cells: str) -> str:
     return "<tr>" + "".join(cells) + "</tr>"
 
 
-def form_html(r: dict) -> str:
+def form_html(r: dict, borders: bool = True) -> str:
     rows = [
         '<h3 style="text-align:center">财政项目支出绩效自评表</h3>',
         f'<p style="text-align:center">（{r["fiscal_year"]}年度）</p>',
-        '<table border="1" cellspacing="0" cellpadding="2">',
+        '<table border="1" cellspacing="0" cellpadding="2">' if borders else "<table>",
         _row(_td("项目名称", 2), _td(r["project_name"], 7)),
         _row(
             _td("主管部门", 2),
@@ -106,14 +107,16 @@ def form_html(r: dict) -> str:
     return "\n".join(rows)
 
 
-def render_office_pdf(records: list[dict], path: Path, timeout: float = 300) -> None:
+def render_office_pdf(records: list[dict], path: Path, borders: bool = True, timeout: float = 300) -> None:
     """Print the forms through LibreOffice (each form after the previous one, as a word processor
-    flows them). Raises FileNotFoundError when LibreOffice is not installed."""
+    flows them); without borders the table has no ruling at all. Raises FileNotFoundError when
+    LibreOffice is not installed."""
     exe = soffice()
     if exe is None:
         raise FileNotFoundError("LibreOffice (soffice) is not installed")
-    body = "".join(form_html(r) + '<p style="page-break-after:always"></p>' for r in records)
-    document = f'<html><head><meta charset="utf-8"><style>{STYLE}</style></head><body>{body}</body></html>'
+    body = "".join(form_html(r, borders) + '<p style="page-break-after:always"></p>' for r in records)
+    head = f'<head><meta charset="utf-8"><style>{STYLE}{CELL_STYLE[borders]}</style></head>'
+    document = f"<html>{head}<body>{body}</body></html>"
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / f"{Path(path).stem}.html"
         source.write_text(document, encoding="utf-8")

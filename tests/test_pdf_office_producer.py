@@ -44,3 +44,16 @@ def test_rows_and_names_cut_by_page_breaks_are_whole(office_pdf):
         assert all(
             (i.level1 or "").endswith("指标") and (i.level2 or "").endswith("指标") for i in record.indicators
         )
+
+
+def test_unruled_table_is_never_read_as_fact(tmp_path):
+    """Without any ruling, cells can only be guessed from text positions: every value that comes
+    out wrong must be marked uncertain, never given as fact."""
+    path = tmp_path / "unruled.pdf"
+    golds = list(gold_records())[:6]
+    render_office_pdf(golds, path, borders=False)
+    result = extract_file(path)
+    assert len(result.records) == len(golds)
+    for gold, record in zip(golds, result.records, strict=True):  # forms come out in file order
+        wrong = {d.split(":")[0] for d in field_diffs(gold, record.to_dict())}
+        assert wrong <= set(record.uncertain_fields) | {"indicators.length"}, record.project_name
