@@ -227,3 +227,265 @@ def test_page_limit_is_checked_before_pages_are_parsed(tmp_path):
     elapsed = time.monotonic() - started
     assert (error.error_class, error.message) == ("too_large", "30000 pages, over the limit of 5000")
     assert elapsed < 2.0, f"{elapsed:.1f}s: the pages were walked, not the page tree's /Count read"
+
+
+# ------------------------------------------------------------------ a load over bad input
+
+
+def test_bad_input_load_completes_with_one_error_row_per_bad_file(tmp_path, loaded_warehouse):
+    import random
+
+    import dagster as dg
+    from test_extract_inputs import EXPECTED_CLASS
+
+    from orchestration.checks import EXTRACTION_ERRORS_CHECK, STG_REPORTS
+    from sample_pdfs import write_bad_inputs
+    from sample_pdfs.bad_inputs import DEMO_RECORD
+
+    data_raw = copy_samples(tmp_path / "data_raw")
+    incoming = data_raw / "incoming"
+    written = write_bad_inputs(incoming)
+    expected = {f"incoming/{written[kind].name}": error for kind, error in EXPECTED_CLASS.items()}
+    # garbled text dumps that are valid UTF-8: lines shuffled, and mojibake (UTF-8 read as Latin-1)
+    dump = (SAMPLES_DIR / "text" / "jd-05.txt").read_text(encoding="utf-8")
+    lines = dump.splitlines()
+    random.Random(6).shuffle(lines)
+    (incoming / "shuffled dump.txt").write_text("\n".join(lines), encoding="utf-8")
+    (incoming / "mojibake.txt").write_text(dump.encode("utf-8").decode("latin-1"), encoding="utf-8")
+    expected |= {"incoming/shuffled dump.txt": "scrambled_text", "incoming/mojibake.txt": "no_form"}
+    # the same report twice, under two names
+    shutil.copy(SINGLE / "jd-04_scrambled.pdf", incoming / "jd-04 副本.pdf")
+
+    result = run_load(data_raw, tmp_path / "warehouse" / "warehouse.duckdb")
+    assert result.success, [e.event_specific_data for e in result.get_step_failure_events()]
+    con = duckdb.connect(str(tmp_path / "warehouse" / "warehouse.duckdb"), read_only=True)
+    try:
+        errors = con.execute(
+            "SELECT file, sha256, error_class, message FROM staging.stg_extract_errors"
+        ).fetchall()
+        reports = con.execute(
+            "SELECT report_id, source_files, project_name FROM staging.stg_reports"
+        ).fetchall()
+        dim_reports = con.execute("SELECT count(*) FROM marts.dim_reports").fetchone()[0]
+    finally:
+        con.close()
+
+    # every bad file is exactly one error row, with its sha256 and a message
+    assert sorted((file, error_class) for file, _, error_class, _ in errors) == sorted(expected.items())
+    for file, sha256, _, message in errors:
+        assert sha256 == sha256_file(data_raw / file) and message, file
+
+    # every good form is there: the sample forms as in the plain sample load, plus the demo form
+    # under a Chinese name with spaces; the duplicate is one report listing both names
+    baseline = {row[0] for row in loaded_warehouse.rows("SELECT report_id FROM staging.stg_reports")}
+    by_id = {rid: (files, name) for rid, files, name in reports}
+    assert baseline <= set(by_id)
+    [extra] = set(by_id) - baseline
+    assert by_id[extra] == (["incoming/嘉定 区 报告.pdf"], DEMO_RECORD["project_name"])
+    [copies] = [files for files, _ in by_id.values() if "incoming/jd-04 副本.pdf" in files]
+    assert copies == ["incoming/jd-04 副本.pdf", "pdf/single/jd-04_scrambled.pdf"]
+    assert dim_reports == loaded_warehouse.scalar("SELECT count(*) FROM marts.dim_reports") + 1
+
+    # the count shows as a failed WARN check on staging/stg_reports in the Dagster UI
+    [check] = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key == STG_REPORTS and e.check_name == EXTRACTION_ERRORS_CHECK
+    ]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["errors"].value == check.metadata["files_with_errors"].value == len(expected)
+
+
+# ------------------------------------------------------------------ readers during a load; kill -9
+
+STATE_SQL = (
+    "SELECT (SELECT count(*) FROM marts.dim_reports), (SELECT count(*) FROM marts.fct_funding_execution), "
+    "(SELECT string_agg(report_id, ',' ORDER BY report_id) FROM marts.dim_reports)"
+)
+
+# An analyst's process: queries the published warehouse in a loop until the stop file appears,
+# writing one JSON line per query. mode "held": one read-only connection opened at the start and
+# kept open throughout; "fresh": a new read-only connection for every query.
+READER = """
+import duckdb, json, os, sys, time
+path, stop, out, mode, sql = sys.argv[1:6]
+held = duckdb.connect(path, read_only=True) if mode == "held" else None
+with open(out, "w") as fh:
+    while True:
+        stopping = os.path.exists(stop)
+        try:
+            con = held or duckdb.connect(path, read_only=True)
+            try:
+                row = list(con.execute(sql).fetchone())
+            finally:
+                if con is not held:
+                    con.close()
+        except Exception as exc:
+            row = ["error", f"{type(exc).__name__}: {exc}"]
+        fh.write(json.dumps(row) + "\\n")
+        fh.flush()
+        if stopping:
+            break
+        time.sleep(0.05)
+"""
+
+
+class Live:
+    """A data folder, its published warehouse and a Dagster home, shared by the tests below."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.data_raw = root / "data_raw"
+        self.warehouse = root / "warehouse" / "warehouse.duckdb"
+        self.build = self.warehouse.parent / ".build" / self.warehouse.name
+        self.dagster_home = root / "dagster_home"
+
+    def state(self) -> list:
+        """(forms, funding rows, report ids) of the published marts, on a new connection."""
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return list(con.execute(STATE_SQL).fetchone())
+        finally:
+            con.close()
+
+    def rows(self, sql: str) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    def start_load(self, log: Path) -> subprocess.Popen:
+        """`python -m orchestration.load` (what `make run` runs) in its own process group."""
+        env = {
+            **os.environ,
+            "DATA_RAW_DIR": str(self.data_raw),
+            "WAREHOUSE_PATH": str(self.warehouse),
+            "DAGSTER_HOME": str(self.dagster_home),
+        }
+        env.pop("WAREHOUSE_BUILD_PATH", None)
+        with open(log, "w") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "orchestration.load"],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def load(self, log: Path) -> str:
+        process = self.start_load(log)
+        try:
+            code = process.wait(LOAD_TIMEOUT_S)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        output = log.read_text(encoding="utf-8", errors="replace")
+        assert code == 0, output[-3000:]
+        assert "Load published" in output
+        return output
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory) -> Live:
+    """Three single-form PDFs loaded and published (in-process), and a Dagster home like `make run`'s."""
+    live = Live(tmp_path_factory.mktemp("live"))
+    live.data_raw.mkdir()
+    for name in ("a.pdf", "b.pdf", "c.pdf"):
+        source = {"a.pdf": "jd-01_lattice_compact.pdf", "b.pdf": "jd-05_hrules_ordered.pdf"}
+        shutil.copy(SINGLE / source.get(name, "sj-04_lattice.pdf"), live.data_raw / name)
+    live.dagster_home.mkdir()
+    shutil.copy(REPO / "orchestration" / "dagster.yaml", live.dagster_home / "dagster.yaml")
+    result = run_load(live.data_raw, live.warehouse)
+    assert result.success
+    return live
+
+
+def _start_reader(live: Live, mode: str, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    out = tmp_path / f"reader-{mode}.jsonl"
+    args = [str(live.warehouse), str(tmp_path / "stop"), str(out), mode, STATE_SQL]
+    process = subprocess.Popen([sys.executable, "-c", READER, *args])
+    deadline = time.monotonic() + 60
+    while not (out.exists() and out.read_text().strip()):
+        assert process.poll() is None and time.monotonic() < deadline, "reader did not start"
+        time.sleep(0.05)
+    return process, out
+
+
+def _observations(out: Path) -> list[list]:
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
+    old = live.state()
+    old_b = live.rows("SELECT report_id FROM marts.dim_reports WHERE source_file = 'b.pdf'")
+    # between the loads: b.pdf changes content, c.pdf is removed, d.pdf and e.pdf are new
+    shutil.copy(SINGLE / "jd-07_lattice_compact.pdf", live.data_raw / "b.pdf")
+    (live.data_raw / "c.pdf").unlink()
+    shutil.copy(SINGLE / "jd-04_scrambled.pdf", live.data_raw / "d.pdf")
+    shutil.copy(SINGLE / "sj-02_hrules_ordered.pdf", live.data_raw / "e.pdf")
+
+    readers = [_start_reader(live, mode, tmp_path) for mode in ("held", "fresh")]
+    try:
+        live.load(tmp_path / "load.log")  # succeeds although a reader holds the warehouse open
+        time.sleep(0.3)  # a few more queries after the publish
+    finally:
+        (tmp_path / "stop").touch()
+        for process, _ in readers:
+            process.wait(60)
+    new = live.state()
+    held, fresh = (_observations(out) for _, out in readers)
+
+    assert new != old and new[0] == old[0] + 1
+    # the connection held across the load kept reading the previous complete load
+    assert held and all(row == old for row in held), [r for r in held if r != old][:3]
+    # new connections saw the old load, then the new one, never anything else (no error, no
+    # missing table, no half-built mart), and never went back
+    assert all(row in (old, new) for row in fresh), [r for r in fresh if r not in (old, new)][:3]
+    assert fresh[0] == old and fresh[-1] == new
+    switch = fresh.index(new)
+    assert all(row == new for row in fresh[switch:])
+
+    # the changed file's rows are replaced, the removed file's rows are gone, in staging and marts
+    sources = {row[0] for row in live.rows("SELECT source_file FROM marts.dim_reports")}
+    assert sources == {"a.pdf", "b.pdf", "d.pdf", "e.pdf"}
+    new_b = live.rows("SELECT report_id, project_name FROM marts.dim_reports WHERE source_file = 'b.pdf'")
+    assert len(new_b) == 1 and new_b[0][0] != old_b[0][0]
+    assert old_b[0][0] not in new[2].split(",")
+    for table in ("stg_reports", "stg_funding_lines", "stg_indicators", "stg_checks"):
+        stale = live.rows(f"SELECT count(*) FROM staging.{table} WHERE report_id = '{old_b[0][0]}'")
+        assert stale == [(0,)], table
+    assert live.rows(
+        "SELECT count(*) FROM staging.stg_reports WHERE list_contains(source_files, 'c.pdf')"
+    ) == [(0,)]
+
+
+def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recovers(live, tmp_path):
+    before = live.state()
+    # a form in neither state of the folder the tests leave: a completed load would change the marts
+    shutil.copy(SAMPLES_DIR / "text" / "jd-09.txt", live.data_raw / "f.txt")
+
+    process = live.start_load(tmp_path / "killed.log")
+    try:
+        deadline = time.monotonic() + LOAD_TIMEOUT_S
+        while not live.build.exists():  # the load is building its next warehouse
+            assert process.poll() is None, (tmp_path / "killed.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "no build file appeared"
+            time.sleep(0.02)
+        time.sleep(0.5)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # kill -9 the load and everything it started
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert live.build.exists(), "the killed load left its half-built file behind"
+    assert "Load published" not in (tmp_path / "killed.log").read_text()
+
+    assert live.state() == before  # the last published warehouse, readable and unchanged
+
+    live.load(tmp_path / "recovery.log")  # no manual step in between
+    after = live.state()
+    assert after[0] == before[0] + 1
+    assert live.rows("SELECT count(*) FROM marts.dim_reports WHERE source_file = 'f.txt'") == [(1,)]
+    assert not live.build.exists()
