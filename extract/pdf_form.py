@@ -204,27 +204,27 @@ def read_funding(form: Form, anchor: Hit) -> tuple[list[FundingLine], tuple[int,
         if hit:
             cursor = hit.pos
     first = rows[0]
-    spans = []
-    if first is not None:
-        part = form.parts[first.part]
-        h_bottom = row_band(part, (first.x0 + first.x1) / 2, first.line)[0]
-        h_top = part.top
-        if anchor.part == first.part:
-            h_top = row_band(part, (anchor.x0 + anchor.x1) / 2, anchor.line)[1]
-        spans = header_spans(form, first.part, h_top, h_bottom + 0.5, FUNDING_HEADERS)
-    if not spans:
-        form.uncertain.append("funding")
+    if first is None:
+        form.uncertain.extend(_funding_fields())
         return [FundingLine(name) for name in FUNDING_LINES], cursor
-    header = first
-    label_right = max(h.x1 for h in rows if h and h.part == header.part)
-    last = [h for h in rows if h and h.part == header.part][-1]
-    block_bottom = row_band(part, (last.x0 + last.x1) / 2, last.line)[1]
-    columns = build_columns(part.page, spans, h_top, block_bottom, label_right, form.table_right(header.part))
+    part = form.parts[first.part]
+    h_top = (
+        row_band(part, (anchor.x0 + anchor.x1) / 2, anchor.line)[1] if anchor.part == first.part else part.top
+    )
+    h_bottom = row_band(part, (first.x0 + first.x1) / 2, first.line)[0]
+    spans = header_spans(form, first.part, h_top, h_bottom + 0.5, FUNDING_HEADERS)
+    if not spans:
+        form.uncertain.extend(_funding_fields())
+        return [FundingLine(name) for name in FUNDING_LINES], cursor
+    on_page = [h for h in rows if h and h.part == first.part]
+    label_right = max(h.x1 for h in on_page)
+    block_bottom = row_band(part, (on_page[-1].x0 + on_page[-1].x1) / 2, on_page[-1].line)[1]
+    columns = build_columns(part.page, spans, h_top, block_bottom, label_right, form.table_right(first.part))
     lines = []
     for i, (name, hit) in enumerate(zip(FUNDING_LINES, rows, strict=True)):
         line = FundingLine(name)
         if hit is None:
-            form.uncertain.append(f"funding[{i}]")
+            form.uncertain.extend(f"funding[{i}].{f}" for f in FUNDING_VALUE_FIELDS)
             lines.append(line)
             continue
         row_part = form.parts[hit.part]
@@ -598,11 +598,15 @@ def read_grade(form: Form, after) -> str | None:
 # --- the form -----------------------------------------------------------------------------------
 
 
-def _table_fields(funding: list[FundingLine], indicators: list[Indicator]) -> list[str]:
+def _funding_fields() -> list[str]:
+    return [f"funding[{i}].{f}" for i in range(len(FUNDING_LINES)) for f in FUNDING_VALUE_FIELDS]
+
+
+def _table_fields(indicators: list[Indicator]) -> list[str]:
     """Paths of every value read from a table cell."""
     paths = ["project_name", "supervising_dept", "implementing_unit", "goal_expected", "goal_actual"]
     paths += ["total_weight", "total_score", "grade"]
-    paths += [f"funding[{i}].{f}" for i in range(len(funding)) for f in FUNDING_VALUE_FIELDS]
+    paths += _funding_fields()
     paths += [f"indicators[{i}].{f}" for i in range(len(indicators)) for f in INDICATOR_FIELDS]
     return paths
 
@@ -630,7 +634,7 @@ def read_form(parts: list[Part], source: Source) -> Record:
     source.pages = sorted({p.page.number for p in parts if p.lines()})
     if not any(p.page.hrules or p.page.vrules for p in parts):
         # No ruling at all: cells are inferred from text positions alone, so nothing is certain.
-        form.uncertain.extend(_table_fields(funding, indicators))
+        form.uncertain.extend(_table_fields(indicators))
     return Record(
         fiscal_year=read_year(form, name_hit),
         project_name=project_name,
