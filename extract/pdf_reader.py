@@ -58,8 +58,20 @@ def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]
     if declared is not None and declared > limit:
         pdf.stream.close()  # not pdf.close(): that walks the whole page tree to close every page
         raise ReadError("too_large", f"{declared} pages, over the limit of {limit}")
-    with pdf:
+    try:
         return _read_document(pdf, path.name, sha256, limit)
+    finally:
+        _close(pdf)
+
+
+def _close(pdf) -> None:
+    """pdf.close() walks the page tree to close every page: a broken tree raises there again, and
+    that must not replace the error already raised for it (corrupt_pdf). The file handle is what
+    has to be closed."""
+    try:
+        pdf.close()
+    except Exception:  # noqa: BLE001
+        pdf.stream.close()
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
