@@ -202,7 +202,7 @@ def test_pathological_files_become_one_error_row_each_and_the_load_completes(tmp
     shutil.copy(GOOD_PDF, data_raw / "good.pdf")
     shutil.copy(GOOD_TEXT, data_raw / "good.txt")
     monkeypatch.setenv("EXTRACT_MAX_PAGES", "100")
-    monkeypatch.setenv("EXTRACT_TIMEOUT_S", "2")
+    monkeypatch.setenv("EXTRACT_TIMEOUT_S", "3")  # the good files take ~0.2 s, huge_stream.pdf ~30 s
 
     started = time.monotonic()
     result, reports, errors = _stage_only(data_raw, tmp_path / "warehouse" / "warehouse.duckdb")
@@ -214,7 +214,22 @@ def test_pathological_files_become_one_error_row_each_and_the_load_completes(tmp
         ("many_pages.pdf", "too_large"),
     ]
     assert sorted(r[1] for r in reports) == ["good.pdf", "good.txt"]
-    assert elapsed < 60, f"the 2 s timeout did not bound the load ({elapsed:.0f}s)"
+    assert elapsed < 60, f"the 3 s timeout did not bound the load ({elapsed:.0f}s)"
+
+
+def test_limits_from_the_environment(monkeypatch):
+    from orchestration.bounded import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, limits_from_env
+
+    monkeypatch.delenv("EXTRACT_TIMEOUT_S", raising=False)
+    monkeypatch.delenv("EXTRACT_MEMORY_MB", raising=False)
+    assert limits_from_env() == Limits(DEFAULT_TIMEOUT_S, DEFAULT_MEMORY_MB)
+    monkeypatch.setenv("EXTRACT_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("EXTRACT_MEMORY_MB", "0")
+    assert limits_from_env() == Limits(0.5, None)  # 0: no memory bound
+    for bad in ("abc", "-1", "nan"):
+        monkeypatch.setenv("EXTRACT_TIMEOUT_S", bad)
+        with pytest.raises(ValueError, match="EXTRACT_TIMEOUT_S"):
+            limits_from_env()
 
 
 def test_page_limit_is_checked_before_pages_are_parsed(tmp_path):
