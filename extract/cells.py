@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _NULL_TOKENS = {"", "-", "—", "－", "/", "——", "--"}
@@ -31,7 +32,10 @@ def parse_number(text: str | None) -> float | None:
         return None
     if not _NUMBER.match(s):
         raise ValueError(f"not a number: {text!r}")
-    return float(s.replace(",", "").replace("−", "-"))
+    value = float(s.replace(",", "").replace("−", "-"))
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text!r}")
+    return value
 
 
 def parse_percent(text: str | None) -> float | None:

@@ -111,14 +111,45 @@ def summary(result: dg.ExecuteInProcessResult | None = None) -> str:
     return "\n".join(lines)
 
 
+PID_TAG = "fiscal_perf/load_pid"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the command-line loads whose process is gone (killed mid-way): left STARTED,
+    they would hold the instance's one-run queue and stop every sensor and schedule load."""
+    running = instance.get_runs(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])
+    )
+    orphans = [r for r in running if PID_TAG in r.tags and not _pid_alive(int(r.tags[PID_TAG]))]
+    for run in orphans:
+        instance.report_run_failed(run)
+    return [r.run_id for r in orphans]
+
+
 def main() -> int:
     started = time.monotonic()
     print(f"Loading {settings.data_raw_dir()} into {settings.warehouse_path()}", flush=True)
     from .definitions import defs  # prepares the dbt manifest if needed
 
+    instance = _instance()
+    for run_id in fail_orphaned_runs(instance):
+        print(f"marked run {run_id} failed: its load process is gone", flush=True)
     job = defs.resolve_job_def("load_warehouse").with_logger_defs({"progress": progress_logger})
     result = job.execute_in_process(
-        instance=_instance(), raise_on_error=False, run_config={"loggers": {"progress": {}}}
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"progress": {}}},
+        tags={PID_TAG: str(os.getpid())},
     )
     print()
     print(summary(result))

@@ -25,6 +25,7 @@ import time
 import zlib
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 from conftest import REPO, SAMPLES_DIR, copy_samples, run_load
@@ -499,7 +500,12 @@ def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recov
 
     assert live.state() == before  # the last published warehouse, readable and unchanged
 
-    live.load(tmp_path / "recovery.log")  # no manual step in between
+    output = live.load(tmp_path / "recovery.log")  # no manual step in between
+    # The killed run no longer holds the instance's one-run queue (sensor and schedule loads).
+    assert "its load process is gone" in output
+    instance = dg.DagsterInstance.from_config(str(live.dagster_home))
+    statuses = {r.status for r in instance.get_runs()}
+    assert dg.DagsterRunStatus.STARTED not in statuses and dg.DagsterRunStatus.FAILURE in statuses
     after = live.state()
     assert after[0] == before[0] + 1
     assert live.rows("SELECT count(*) FROM marts.dim_reports WHERE source_file = 'f.txt'") == [(1,)]
