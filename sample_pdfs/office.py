@@ -13,18 +13,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-FUNDING_COLUMNS = ("budget_initial", "budget_full_year", "executed", "weight", "execution_rate_pct", "score")
+from .layout import FUNDING_FIELDS, INDICATOR_HEADERS
+
 FUNDING_HEADER = ("年初预算数", "全年预算数", "全年执行数", "分数", "执行率(%)", "得分")
-INDICATOR_HEADER = (
-    "一级指标",
-    "二级指标",
-    "三级指标",
-    "年度指标值",
-    "实际完成值",
-    "分值",
-    "得分",
-    "偏差原因分析及改进措施",
-)
 STYLE = "table{border-collapse:collapse;width:100%;font-family:'WenQuanYi Micro Hei';font-size:9pt}"
 CELL_STYLE = {
     True: "td{border:1px solid black;padding:2px;text-align:center}",
@@ -79,7 +70,7 @@ def form_html(r: dict, borders: bool = True) -> str:
     ]
     for line in r["funding"]:
         label = "其中：当年财政拨款" if line["line"] == "当年财政拨款" else line["line"]
-        rows.append(_row(_td(label, 2), *(_td(_number(line[c])) for c in FUNDING_COLUMNS)))
+        rows.append(_row(_td(label, 2), *(_td(_number(line[c])) for c in FUNDING_FIELDS)))
     goals = [
         "<br>".join(map(html.escape, (r[k] or "").split("\n"))) for k in ("goal_expected", "goal_actual")
     ]
@@ -87,7 +78,7 @@ def form_html(r: dict, borders: bool = True) -> str:
     rows += [
         _row(_td("年度总体目标", rowspan=2), _td("预期目标", 4), _td("实际完成情况", 4)),
         _row(*(f"{left}{text}</td>" for text in goals)),
-        _row(_td("绩效指标", rowspan=len(r["indicators"]) + 1), *map(_td, INDICATOR_HEADER)),
+        _row(_td("绩效指标", rowspan=len(r["indicators"]) + 1), *map(_td, INDICATOR_HEADERS)),
     ]
     inds = r["indicators"]
     for i, ind in enumerate(inds):

@@ -89,3 +89,13 @@ def match_gold(record: dict) -> dict:
     ]
     assert len(found) == 1, f"no single gold record for {ident}"
     return found[0]
+
+
+def mismatches(records) -> dict[str, list[str]]:
+    """Per project, the first fields where extracted Records differ from their gold records."""
+    wrong = {}
+    for record in records:
+        diffs = field_diffs(match_gold(record.to_dict()), record.to_dict())
+        if diffs:
+            wrong[record.project_name] = diffs[:5]
+    return wrong

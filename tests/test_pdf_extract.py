@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gold import field_diffs, gold_records, match_gold
+from gold import field_diffs, gold_records, match_gold, mismatches
 
 from extract import extract_file, iter_report_files
 from sample_pdfs import STYLES, render_pdf
@@ -43,12 +43,7 @@ def test_every_form_found_once(rendered):
 
 
 def test_every_field_exact(rendered):
-    wrong = {}
-    for record in rendered.records:
-        diffs = field_diffs(match_gold(record.to_dict()), record.to_dict())
-        if diffs:
-            wrong[record.project_name] = diffs[:5]
-    assert not wrong
+    assert mismatches(rendered.records) == {}
 
 
 def test_no_uncertainty_on_a_clean_render(rendered):
