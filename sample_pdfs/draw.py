@@ -15,13 +15,17 @@ from .text import ensure_font
 LINE_WIDTH = 0.5
 
 
-def _segments(cell: DrawnCell, style: Style) -> list[tuple[float, float, float, float]]:
-    """Border segments (x0, top, x1, bottom) of one cell, in top-down coordinates."""
+def _segments(
+    cell: DrawnCell, style: Style, width: tuple[float, float]
+) -> list[tuple[float, float, float, float]]:
+    """Border segments (x0, top, x1, bottom) of one cell, in top-down coordinates; `width` is the
+    table's x extent on the page, for rules drawn across the whole table."""
     if not cell.border:
         return []
-    top = (cell.x0, cell.top, cell.x1, cell.top)
-    bottom = (cell.x0, cell.bottom, cell.x1, cell.bottom)
-    if style.rules == "hrules":
+    x0, x1 = width if style.rules == "rows" else (cell.x0, cell.x1)
+    top = (x0, cell.top, x1, cell.top)
+    bottom = (x0, cell.bottom, x1, cell.bottom)
+    if style.rules in ("hrules", "rows"):
         return [top, bottom]
     left = (cell.x0, cell.top, cell.x0, cell.bottom)
     right = (cell.x1, cell.top, cell.x1, cell.bottom)
@@ -31,8 +35,10 @@ def _segments(cell: DrawnCell, style: Style) -> list[tuple[float, float, float, 
 def _draw_page(c: canvas.Canvas, cells: tuple[DrawnCell, ...], style: Style, page_no: int) -> None:
     c.setLineWidth(LINE_WIDTH)
     half = LINE_WIDTH / 2
+    bordered = [cell for cell in cells if cell.border]
+    width = (min((c.x0 for c in bordered), default=0.0), max((c.x1 for c in bordered), default=0.0))
     for cell in cells:
-        for x0, y0, x1, y1 in _segments(cell, style):
+        for x0, y0, x1, y1 in _segments(cell, style, width):
             if style.rule_shape == "rect":
                 c.rect(
                     x0 - half,

@@ -29,7 +29,9 @@ class Style:
     text_align: Align = "center"
     number_align: Align = "center"
     valign: Literal["top", "middle"] = "middle"
-    rules: Literal["grid", "hrules"] = "grid"  # grid: four borders per cell; hrules: top/bottom only
+    # grid: four borders per cell; hrules: each cell's top/bottom only; rows: full-width lines at
+    # every cell's top/bottom, cutting through merged cells
+    rules: Literal["grid", "hrules", "rows"] = "grid"
     rule_shape: Literal["line", "rect"] = "line"  # rect: borders as thin filled rectangles (office exports)
     text_order: Literal["reading", "scrambled"] = "reading"
     seed: int = 0  # seeds the scrambled text order so output is reproducible
