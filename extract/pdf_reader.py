@@ -18,7 +18,8 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
 
 from .layout import MIN_RULE_LENGTH, Glyph, PageLayout, Rule, merge_rules
-from .pdf_form import Part, read_form
+from .pdf_form import read_form
+from .pdf_table import Part
 from .record import ExtractError, ReadError, Record, Source
 
 MAX_PAGES = 5000

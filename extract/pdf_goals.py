@@ -1,0 +1,70 @@
+"""The 年度总体目标 block: the expected and the actual goal texts, side by side or stacked."""
+
+from __future__ import annotations
+
+from .cells import clean_text
+from .columns import build_columns
+from .layout import TextLine
+from .pdf_table import Form, Hit, cell_lines, row_band, value_right_of
+
+
+def paragraphs(lines: list[TextLine], right: float) -> list[str]:
+    """Wrapped lines joined; a line ending well short of the column's right edge ends a paragraph."""
+    paras: list[str] = []
+    current = ""
+    for line in lines:
+        current += line.text
+        size = line.bottom - line.top
+        if line.x1 < right - 1.5 * size:
+            paras.append(current)
+            current = ""
+    if current:
+        paras.append(current)
+    return [clean_text(p) for p in paras if clean_text(p)]
+
+
+def read_goals(form: Form, after, before) -> tuple[str | None, str | None]:
+    exp = form.find(r"预期目标", after=after, before=before)
+    act = form.find(r"实际完成情况|实际完成(?!值)", after=after, before=before)
+    if exp is None or act is None:
+        form.uncertain.extend(["goal_expected", "goal_actual"])
+        return None, None
+    part = form.parts[exp.part]
+    if exp.part == act.part and abs(exp.line.yc - act.line.yc) < exp.line.bottom - exp.line.top:
+        _, h_bottom = row_band(part, (exp.x0 + exp.x1) / 2, exp.line)
+        return _goal_columns(form, exp, act, h_bottom, before)
+    # Stacked layout: each label heads its own row with the text to its right.
+    return value_right_of(form, exp), value_right_of(form, act)
+
+
+def _goal_columns(form: Form, exp: Hit, act: Hit, h_bottom: float, before) -> tuple[str | None, str | None]:
+    texts: dict[str, list[TextLine]] = {"expected": [], "actual": []}
+    rights: dict[str, float] = {}
+    for pi in range(exp.part, len(form.parts)):
+        part = form.parts[pi]
+        top = h_bottom if pi == exp.part else part.top
+        bottom = part.bottom
+        if before is not None and pi > before[0]:
+            break
+        if before is not None and pi == before[0]:
+            bottom = _band_top_of(form, before)
+        spans = [("expected", exp.x0, exp.x1), ("actual", act.x0, act.x1)]
+        cols = build_columns(part.page, spans, top, bottom, form.table_left(pi), form.table_right(pi))
+        for col in cols:
+            lines = cell_lines(part.page, col.x0, col.x1, top, bottom)
+            texts[col.name].extend(lines)
+            rights[col.name] = max([rights.get(col.name, 0.0)] + [ln.x1 for ln in lines])
+            if col.guessed and lines:
+                form.uncertain.append(f"goal_{col.name}")
+    out = []
+    for name in ("expected", "actual"):
+        paras = paragraphs(texts[name], rights.get(name, 0.0))
+        out.append("\n".join(paras) if paras else None)
+    return out[0], out[1]
+
+
+def _band_top_of(form: Form, pos: tuple[int, float]) -> float:
+    """Top of the row holding a label at pos (the indicator header), to stop text above it."""
+    part = form.parts[pos[0]]
+    line = min(part.lines(), key=lambda ln: abs(ln.yc - pos[1]))
+    return row_band(part, (line.x0 + line.x1) / 2, line)[0]

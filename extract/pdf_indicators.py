@@ -1,0 +1,187 @@
+"""The 绩效指标 table: its header row, columns and rows on every page it runs over, each row's cells."""
+
+from __future__ import annotations
+
+import re
+
+from .cells import join_cell_lines
+from .columns import Column, build_columns
+from .layout import PageLayout, group_lines
+from .pdf_merged_cells import LevelCell, Row, fill_merged, join_rows_split_by_page_breaks
+from .pdf_table import Form, Hit, Part, cell_lines, cell_text, header_spans, parse_cell, row_band
+from .record import Indicator, ReadError
+
+INDICATOR_HEADERS = {
+    "level1": r"一级",
+    "level2": r"二级",
+    "level3": r"三级",
+    "target": r"指标值|目标值",
+    "actual": r"完成值|实际完成|实际值",
+    "weight": r"分值|权重|分数",
+    "score": r"得分",
+    "deviation_note": r"偏差|原因|改进",
+}
+INDICATOR_FIELDS = tuple(INDICATOR_HEADERS)
+HEADER_ANCHOR_MIN_HITS = 3  # a line with this many indicator header words is the header row
+TOTAL_LABEL = re.compile(r"^(总分|合计|总计)")  # the row that ends the table
+
+
+def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
+    header = find_indicator_header(form, after)
+    if header is None:
+        form.uncertain.append("indicators")
+        return [], None, {}
+    part = form.parts[header.part]
+    h_top, h_bottom = row_band(part, (header.x0 + header.x1) / 2, header.line)
+    spans = header_spans(form, header.part, h_top, h_bottom, INDICATOR_HEADERS)
+    names = {s[0] for s in spans}
+    if not {"level3", "weight", "score"} <= names:
+        raise ReadError("form_unreadable", f"indicator header lacks columns: {sorted(names)}")
+    total = form.find(TOTAL_LABEL, after=header.pos)
+    rows: list[Row] = []
+    columns: dict[str, Column] = {}
+    for pi in range(header.part, len(form.parts)):
+        part = form.parts[pi]
+        top = h_bottom if pi == header.part else _skip_repeated_header(form, pi, _ruled_top(part))
+        bottom = _ruled_bottom(part)
+        if total and total.part == pi:
+            bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)[0]
+        if bottom - top > 1:
+            cols = build_columns(part.page, spans, top, bottom, form.table_left(pi), form.table_right(pi))
+            rows.extend(_rows_on_part(form, pi, cols, top, bottom))
+            columns = {c.name: c for c in cols}
+        if total and total.part == pi:
+            break
+    rows = join_rows_split_by_page_breaks(rows)
+    indicators = []
+    for i, row in enumerate(rows):
+        v = row.values
+        indicators.append(
+            Indicator(
+                level1=v.get("level1"),
+                level2=v.get("level2"),
+                level3=v.get("level3"),
+                target=v.get("target"),
+                actual=v.get("actual"),
+                weight=parse_cell(form, f"indicators[{i}].weight", v.get("weight")),
+                score=parse_cell(form, f"indicators[{i}].score", v.get("score")),
+                deviation_note=v.get("deviation_note"),
+                page=form.parts[row.part].page.number,
+            )
+        )
+    for i, row in enumerate(rows):
+        form.uncertain.extend(
+            f"indicators[{i}].{name}" for name in sorted(row.guessed) if row.values.get(name)
+        )
+    fill_merged(form, rows, indicators)
+    return indicators, total, columns
+
+
+def _ruled_top(part: Part) -> float:
+    """Where the table starts on a continuation page: its first rule, unless text sits just above
+    it (an unruled top row); a running header far above is left out."""
+    ys = [r.pos for r in part.page.hrules if part.top - 1 <= r.pos < part.bottom]
+    if not ys:
+        return part.top
+    above = [ln for ln in part.lines() if ln.bottom <= min(ys)]
+    near = [ln for ln in above if min(ys) - ln.bottom < 1.5 * (ln.bottom - ln.top)]
+    return part.top if near else min(ys)
+
+
+def _ruled_bottom(part: Part) -> float:
+    """Where the table ends on a page it runs off: its last rule, unless text sits just below it
+    (an unruled last row); a page footer far below is left out."""
+    ys = [r.pos for r in part.page.hrules if part.top < r.pos <= part.bottom + 1]
+    if not ys:
+        return part.bottom
+    below = [ln for ln in part.lines() if ln.top >= max(ys)]
+    near = [ln for ln in below if ln.top - max(ys) < 1.5 * (ln.bottom - ln.top)]
+    return part.bottom if near else max(ys)
+
+
+def find_indicator_header(form: Form, after: tuple[int, float], parts: range | None = None) -> Hit | None:
+    """The indicator table's header row: the first line holding several header words, which
+    survives headers wrapped in narrow columns ("一级指" / "标")."""
+    for pi in parts if parts is not None else range(len(form.parts)):
+        for line in form.parts[pi].lines():
+            if (pi, line.yc) <= after:
+                continue
+            hits = [found[0] for p in INDICATOR_HEADERS.values() if (found := line.find(p))]
+            if len(hits) >= HEADER_ANCHOR_MIN_HITS:
+                return Hit(pi, line, min(h[0] for h in hits), max(h[1] for h in hits))
+    return None
+
+
+def _skip_repeated_header(form: Form, pi: int, top: float) -> float:
+    """Below the header row when a continuation page repeats it."""
+    part = form.parts[pi]
+    header = find_indicator_header(form, (pi, top - 0.1), range(pi, pi + 1))
+    if header and any(header.line is ln for ln in part.lines()[:3]):
+        return row_band(part, (header.x0 + header.x1) / 2, header.line)[1]
+    return top
+
+
+def _rows_on_part(form: Form, pi: int, cols: list[Column], top: float, bottom: float) -> list[Row]:
+    page = form.parts[pi].page
+    by_name = {c.name: c for c in cols}
+    weight = by_name["weight"]
+    ys = sorted(
+        {round(y, 1) for y in page.hrules_at(weight.xc) if top - 2 <= y <= bottom + 2} | {top, bottom}
+    )
+    ys = [y for i, y in enumerate(ys) if i == 0 or y - ys[i - 1] > 2]
+    bands = []  # (top, bottom, ruled): unruled bands were cut between weight values
+    for a, b in zip(ys, ys[1:], strict=False):
+        pieces = _split_by_anchors(page, weight, a, b)
+        bands.extend((pa, pb, len(pieces) == 1) for pa, pb in pieces)
+    rows = []
+    for a, b, ruled in bands:
+        values = {
+            c.name: cell_text(page, c.x0, c.x1, a, b) for c in cols if c.name not in ("level1", "level2")
+        }
+        if not any(values.values()):
+            continue
+        guessed = {c.name for c in cols if c.guessed}
+        if not ruled:
+            guessed |= {"level3", "target", "actual", "deviation_note"}
+        level_cells = {}
+        for name in ("level1", "level2"):
+            col = by_name.get(name)
+            if col is None:
+                continue
+            # Without row rules a merged cell's extent is unknown: read the row's own slice.
+            c_top, c_bottom = _cell_span(page, col.xc, (a + b) / 2, top, bottom) if ruled else (a, b)
+            glyphs = page.glyphs_in(col.x0, col.x1, c_top, c_bottom)
+            values[name] = join_cell_lines([ln.text for ln in group_lines(glyphs)])
+            level_cells[name] = LevelCell(
+                c_top,
+                c_bottom,
+                ruled and c_top <= top + 1,
+                ruled and c_bottom >= bottom - 1,
+                a,
+                b,
+                min((g.top for g in glyphs), default=None),
+                max((g.bottom for g in glyphs), default=None),
+                max((g.size for g in glyphs), default=0.0),
+            )
+        numbers = page.glyphs_in(weight.x0, weight.x1, a, b)  # one line: shows the producer's alignment
+        gaps = (min(g.top for g in numbers) - a, b - max(g.bottom for g in numbers)) if numbers else None
+        rows.append(Row(pi, values, level_cells, guessed, gaps))
+    return rows
+
+
+def _cell_span(page: PageLayout, x: float, y: float, top: float, bottom: float) -> tuple[float, float]:
+    """Vertical extent of the (possibly merged) cell at (x, y) inside the table body top..bottom: a
+    side with no rule crossing x runs to the body's edge."""
+    ys = [v for v in page.hrules_at(x) if top - 1.5 <= v <= bottom + 1.5]
+    above = [v for v in ys if v <= y]
+    below = [v for v in ys if v > y]
+    return max(above, default=top), min(below, default=bottom)
+
+
+def _split_by_anchors(page: PageLayout, weight: Column, a: float, b: float) -> list[tuple[float, float]]:
+    """A band holding several weight values lacks its row rules: split it between the values."""
+    anchors = [ln for ln in cell_lines(page, weight.x0, weight.x1, a, b) if re.search(r"\d", ln.text)]
+    if len(anchors) <= 1:
+        return [(a, b)]
+    cuts = [a] + [(p.bottom + n.top) / 2 for p, n in zip(anchors, anchors[1:], strict=False)] + [b]
+    return list(zip(cuts, cuts[1:], strict=False))

@@ -1,0 +1,222 @@
+"""Indicator rows and their merged 一级/二级指标 cells across page breaks and producer habits: text
+repeated after a break or not, rows and names broken by a break, merged cells cut by full-width rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .pdf_table import Form
+from .record import Indicator
+
+
+@dataclass(frozen=True)
+class LevelCell:
+    """Where a row's 一级/二级指标 cell lies: its (possibly merged) extent, the row's own band, and
+    the extent of the text found in it."""
+
+    top: float
+    bottom: float
+    at_top: bool  # touches the top of the table body on its page
+    at_bottom: bool
+    row_top: float
+    row_bottom: float
+    text_top: float | None = None
+    text_bottom: float | None = None
+    text_size: float = 0.0
+
+    @property
+    def span(self) -> tuple[float, float]:
+        return (self.top, self.bottom)
+
+
+@dataclass
+class Row:
+    part: int
+    values: dict[str, str | None]
+    level_cells: dict[str, LevelCell]
+    guessed: set[str] = field(default_factory=set)  # columns whose edges are a midpoint guess
+    gaps: tuple[float, float] | None = None  # blank above and below the 分值 text in its row
+
+
+def join_rows_split_by_page_breaks(rows: list[Row]) -> list[Row]:
+    """Some producers let a row break across pages: the piece without 分值 and 得分, on either side
+    of the break, belongs to the row across it. A level name cut by the same break is joined, and
+    the rows below that share the cut cell get the joined name too."""
+    out: list[Row] = []
+    renamed: dict[tuple, tuple[str, str]] = {}  # (part, level, cell) -> (tail text, joined name)
+    for row in rows:
+        for name in ("level1", "level2"):
+            cell = row.level_cells.get(name)
+            old_new = renamed.get((row.part, name, cell.span if cell else None))
+            if old_new and row.values.get(name) == old_new[0]:
+                row.values[name] = old_new[1]
+        prev = out[-1] if out else None
+        if prev and row.part > prev.part and not (_has_numbers(row) and _has_numbers(prev)):
+            for name in ("level3", "target", "actual", "deviation_note"):
+                head, tail = prev.values.get(name), row.values.get(name)
+                prev.values[name] = (head or "") + (tail or "") or None
+            for name in ("weight", "score"):
+                prev.values[name] = prev.values.get(name) or row.values.get(name)
+            for name in ("level1", "level2"):
+                head, tail = prev.values.get(name), row.values.get(name)
+                joined = _split_name(head, tail)
+                cell = row.level_cells.get(name)
+                if joined:
+                    renamed[(row.part, name, cell.span if cell else None)] = (tail, joined)
+                prev.values[name] = joined or head or tail
+            prev.guessed |= row.guessed
+            continue
+        out.append(row)
+    return out
+
+
+def _has_numbers(row: Row) -> bool:
+    return bool(row.values.get("weight") or row.values.get("score"))
+
+
+def _split_name(head: str | None, tail: str | None) -> str | None:
+    """The level name a page break cut in two ("产出指" + "标"), if head and tail are that."""
+    if head and tail and not head.endswith("指标") and (head + tail).endswith("指标"):
+        return head + tail
+    return None
+
+
+def _join_text_split_by_page_breaks(rows: list[Row], values: list[str | None], name: str) -> None:
+    """A producer that breaks a merged cell across pages may break its text too ("产出指" / "标").
+    Level names end in 指标, so only a head that does not is joined to its tail; repeated text
+    (head == tail) and a new cell at the top of the page are left alone."""
+    for i in range(1, len(rows)):
+        if rows[i].part == rows[i - 1].part or name not in rows[i].level_cells:
+            continue
+        head, tail = values[i - 1], values[i]
+        joined = _split_name(head, tail)
+        if joined is None:
+            continue
+        for j, row in enumerate(rows):
+            spans = {r.level_cells[name].span for r in (rows[i - 1], rows[i]) if name in r.level_cells}
+            same_cell = name in row.level_cells and row.level_cells[name].span in spans
+            if row.part in (rows[i - 1].part, rows[i].part) and same_cell and values[j] in (head, tail):
+                values[j] = joined
+
+
+def _valign(rows: list[Row]) -> str | None:
+    """How the producer places text vertically in cells, from 分值 cells with room to spare:
+    "top", "middle", or None when the rows do not tell."""
+    votes = []
+    for row in rows:
+        if row.gaps and max(row.gaps) > 6:
+            above, below = row.gaps
+            votes.append("top" if above < below / 3 else "middle" if abs(above - below) < 2 else "other")
+    if len(votes) < 2 or len(set(votes)) > 1 or votes[0] == "other":
+        return None
+    return votes[0]
+
+
+def _cut_cell_text(
+    rows: list[Row], values: list[str | None], name: str, first_part: int, cut_parts: set[int]
+) -> set[int]:
+    """Rows of merged level cells that the producer's full-width rules cut into one cell per row:
+    the text sits in one row, and the cell it belongs to is inferred from how the producer aligns
+    text (top-aligned: the text's row and those below it; centred: the rows it is centred on).
+    Returns the rows so filled; rows the geometry cannot settle are left empty. Parts whose level
+    cells are cut row by row are added to cut_parts."""
+    filled: set[int] = set()
+    # Only a producer that cuts merged cells leaves an empty level cell away from a page edge.
+    if not any(
+        not values[i] and not c.at_top and not c.at_bottom
+        for i, r in enumerate(rows)
+        if (c := r.level_cells.get(name))
+    ):
+        return filled
+    for part in sorted({r.part for r in rows}):
+        idx = [i for i, r in enumerate(rows) if r.part == part and name in r.level_cells]
+        cells = [rows[i].level_cells[name] for i in idx]
+        cut = all(abs(c.top - c.row_top) < 1 and abs(c.bottom - c.row_bottom) < 1 for c in cells)
+        if not cells or not cut or all(values[i] for i in idx):
+            continue  # real merged cells, or nothing to fill
+        cut_parts.add(part)
+        blocks = _text_blocks(idx, cells, values)
+        for first, last, text, _ in blocks:  # a text a rule cuts in two is one cell's, for certain
+            for k in range(first, last + 1):
+                values[idx[k]] = text
+        align = _valign([rows[i] for i in idx])
+        if not blocks or align is None or (blocks[0][0] > 0 and part != first_part):
+            continue  # the first cell may continue from the previous page: its start is unknown
+        start = 0
+        for n, (first, last, text, centre) in enumerate(blocks):
+            end_limit = blocks[n + 1][0] - 1 if n + 1 < len(blocks) else len(idx) - 1
+            if align == "top":
+                if first != start:
+                    break
+                end = end_limit
+            else:
+                end = min(
+                    range(last, end_limit + 1),
+                    key=lambda e: abs((cells[start].row_top + cells[e].row_bottom) / 2 - centre),
+                )
+                if abs((cells[start].row_top + cells[end].row_bottom) / 2 - centre) > 3:
+                    break
+            for k in range(start, end + 1):
+                values[idx[k]] = text
+                filled.add(idx[k])
+            start = end + 1
+    return filled
+
+
+def _text_blocks(idx: list[int], cells: list[LevelCell], values: list[str | None]):
+    """(first, last, text, centre y) of each run of texts; a text that a rule cuts between two
+    rows ("服务对象满" / "意度指标") is one run."""
+    blocks = []
+    k = 0
+    while k < len(idx):
+        if not values[idx[k]]:
+            k += 1
+            continue
+        first, text, top = k, values[idx[k]], cells[k].text_top
+        while (
+            k + 1 < len(idx)
+            and values[idx[k + 1]]
+            and cells[k + 1].text_top - cells[k].text_bottom < 0.6 * max(cells[k].text_size, 1.0)
+        ):
+            k += 1
+            text += values[idx[k]]
+        blocks.append((first, k, text, (top + cells[k].text_bottom) / 2))
+        k += 1
+    return blocks
+
+
+def fill_merged(form: Form, rows: list[Row], indicators: list[Indicator]) -> None:
+    """Give every row the text of the merged level cell it sits in.
+
+    A merged cell cut by a page break may print its text on either side of the break, or on both:
+    an empty cell at the top of a page takes the text of the previous page's last row, one at the
+    bottom the text of the next page's first row. An empty cell elsewhere is filled from a
+    neighbour and marked uncertain.
+    """
+    n = len(indicators)
+    for name in ("level1", "level2"):
+        values = [getattr(ind, name) for ind in indicators]
+        _join_text_split_by_page_breaks(rows, values, name)
+        cut_parts: set[int] = set()
+        inferred = _cut_cell_text(rows, values, name, rows[0].part if rows else 0, cut_parts)
+        for i in range(n):
+            if values[i] or name not in rows[i].level_cells or i in inferred:
+                setattr(indicators[i], name, values[i])
+                continue
+            at_top, at_bottom = rows[i].level_cells[name].at_top, rows[i].level_cells[name].at_bottom
+            before = [j for j in range(i) if rows[j].part < rows[i].part]
+            after = [j for j in range(i + 1, n) if rows[j].part > rows[i].part]
+            cut = rows[i].part in cut_parts  # a cut cell at a page edge may as well start a new one
+            if at_top and before and values[before[-1]] and not cut:
+                values[i] = values[before[-1]]
+            elif at_bottom and after and values[after[0]] and not cut:
+                values[i] = values[after[0]]
+            else:
+                values[i] = (
+                    values[i - 1]
+                    if i > 0 and values[i - 1]
+                    else next((v for v in values[i + 1 :] if v), None)
+                )
+                if values[i]:
+                    form.uncertain.append(f"indicators[{i}].{name}")
+            setattr(indicators[i], name, values[i])
