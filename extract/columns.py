@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .layout import RULE_SNAP, PageLayout
+from .layout import RULE_SNAP, PageLayout, split_fragments
 
 MIN_GUTTER = 0.8  # pt of blank space that can separate two cells
 
@@ -59,6 +59,21 @@ def _gaps(page: PageLayout, a: float, b: float, top: float, bottom: float) -> li
     return gaps
 
 
+def _flush_gap(page: PageLayout, gaps, top: float, bottom: float) -> tuple[float, float] | None:
+    """The gutter that several rows' text is flush against: right-aligned cells end just before
+    their column's right edge, left-aligned ones start just after its left edge."""
+    frags = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]
+
+    def flush(gap: tuple[float, float]) -> int:
+        lo, hi = gap
+        return max(sum(abs(f.x0 - hi) < 0.5 for f in frags), sum(abs(f.x1 - lo) < 0.5 for f in frags))
+
+    ranked = sorted(gaps, key=flush, reverse=True)
+    runner_up = flush(ranked[1]) if len(ranked) > 1 else 0
+    # Text of one width is flush on both sides at once: then this says nothing.
+    return ranked[0] if flush(ranked[0]) >= 2 and flush(ranked[0]) > runner_up else None
+
+
 def separator(
     page: PageLayout, a: float, b: float, top: float, bottom: float, prefer: str = "middle"
 ) -> tuple[float, bool]:
@@ -85,7 +100,7 @@ def separator(
     gaps = _gaps(page, a, b, top, bottom)
     if gaps:
         if prefer == "middle":
-            lo, hi = max(gaps, key=lambda g: g[1] - g[0])
+            lo, hi = _flush_gap(page, gaps, top, bottom) or max(gaps, key=lambda g: g[1] - g[0])
         else:
             lo, hi = gaps[-1] if prefer == "right" else gaps[0]
         return (lo + hi) / 2, False
