@@ -32,12 +32,17 @@ def read_goals(form: Form, after, before) -> tuple[str | None, str | None]:
     part = form.parts[exp.part]
     if exp.part == act.part and abs(exp.line.yc - act.line.yc) < exp.line.bottom - exp.line.top:
         _, h_bottom = row_band(part, (exp.x0 + exp.x1) / 2, exp.line)
-        return _goal_columns(form, exp, act, h_bottom, before)
+        label = form.find(r"年度总体|总体目标", after=after, before=before)
+        return _goal_columns(form, exp, act, h_bottom, before, label if label and label.x1 < exp.x0 else None)
     # Stacked layout: each label heads its own row with the text to its right.
     return value_right_of(form, exp), value_right_of(form, act)
 
 
-def _goal_columns(form: Form, exp: Hit, act: Hit, h_bottom: float, before) -> tuple[str | None, str | None]:
+def _goal_columns(
+    form: Form, exp: Hit, act: Hit, h_bottom: float, before, label: Hit | None
+) -> tuple[str | None, str | None]:
+    """The two goal columns under their headers, over as many pages as they run; the 年度总体目标
+    label column, where found, bounds them on the left even when no rule separates it."""
     texts: dict[str, list[TextLine]] = {"expected": [], "actual": []}
     rights: dict[str, float] = {}
     for pi in range(exp.part, len(form.parts)):
@@ -49,7 +54,8 @@ def _goal_columns(form: Form, exp: Hit, act: Hit, h_bottom: float, before) -> tu
         if before is not None and pi == before[0]:
             bottom = _band_top_of(form, before)
         spans = [("expected", exp.x0, exp.x1), ("actual", act.x0, act.x1)]
-        cols = build_columns(part.page, spans, top, bottom, form.table_left(pi), form.table_right(pi))
+        left = label.x1 if label and label.part == pi else form.table_left(pi)
+        cols = build_columns(part.page, spans, top, bottom, left, form.table_right(pi))
         for col in cols:
             lines = cell_lines(part.page, col.x0, col.x1, top, bottom)
             texts[col.name].extend(lines)
