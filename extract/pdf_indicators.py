@@ -38,6 +38,10 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
     if not {"level3", "weight", "score"} <= names:
         raise ReadError("form_unreadable", f"indicator header lacks columns: {sorted(names)}")
     total = form.find(TOTAL_LABEL, after=header.pos)
+    # A 绩效指标 label column, where found, bounds the table on the left even when no rule does.
+    label = form.find(r"绩效指标|绩效指", after=(header.part, h_top - 0.1))
+    level1 = min(x0 for _, x0, _ in spans)
+    label_x1 = label.x1 if label and label.x1 < level1 else None
     rows: list[Row] = []
     columns: dict[str, Column] = {}
     for pi in range(header.part, len(form.parts)):
@@ -47,7 +51,8 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
         if total and total.part == pi:
             bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)[0]
         if bottom - top > 1:
-            cols = build_columns(part.page, spans, top, bottom, form.table_left(pi), form.table_right(pi))
+            left = label_x1 if label_x1 is not None else form.table_left(pi)
+            cols = build_columns(part.page, spans, top, bottom, left, form.table_right(pi))
             rows.extend(_rows_on_part(form, pi, cols, top, bottom))
             columns = {c.name: c for c in cols}
         if total and total.part == pi:

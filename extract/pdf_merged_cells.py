@@ -112,6 +112,15 @@ def _valign(rows: list[Row]) -> str | None:
     return votes[0]
 
 
+def _producer_cuts_merged_cells(rows: list[Row]) -> bool:
+    """Whether the producer draws a rule between every two rows right through the 一级指标
+    column: a form has a handful of 一级指标 over many rows, so its cells can only all be one row
+    high if merged cells were cut."""
+    cells = [r.level_cells["level1"] for r in rows if "level1" in r.level_cells]
+    one_row = all(abs(c.top - c.row_top) < 1 and abs(c.bottom - c.row_bottom) < 1 for c in cells)
+    return one_row and len(cells) >= 6
+
+
 def _cut_cell_text(
     rows: list[Row], values: list[str | None], name: str, first_part: int, cut_parts: set[int]
 ) -> set[int]:
@@ -121,24 +130,21 @@ def _cut_cell_text(
     Returns the rows so filled; rows the geometry cannot settle are left empty. Parts whose level
     cells are cut row by row are added to cut_parts."""
     filled: set[int] = set()
-    # Only a producer that cuts merged cells leaves an empty level cell away from a page edge.
-    if not any(
-        not values[i] and not c.at_top and not c.at_bottom
-        for i, r in enumerate(rows)
-        if (c := r.level_cells.get(name))
-    ):
+    if not _producer_cuts_merged_cells(rows):
         return filled
     for part in sorted({r.part for r in rows}):
         idx = [i for i, r in enumerate(rows) if r.part == part and name in r.level_cells]
         cells = [rows[i].level_cells[name] for i in idx]
         cut = all(abs(c.top - c.row_top) < 1 and abs(c.bottom - c.row_bottom) < 1 for c in cells)
-        if not cells or not cut or all(values[i] for i in idx):
-            continue  # real merged cells, or nothing to fill
+        if not cells or not cut:
+            continue  # real merged cells
         cut_parts.add(part)
         blocks = _text_blocks(idx, cells, values)
         for first, last, text, _ in blocks:  # a text a rule cuts in two is one cell's, for certain
             for k in range(first, last + 1):
                 values[idx[k]] = text
+        if all(values[i] for i in idx):
+            continue
         align = _valign([rows[i] for i in idx])
         if not blocks or align is None or (blocks[0][0] > 0 and part != first_part):
             continue  # the first cell may continue from the previous page: its start is unknown

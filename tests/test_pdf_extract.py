@@ -74,3 +74,16 @@ def test_committed_corpus_matches_gold():
             assert field_diffs(match_gold(data), data) == [], (path, record.project_name)
             failed = {c.name for c in record.failed_checks}
             assert failed <= {"execution_rate[0]", "execution_rate[1]"}, (path, record.project_name, failed)
+
+
+def test_merged_cells_cut_by_full_width_rules_are_never_read_as_fact(tmp_path):
+    """A producer that rules every row right across the table cuts the merged 一级/二级指标 cells:
+    what the geometry settles is read, the rest is marked uncertain, nothing is silently wrong."""
+    path = tmp_path / "rows.pdf"
+    render_pdf(list(gold_records()), path, STYLES["scrambled"].with_(name="rows", rules="rows"))
+    result = extract_file(path)
+    assert len(result.records) == len(gold_records())
+    for record in result.records:
+        data = record.to_dict()
+        wrong = {d.split(":")[0] for d in field_diffs(match_gold(data), data)}
+        assert wrong <= set(record.uncertain_fields), record.project_name
