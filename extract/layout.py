@@ -113,9 +113,6 @@ class PageLayout:
         """y of every horizontal rule crossing column position x, top to bottom."""
         return [r.pos for r in self.hrules if r.covers(x)]
 
-    def vrules_at(self, y: float) -> list[float]:
-        return [r.pos for r in self.vrules if r.covers(y)]
-
     def band_at(self, x: float, y: float) -> tuple[float, float] | None:
         """The cell's vertical extent around (x, y) from the rules crossing x, if ruled above and below."""
         ys = self.hrules_at(x)
