@@ -113,14 +113,17 @@ class PageLayout:
         """y of every horizontal rule crossing column position x, top to bottom."""
         return [r.pos for r in self.hrules if r.covers(x)]
 
+    def rules_around(
+        self, x: float, y: float, top: float = float("-inf"), bottom: float = float("inf")
+    ) -> tuple[float | None, float | None]:
+        """The nearest rules crossing column position x above and below y, within top..bottom."""
+        ys = [v for v in self.hrules_at(x) if top <= v <= bottom]
+        return max((v for v in ys if v <= y), default=None), min((v for v in ys if v > y), default=None)
+
     def band_at(self, x: float, y: float) -> tuple[float, float] | None:
         """The cell's vertical extent around (x, y) from the rules crossing x, if ruled above and below."""
-        ys = self.hrules_at(x)
-        above = [v for v in ys if v <= y]
-        below = [v for v in ys if v > y]
-        if not above or not below:
-            return None
-        return max(above), min(below)
+        above, below = self.rules_around(x, y)
+        return None if above is None or below is None else (above, below)
 
 
 def group_lines(glyphs: list[Glyph]) -> list[TextLine]:

@@ -177,10 +177,8 @@ def _rows_on_part(form: Form, pi: int, cols: list[Column], top: float, bottom: f
 def _cell_span(page: PageLayout, x: float, y: float, top: float, bottom: float) -> tuple[float, float]:
     """Vertical extent of the (possibly merged) cell at (x, y) inside the table body top..bottom: a
     side with no rule crossing x runs to the body's edge."""
-    ys = [v for v in page.hrules_at(x) if top - 1.5 <= v <= bottom + 1.5]
-    above = [v for v in ys if v <= y]
-    below = [v for v in ys if v > y]
-    return max(above, default=top), min(below, default=bottom)
+    above, below = page.rules_around(x, y, top - 1.5, bottom + 1.5)
+    return (top if above is None else above), (bottom if below is None else below)
 
 
 def _split_by_anchors(page: PageLayout, weight: Column, a: float, b: float) -> list[tuple[float, float]]:

@@ -28,6 +28,11 @@ class LevelCell:
     def span(self) -> tuple[float, float]:
         return (self.top, self.bottom)
 
+    @property
+    def one_row(self) -> bool:
+        """Whether the cell is only as high as its row (a rule crosses the column at both ends)."""
+        return abs(self.top - self.row_top) < 1 and abs(self.bottom - self.row_bottom) < 1
+
 
 @dataclass
 class Row:
@@ -117,8 +122,7 @@ def _producer_cuts_merged_cells(rows: list[Row]) -> bool:
     column: a form has a handful of 一级指标 over many rows, so its cells can only all be one row
     high if merged cells were cut."""
     cells = [r.level_cells["level1"] for r in rows if "level1" in r.level_cells]
-    one_row = all(abs(c.top - c.row_top) < 1 and abs(c.bottom - c.row_bottom) < 1 for c in cells)
-    return one_row and len(cells) >= 6
+    return len(cells) >= 6 and all(c.one_row for c in cells)
 
 
 def _cut_cell_text(
@@ -135,8 +139,7 @@ def _cut_cell_text(
     for part in sorted({r.part for r in rows}):
         idx = [i for i, r in enumerate(rows) if r.part == part and name in r.level_cells]
         cells = [rows[i].level_cells[name] for i in idx]
-        cut = all(abs(c.top - c.row_top) < 1 and abs(c.bottom - c.row_bottom) < 1 for c in cells)
-        if not cells or not cut:
+        if not cells or not all(c.one_row for c in cells):
             continue  # real merged cells
         cut_parts.add(part)
         blocks = _text_blocks(idx, cells, values)

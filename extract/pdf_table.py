@@ -108,7 +108,7 @@ def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[
             found = frag.find(pattern) if name not in spans else None
             if found:
                 spans[name] = (name, found[0][0], found[0][1])
-    for glyphs in _header_cells(page, top, bottom):
+    for glyphs in _header_cells(fragments):
         text = "".join(g.text for g in glyphs)
         for name, pattern in patterns.items():
             m = re.search(pattern, text) if name not in spans else None
@@ -118,15 +118,14 @@ def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[
     return list(spans.values())
 
 
-def _header_cells(page: PageLayout, top: float, bottom: float) -> list[list[Glyph]]:
-    """Glyphs of the band grouped into cells: fragments of different lines that overlap in x."""
+def _header_cells(fragments: list[TextLine]) -> list[list[Glyph]]:
+    """Glyphs of a band's line fragments grouped into cells: fragments that overlap in x."""
     cells: list[tuple[float, float, list[Glyph]]] = []
-    for line in page.lines_in(top, bottom):
-        for frag in split_fragments(line, page.vrules):
-            overlapping = [c for c in cells if frag.x0 < c[1] and c[0] < frag.x1]
-            merged = [g for c in overlapping for g in c[2]] + frag.glyphs
-            cells = [c for c in cells if not any(c is o for o in overlapping)]
-            cells.append((min(g.x0 for g in merged), max(g.x1 for g in merged), merged))
+    for frag in fragments:
+        overlapping = [c for c in cells if frag.x0 < c[1] and c[0] < frag.x1]
+        merged = [g for c in overlapping for g in c[2]] + frag.glyphs
+        cells = [c for c in cells if not any(c is o for o in overlapping)]
+        cells.append((min(g.x0 for g in merged), max(g.x1 for g in merged), merged))
     return [sorted(c[2], key=lambda g: (round(g.top), g.x0)) for c in cells]
 
 
