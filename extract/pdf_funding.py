@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .columns import build_columns
 from .pdf_table import Form, Hit, cell_text, header_spans, parse_cell, row_band
-from .record import FUNDING_LINES, FundingLine
+from .record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
 
 FUNDING_ROWS = (r"年度资金总额|资金总额", r"财政拨款", r"上年结转", r"其他资金")
 FUNDING_HEADERS = {
@@ -15,7 +15,6 @@ FUNDING_HEADERS = {
     "execution_rate_pct": r"执行率",
     "score": r"得分",
 }
-FUNDING_VALUE_FIELDS = tuple(FUNDING_HEADERS)
 
 
 def funding_fields() -> list[str]:

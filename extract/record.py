@@ -6,7 +6,7 @@ floats as printed, "-" or an empty cell is None, wrapped cell lines are joined w
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 FUNDING_LINES = ("年度资金总额", "当年财政拨款", "上年结转资金", "其他资金")
 
@@ -20,6 +20,11 @@ class FundingLine:
     weight: float | None = None
     execution_rate_pct: float | None = None
     score: float | None = None
+
+
+# The value fields of a funding line, in the printed column order (the default when a header
+# names none).
+FUNDING_VALUE_FIELDS = tuple(f.name for f in fields(FundingLine) if f.name != "line")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from .cells import parse_number, parse_percent
-from .record import FUNDING_LINES, FundingLine
+from .record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
 from .text_lines import Line
 
 # Header words -> FundingLine field, in any order the header prints them.
@@ -29,8 +29,6 @@ COLUMN_WORDS = (
     ("得分", "score"),
 )
 _COLUMN = re.compile("|".join(word for word, _ in COLUMN_WORDS))
-STANDARD_COLUMNS = ("budget_initial", "budget_full_year", "executed", "weight", "execution_rate_pct", "score")
-VALUE_FIELDS = STANDARD_COLUMNS
 
 # Funding line names as printed (the 其中： prefix is not part of the name), with shorter aliases.
 LINE_NAMES = (
@@ -72,17 +70,17 @@ def parse_funding(lines: list[Line]) -> FundingResult:
         else:
             current = None
             leftover.append(line)
-    columns = columns or list(STANDARD_COLUMNS)
+    columns = columns or list(FUNDING_VALUE_FIELDS)
     result = FundingResult([], columns=columns, leftover=leftover)
     for i, name in enumerate(FUNDING_LINES):
         funding_line = FundingLine(line=name)
         if i not in values:
-            result.uncertain.extend(f"funding[{i}].{f}" for f in VALUE_FIELDS)
+            result.uncertain.extend(f"funding[{i}].{f}" for f in FUNDING_VALUE_FIELDS)
         else:
             placed, unsure = place_values(values[i], columns)
             for f, v in placed.items():
                 setattr(funding_line, f, v)
-            result.uncertain.extend(f"funding[{i}].{f}" for f in VALUE_FIELDS if f in unsure)
+            result.uncertain.extend(f"funding[{i}].{f}" for f in FUNDING_VALUE_FIELDS if f in unsure)
         result.lines.append(funding_line)
     return result
 
@@ -112,7 +110,7 @@ def _is_value(token: str) -> bool:
 
 def place_values(tokens: list[str], columns: list[str]) -> tuple[dict[str, float | None], set[str]]:
     """Values put in their columns, and the fields whose column the text cannot settle."""
-    fields = list(STANDARD_COLUMNS)
+    fields = list(FUNDING_VALUE_FIELDS)
     if len(tokens) > len(columns) or not all(_is_value(t) for t in tokens):
         return {f: None for f in fields}, set(fields)
     placements = []

@@ -188,7 +188,7 @@ def _stage_record(
     form_index: int,
     names: list[str],
 ) -> None:
-    failed = [c.name for c in record.checks if not c.passed]
+    failed = [c.name for c in record.failed_checks]
     rows["stg_reports"].append(
         {
             "report_id": rid,

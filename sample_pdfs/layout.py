@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from reportlab.lib.pagesizes import A4
 
+from extract.record import FUNDING_VALUE_FIELDS
+
 from .style import VARIANT_KEYS, Align, Style
 from .text import format_number, text_width, wrap
 
@@ -21,7 +23,6 @@ PAGE_W, PAGE_H = A4
 ASCENT, DESCENT = 0.752, 0.271  # STSong-Light glyph box, in units of the font size
 
 FUNDING_LINES = ("年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金")
-FUNDING_FIELDS = ("budget_initial", "budget_full_year", "executed", "weight", "execution_rate_pct", "score")
 INDICATOR_HEADERS = (
     "一级指标",
     "二级指标",
@@ -192,7 +193,7 @@ def _funding_values(line: dict, style: Style, variant: bool) -> list[str]:
     decimals = not variant
     rate_percent = style.rate_percent or variant
     out = []
-    for name in FUNDING_FIELDS:
+    for name in FUNDING_VALUE_FIELDS:
         value = line.get(name)
         if value is None:
             # weight/score of the sub-lines are not scored: the forms print "-" there.

@@ -13,7 +13,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .layout import FUNDING_FIELDS, INDICATOR_HEADERS
+from extract.record import FUNDING_VALUE_FIELDS
+
+from .layout import INDICATOR_HEADERS
 
 FUNDING_HEADER = ("年初预算数", "全年预算数", "全年执行数", "分数", "执行率(%)", "得分")
 STYLE = "table{border-collapse:collapse;width:100%;font-family:'WenQuanYi Micro Hei';font-size:9pt}"
@@ -70,7 +72,7 @@ def form_html(r: dict, borders: bool = True) -> str:
     ]
     for line in r["funding"]:
         label = "其中：当年财政拨款" if line["line"] == "当年财政拨款" else line["line"]
-        rows.append(_row(_td(label, 2), *(_td(_number(line[c])) for c in FUNDING_FIELDS)))
+        rows.append(_row(_td(label, 2), *(_td(_number(line[c])) for c in FUNDING_VALUE_FIELDS)))
     goals = [
         "<br>".join(map(html.escape, (r[k] or "").split("\n"))) for k in ("goal_expected", "goal_actual")
     ]
