@@ -23,7 +23,7 @@ def _measure(mode: str, paths: list[str]) -> dict:
     """Child side: time one mode over the files and report pages, seconds and peak RSS."""
     import pdfplumber
 
-    from extract.pdf_reader import read_pdf
+    from extract.pdf.reader import read_pdf
 
     pages = 0
     if mode == "extract":  # counted before the clock starts: extraction itself never needs it

@@ -61,9 +61,9 @@ def extract_file(path: str | Path) -> FileResult:
 
 def _read(path: Path, sha256: str, kind: str) -> tuple[list[Record], list[ExtractError]]:
     if kind == "text":
-        from .text_reader import read_text_dump
+        from .text.reader import read_text_dump
 
         return read_text_dump(path.read_bytes(), path.name, sha256)
-    from .pdf_reader import read_pdf
+    from .pdf.reader import read_pdf
 
     return read_pdf(path, sha256)

@@ -44,8 +44,8 @@ PRELOAD = [
     "orchestration.forkserver_init",
     "orchestration.bounded",
     "orchestration.extract_cache",
-    "extract.pdf_reader",
-    "extract.text_reader",
+    "extract.pdf.reader",
+    "extract.text.reader",
 ]
 EXIT_ORPHANED = 70  # exit status of a child whose caller went away
 POLL_S = 0.2  # how often a child's memory high-water mark is read (Linux /proc)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .text_lines import Line, ascii_count
+from .lines import Line, ascii_count
 
 SENTENCE_END = "。！？；!?;"
 CLOSERS = "）)”’」』】〕"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .record import ReadError
-from .text_lines import Line
+from ..record import ReadError
+from .lines import Line
 
 TITLE = re.compile(r"^(财政)?项目支出绩效自评表([（(]\d{4}年度?[)）])?$")
 

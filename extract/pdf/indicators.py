@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from .cells import join_cell_lines
+from ..cells import join_cell_lines
+from ..record import Indicator, ReadError
 from .columns import Column, build_columns
 from .layout import PageLayout, group_lines
-from .pdf_merged_cells import LevelCell, Row, fill_merged, join_rows_split_by_page_breaks
-from .pdf_table import Form, Hit, Part, cell_lines, cell_text, header_spans, parse_cell, row_band
-from .record import Indicator, ReadError
+from .merged_cells import LevelCell, Row, fill_merged, join_rows_split_by_page_breaks
+from .table import Form, Hit, Part, cell_lines, cell_text, header_spans, parse_cell, row_band
 
 INDICATOR_HEADERS = {
     "level1": r"一级",

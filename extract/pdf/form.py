@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
+from ..record import Indicator, ReadError, Record, Source
 from .columns import Column
-from .pdf_funding import funding_fields, read_funding
-from .pdf_goals import read_goals
-from .pdf_indicators import INDICATOR_FIELDS, find_indicator_header, read_indicators
-from .pdf_table import Form, Hit, Part, cell_text, parse_cell, row_band, value_right_of
-from .record import Indicator, ReadError, Record, Source
+from .funding import funding_fields, read_funding
+from .goals import read_goals
+from .indicators import INDICATOR_FIELDS, find_indicator_header, read_indicators
+from .table import Form, Hit, Part, cell_text, parse_cell, row_band, value_right_of
 
 YEAR = re.compile(r"(\d{4})年度?")
 GRADE_LABEL = re.compile(r"评分等级|评价等级|等级")

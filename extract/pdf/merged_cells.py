@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .pdf_table import Form
-from .record import Indicator
+from ..record import Indicator
+from .table import Form
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
 
+from ..record import ExtractError, ReadError, Record, Source
+from .form import read_form
 from .layout import MIN_RULE_LENGTH, Glyph, PageLayout, Rule, merge_rules
-from .pdf_form import read_form
-from .pdf_table import Part
-from .record import ExtractError, ReadError, Record, Source
+from .table import Part
 
 MAX_PAGES = 5000
 MAX_PAGES_ENV = "EXTRACT_MAX_PAGES"  # overrides MAX_PAGES (e.g. lower, for a test)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .cells import join_cell_lines, parse_number, parse_percent
+from ..cells import join_cell_lines, parse_number, parse_percent
 from .layout import Glyph, PageLayout, TextLine, group_lines, split_fragments
 
 

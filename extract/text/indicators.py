@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from .cells import clean_text, parse_number
-from .record import Indicator
-from .text_lines import Line, text_width
+from ..cells import clean_text, parse_number
+from ..record import Indicator
+from .lines import Line, text_width
 
 LEVEL1_NAMES = frozenset({"成本指标", "产出指标", "效益指标", "满意度指标"})
 LEVEL2_NAMES = frozenset(

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from .cells import parse_number, parse_percent
-from .record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
-from .text_lines import Line
+from ..cells import parse_number, parse_percent
+from ..record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
+from .lines import Line
 
 # Header words -> FundingLine field, in any order the header prints them.
 COLUMN_WORDS = (

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
-from .cells import clean_text, parse_number
-from .record import ExtractError, ReadError, Record, Source
-from .text_form import FormText, split_forms
-from .text_funding import parse_funding
-from .text_goals import parse_goals, strip_row_labels
-from .text_indicators import parse_indicators
-from .text_lines import decode_dump, split_lines
+from ..cells import clean_text, parse_number
+from ..record import ExtractError, ReadError, Record, Source
+from .form import FormText, split_forms
+from .funding import parse_funding
+from .goals import parse_goals, strip_row_labels
+from .indicators import parse_indicators
+from .lines import decode_dump, split_lines
 
 _YEAR = re.compile(r"(\d{4})\s*年度?")
 _HEAD = re.compile(r"项目名称(?P<name>.*?)主管部门(?P<dept>.*?)(实施单位(?P<unit>.*?))?(项目资金|$)")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
 from .columns import build_columns
-from .pdf_table import Form, Hit, cell_text, header_spans, parse_cell, row_band
-from .record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
+from .table import Form, Hit, cell_text, header_spans, parse_cell, row_band
 
 FUNDING_ROWS = (r"年度资金总额|资金总额", r"财政拨款", r"上年结转", r"其他资金")
 FUNDING_HEADERS = {

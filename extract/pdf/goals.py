@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .cells import clean_text
+from ..cells import clean_text
 from .columns import build_columns
 from .layout import TextLine
-from .pdf_table import Form, Hit, cell_lines, row_band, value_right_of
+from .table import Form, Hit, cell_lines, row_band, value_right_of
 
 
 def paragraphs(lines: list[TextLine], right: float) -> list[str]:

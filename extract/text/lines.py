@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .record import ReadError
+from ..record import ReadError
 
 PAGE_BREAK_BLANKS = 3  # blank lines that make one page break
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
