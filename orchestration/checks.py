@@ -1,4 +1,4 @@
-"""Record validations as asset checks on `staging/stg_reports`.
+"""Record validations as asset checks on `raw/reports`.
 
 The arithmetic checks extract/validate.py attaches to every record (weights add up, scores add up,
 execution rates match the amounts, the grade matches the score, the form is complete) are reported
@@ -18,7 +18,7 @@ import pandas as pd
 
 from .staging import CHECK_FAMILIES, check_family
 
-STG_REPORTS = dg.AssetKey(["staging", "stg_reports"])
+STG_REPORTS = dg.AssetKey(["raw", "reports"])
 EXTRACTION_ERRORS_CHECK = "extraction_errors"
 PREVIEW_ROWS = 20
 
@@ -42,15 +42,15 @@ def record_check_specs() -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             EXTRACTION_ERRORS_CHECK,
             asset=STG_REPORTS,
-            description="Files (or forms) that could not be read: rows of staging.stg_extract_errors.",
+            description="Files (or forms) that could not be read: rows of raw.extract_errors.",
         )
     )
     return specs
 
 
 def record_check_results(frames: dict[str, pd.DataFrame]) -> Iterator[dg.AssetCheckResult]:
-    reports = frames["stg_reports"].set_index("report_id")
-    checks = frames["stg_checks"].assign(family=lambda df: df["check_name"].map(check_family))
+    reports = frames["reports"].set_index("report_id")
+    checks = frames["checks"].assign(family=lambda df: df["check_name"].map(check_family))
     for family in CHECK_FAMILIES:
         of_family = checks[checks["family"] == family]
         failing = of_family[~of_family["passed"].astype(bool)]
@@ -75,7 +75,7 @@ def record_check_results(frames: dict[str, pd.DataFrame]) -> Iterator[dg.AssetCh
             },
         )
 
-    errors = frames["stg_extract_errors"]
+    errors = frames["extract_errors"]
     by_class = errors["error_class"].value_counts().sort_index()
     listing = [f"- {r.file}: {r.error_class} — {r.message}" for r in errors.head(PREVIEW_ROWS).itertuples()]
     yield dg.AssetCheckResult(

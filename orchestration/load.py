@@ -86,14 +86,14 @@ def summary(result: dg.ExecuteInProcessResult | None = None) -> str:
         def one(sql: str):
             return con.execute(sql).fetchone()[0]
 
-        lines.append(f"forms:          {one('SELECT count(*) FROM staging.stg_reports')}")
-        lines.append(f"indicators:     {one('SELECT count(*) FROM staging.stg_indicators')}")
-        errors = one("SELECT count(*) FROM staging.stg_extract_errors")
-        error_files = one("SELECT count(DISTINCT file) FROM staging.stg_extract_errors")
-        lines.append(f"errors:         {errors} (in {error_files} files; see staging.stg_extract_errors)")
-        failed = one("SELECT count(*) FROM staging.stg_checks WHERE NOT passed")
-        failed_reports = one("SELECT count(DISTINCT report_id) FROM staging.stg_checks WHERE NOT passed")
-        lines.append(f"failed checks:  {failed} (in {failed_reports} forms; see staging.stg_checks)")
+        lines.append(f"forms:          {one('SELECT count(*) FROM raw.reports')}")
+        lines.append(f"indicators:     {one('SELECT count(*) FROM raw.indicators')}")
+        errors = one("SELECT count(*) FROM raw.extract_errors")
+        error_files = one("SELECT count(DISTINCT file) FROM raw.extract_errors")
+        lines.append(f"errors:         {errors} (in {error_files} files; see raw.extract_errors)")
+        failed = one("SELECT count(*) FROM raw.checks WHERE NOT passed")
+        failed_reports = one("SELECT count(DISTINCT report_id) FROM raw.checks WHERE NOT passed")
+        lines.append(f"failed checks:  {failed} (in {failed_reports} forms; see raw.checks)")
         if result is not None:
             evaluations = result.get_asset_check_evaluations()
             not_passed = [e for e in evaluations if not e.passed]

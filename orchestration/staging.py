@@ -21,11 +21,11 @@ from extract.targets import ParsedValue, parse_value
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "staging"
+SCHEMA = "raw"  # landing tables the extraction writes; dbt staging views read them
 
 # table → ordered (column, DuckDB type); the first columns listed in TABLE_KEYS order the rows.
 TABLES: dict[str, list[tuple[str, str]]] = {
-    "stg_reports": [
+    "reports": [
         ("report_id", "VARCHAR"),
         ("sha256", "VARCHAR"),
         ("form_index", "INTEGER"),
@@ -47,7 +47,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("checks_failed", "INTEGER"),
         ("failed_check_names", "VARCHAR[]"),
     ],
-    "stg_funding_lines": [
+    "funding_lines": [
         ("report_id", "VARCHAR"),
         ("line_no", "INTEGER"),
         ("line", "VARCHAR"),
@@ -58,7 +58,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("execution_rate_pct", "DOUBLE"),
         ("score", "DOUBLE"),
     ],
-    "stg_indicators": [
+    "indicators": [
         ("report_id", "VARCHAR"),
         ("indicator_no", "INTEGER"),
         ("level1", "VARCHAR"),
@@ -83,7 +83,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
             )
         ],
     ],
-    "stg_checks": [
+    "checks": [
         ("report_id", "VARCHAR"),
         ("check_name", "VARCHAR"),
         ("passed", "BOOLEAN"),
@@ -91,7 +91,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("actual", "DOUBLE"),
         ("detail", "VARCHAR"),
     ],
-    "stg_extract_errors": [
+    "extract_errors": [
         ("file", "VARCHAR"),
         ("sha256", "VARCHAR"),
         ("error_class", "VARCHAR"),
@@ -101,11 +101,11 @@ TABLES: dict[str, list[tuple[str, str]]] = {
 }
 
 TABLE_KEYS: dict[str, list[str]] = {
-    "stg_reports": ["report_id"],
-    "stg_funding_lines": ["report_id", "line_no"],
-    "stg_indicators": ["report_id", "indicator_no"],
-    "stg_checks": ["report_id", "check_name"],
-    "stg_extract_errors": ["file", "error_class", "message"],
+    "reports": ["report_id"],
+    "funding_lines": ["report_id", "line_no"],
+    "indicators": ["report_id", "indicator_no"],
+    "checks": ["report_id", "check_name"],
+    "extract_errors": ["file", "error_class", "message"],
 }
 
 # Record validations are reported per family: "execution_rate[2]" belongs to "execution_rate".
@@ -139,7 +139,7 @@ def staging_frames(results: list[FileResult]) -> dict[str, pd.DataFrame]:
     seen_content: set[tuple[str, str]] = set()
     for result in ordered:
         for error in _errors_of(result):
-            rows["stg_extract_errors"].append(
+            rows["extract_errors"].append(
                 {
                     "file": result.path,
                     "sha256": error.sha256 or result.sha256,
@@ -189,7 +189,7 @@ def _stage_record(
     names: list[str],
 ) -> None:
     failed = [c.name for c in record.failed_checks]
-    rows["stg_reports"].append(
+    rows["reports"].append(
         {
             "report_id": rid,
             "sha256": result.sha256,
@@ -214,7 +214,7 @@ def _stage_record(
         }
     )
     for line_no, line in enumerate(record.funding, start=1):
-        rows["stg_funding_lines"].append(
+        rows["funding_lines"].append(
             {
                 "report_id": rid,
                 "line_no": line_no,
@@ -249,9 +249,9 @@ def _stage_record(
             row[f"{side}_unit"] = parsed.unit
             row[f"{side}_qualitative"] = parsed.qualitative
             row[f"{side}_achieved_wording"] = bool(parsed.achieved_wording)
-        rows["stg_indicators"].append(row)
+        rows["indicators"].append(row)
     for check in record.checks:
-        rows["stg_checks"].append(
+        rows["checks"].append(
             {
                 "report_id": rid,
                 "check_name": check.name,

@@ -93,7 +93,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def publish(run_id: str, schemas: tuple[str, ...] = ("staging", "marts")) -> dict[str, int]:
+def publish(run_id: str, schemas: tuple[str, ...] = ("raw", "staging", "marts")) -> dict[str, int]:
     """Move this run's build file over the warehouse in one step; returns row counts per table."""
     build = settings.build_path()
     target = settings.warehouse_path()

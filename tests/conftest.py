@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from paths import DATA_RAW
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES_DIR = REPO / "data_raw"
+SAMPLES_DIR = DATA_RAW
 
 
 @contextmanager

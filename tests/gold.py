@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
+
+from paths import FIXTURES, GOLD_PATH
 
 from extract.record import FundingLine, Indicator, Record, Source
 from extract.validate import validate
 
-GOLD_PATH = Path(__file__).parent / "fixtures" / "reports.json"
 SCALARS = (
     "fiscal_year",
     "project_name",
@@ -99,3 +99,58 @@ def mismatches(records) -> dict[str, list[str]]:
         if diffs:
             wrong[record.project_name] = diffs[:5]
     return wrong
+
+
+# ------------------------------------------------------------------ the real-world cases
+
+CASES_DIR = FIXTURES / "cases"
+CASE_TOLERANCE = 0.005  # numbers as the shared case scorer compares them
+
+
+def _case_same(expected, got) -> bool:
+    if isinstance(expected, float) or isinstance(got, float):
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (expected, got))
+        return numeric and abs(float(expected) - float(got)) < CASE_TOLERANCE
+    if isinstance(expected, str) and isinstance(got, str):
+        return re.sub(r"\s+", "", expected) == re.sub(r"\s+", "", got)
+    return expected == got
+
+
+def _case_fields(expected: dict, got: dict):
+    for name in SCALARS:
+        yield name, expected.get(name), got.get(name)
+    for kind, names in (("funding", FUNDING[1:]), ("indicators", INDICATOR)):
+        exp_rows, got_rows = expected.get(kind, []), got.get(kind, [])
+        for i in range(max(len(exp_rows), len(got_rows))):
+            e = exp_rows[i] if i < len(exp_rows) else {}
+            g = got_rows[i] if i < len(got_rows) else {}
+            for name in names:
+                yield f"{kind}[{i}].{name}", e.get(name, "<absent>"), g.get(name, "<absent>")
+
+
+def case_differences(expected: dict, got: dict) -> list[tuple[str, str]]:
+    """(flag, 'path: expected … got …') per field that differs, the way the shared case scorer
+    judges it: "U" when the path (or its row) is in uncertain_fields, "C" when the record has a
+    failed check, else "SILENT". Fields the expectation sets to "__skip__" are not compared."""
+    failed = any(not c.get("passed", True) for c in got.get("checks", []))
+    uncertain = set(got.get("uncertain_fields", []))
+    out = []
+    for path, e, g in _case_fields(expected, got):
+        if e == "__skip__" or _case_same(e, g):
+            continue
+        flag = "U" if path in uncertain or path.split(".")[0] in uncertain else ("C" if failed else "SILENT")
+        out.append((flag, f"{path}: expected {e!r} got {g!r}"))
+    return out
+
+
+def case_verdict(expected: list[dict], result) -> tuple[str, list[tuple[str, str]]]:
+    """PASS / FLAGGED / SILENT / REFUSED / MISSING for one case's FileResult, with the differences."""
+    got = [r.to_dict() for r in result.records]
+    if not got:
+        return "REFUSED", [("E", f"{e.error_class}: {e.message}") for e in result.errors]
+    if len(got) < len(expected):
+        return "MISSING", []
+    diffs = [d for e, g in zip(expected, got, strict=False) for d in case_differences(e, g)]
+    if any(flag == "SILENT" for flag, _ in diffs):
+        return "SILENT", diffs
+    return ("FLAGGED" if diffs else "PASS"), diffs

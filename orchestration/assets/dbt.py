@@ -84,14 +84,14 @@ prepare_manifest()
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
-    """Keys are [schema, name] for sources, models and seeds alike: the dbt source `staging.stg_reports`
-    is the asset `staging/stg_reports` the staging step materializes."""
+    """Keys are [schema, name] for sources, models and seeds alike: the dbt source `raw.reports`
+    is the asset `raw/reports` the staging step materializes."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "source" or dbt_resource_props["schema"] == "staging":
+        if dbt_resource_props["schema"] == "staging":
             return "staging"
         return "marts"
 
@@ -140,7 +140,7 @@ def prune_invocation_dirs(keep: int = KEEP_INVOCATION_DIRS, min_age_s: float = 3
     ),
 )
 def warehouse_published(context: AssetExecutionContext) -> dg.MaterializeResult:
-    counts = warehouse.publish(context.run.run_id, schemas=("staging", "intermediate", "marts"))
+    counts = warehouse.publish(context.run.run_id, schemas=("raw", "staging", "intermediate", "marts"))
     path = settings.warehouse_path()
     context.log.info(f"published {path}")
     marts = {name: rows for name, rows in counts.items() if name.startswith("marts.")}

@@ -17,8 +17,8 @@ from ..staging import SCHEMA, TABLES, staging_frames, write_staging
 SOURCES_YML = settings.DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml"
 PREVIEW_ROWS = 10
 PREVIEW_COLUMNS = {
-    "stg_reports": ["report_id", "source_file", "project_name", "total_score", "grade", "checks_failed"],
-    "stg_extract_errors": ["file", "error_class", "message"],
+    "reports": ["report_id", "source_file", "project_name", "total_score", "grade", "checks_failed"],
+    "extract_errors": ["file", "error_class", "message"],
 }
 
 
@@ -27,7 +27,7 @@ def source_docs() -> dict[str, tuple[str, dict[str, str]]]:
     """Table → (description, column → description), read from the dbt sources file (one place)."""
     try:
         data = yaml.safe_load(SOURCES_YML.read_text(encoding="utf-8"))
-        tables = next(s for s in data["sources"] if s["name"] == SCHEMA)["tables"]
+        tables = next(s for s in data["sources"] if s.get("schema") == SCHEMA)["tables"]
     except (OSError, KeyError, StopIteration, yaml.YAMLError):
         return {}
     return {
@@ -51,7 +51,7 @@ def _spec(table: str) -> dg.AssetSpec:
     return dg.AssetSpec(
         [SCHEMA, table],
         deps=["extracted_reports"],
-        group_name="staging",
+        group_name="ingest",
         kinds={"duckdb"},
         description=description or None,
         metadata={"dagster/column_schema": _column_schema(table), "dagster/table_name": f"{SCHEMA}.{table}"},

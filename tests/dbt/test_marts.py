@@ -24,15 +24,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from gold import record_from_gold
+from paths import DATA_RAW, DBT_PROJECT, GOLD_PATH, REPO
 
 from extract.api import extract_file, iter_report_files
 from extract.record import FileResult
 from orchestration.staging import staging_frames, write_staging
 
-REPO = Path(__file__).resolve().parents[1]
-DBT_PROJECT = REPO / "dbt_project"
-DATA_RAW = REPO / "data_raw"
-GOLD = json.loads((Path(__file__).parent / "fixtures" / "reports.json").read_text(encoding="utf-8"))
+GOLD = json.loads(GOLD_PATH.read_text(encoding="utf-8"))
 GOLD_BY_KEY = {g["key"]: g for g in GOLD}
 
 JD_HR = "上海市嘉定区人力资源和社会保障局"
@@ -300,7 +298,7 @@ def test_marts_are_tables_in_schema_marts(wh):
 def test_every_sample_form_is_counted_once(wh):
     for g in GOLD:
         wh.report_id(g["project_name"], g["implementing_unit"], g["fiscal_year"])  # exactly one row
-    staged = wh.one("select count(*) as n from staging.stg_reports")["n"]
+    staged = wh.one("select count(*) as n from raw.reports")["n"]
     forms = wh.one("select count(*) as n from marts.dim_reports where project_name <> ?", SYNTH_PROJECT)["n"]
     assert forms == len(GOLD) == 20
     assert staged > forms  # the same forms arrived more than once

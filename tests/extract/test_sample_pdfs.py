@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pdfplumber
 import pytest
+from paths import DATA_RAW, GOLD_PATH
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 
 from sample_pdfs import STYLES, render_pdf, write_bad_inputs
@@ -16,8 +16,7 @@ from sample_pdfs.__main__ import render_corpus
 from sample_pdfs.bad_inputs import DEMO_RECORD
 from sample_pdfs.layout import layout_forms
 
-ROOT = Path(__file__).resolve().parents[1]
-RECORDS = json.loads((ROOT / "tests/fixtures/reports.json").read_text(encoding="utf-8"))
+RECORDS = json.loads(GOLD_PATH.read_text(encoding="utf-8"))
 BY_KEY = {r["key"]: r for r in RECORDS}
 # Every record in the two main styles; a multi-page form, the variant form and a Songjiang form in
 # the extra styles (keeps the suite fast).
@@ -101,7 +100,7 @@ def test_rendering_is_deterministic(style):
 
 def test_committed_corpus_matches_renderer(tmp_path):
     for path in render_corpus(RECORDS, tmp_path):
-        committed = ROOT / "data_raw/pdf" / path.relative_to(tmp_path)
+        committed = DATA_RAW / "pdf" / path.relative_to(tmp_path)
         assert committed.read_bytes() == path.read_bytes(), f"re-run `make render-samples`: {committed}"
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from paths import GOLD_PATH
 
 from extract.targets import ACHIEVED_WORDINGS, KINDS, OPERATORS, ParsedValue, parse_value
 
-FIXTURE = Path(__file__).parent / "fixtures" / "reports.json"
+FIXTURE = GOLD_PATH
 RECORDS = json.loads(FIXTURE.read_text(encoding="utf-8"))
 INDICATORS = [(r["key"], i) for r in RECORDS for i in r["indicators"]]
 ALL_STRINGS = sorted({s for _, i in INDICATORS for s in (i["target"], i["actual"]) if s is not None})

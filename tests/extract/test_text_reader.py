@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 from gold import field_diffs
+from paths import DATA_RAW, FIXTURES, GOLD_PATH
 
 from extract.api import extract_file
 from extract.record import ReadError
-from extract.text_funding import place_values
-from extract.text_reader import read_text_dump
+from extract.text.funding import place_values
+from extract.text.reader import read_text_dump
 
-ROOT = Path(__file__).resolve().parents[1]
-GOLD = {r["key"]: r for r in json.loads((ROOT / "tests" / "fixtures" / "reports.json").read_text("utf-8"))}
-JD_DUMPS = {p.stem: p for p in sorted(ROOT.glob("data_raw/**/jd-*.txt"))}
-SHARED_TEXT = ROOT.parent / "shared" / "samples" / "text"
-SJ_DUMPS = sorted(SHARED_TEXT.glob("sj-*.txt")) if SHARED_TEXT.is_dir() else []
+GOLD = {r["key"]: r for r in json.loads(GOLD_PATH.read_text("utf-8"))}
+JD_DUMPS = {p.stem: p for p in sorted(DATA_RAW.glob("**/jd-*.txt"))}
+# Songjiang dumps (out of reading order), copied from the shared samples.
+SJ_DUMPS = sorted((FIXTURES / "text").glob("sj-*.txt"))
 
 
 def read(path: Path):
@@ -27,8 +27,12 @@ def read(path: Path):
     return records
 
 
+def test_sample_dumps_found():
+    assert len(SJ_DUMPS) == 3, f"expected the sj-* dumps under {FIXTURES / 'text'}"
+
+
 def test_jd_dumps_found():
-    assert len(JD_DUMPS) >= 17, f"expected the jd-* dumps under {ROOT / 'data_raw'}"
+    assert len(JD_DUMPS) >= 17, f"expected the jd-* dumps under {DATA_RAW}"
 
 
 @pytest.mark.parametrize("key", sorted(k for k in GOLD if k.startswith("jd-")))
@@ -81,7 +85,6 @@ def test_concatenated_dumps_give_one_record_per_form():
         assert record.source.file == "all.txt"
 
 
-@pytest.mark.skipif(not SJ_DUMPS, reason=f"Songjiang sample dumps not found in {SHARED_TEXT}")
 @pytest.mark.parametrize("path", SJ_DUMPS, ids=lambda p: p.stem)
 def test_sj_dump_is_refused_as_scrambled(path):
     with pytest.raises(ReadError) as info:
@@ -93,7 +96,6 @@ def test_sj_dump_is_refused_as_scrambled(path):
     assert [e.error_class for e in result.errors] == ["scrambled_text"]
 
 
-@pytest.mark.skipif(not SJ_DUMPS, reason=f"Songjiang sample dumps not found in {SHARED_TEXT}")
 def test_sj_dump_with_title_moved_first_is_still_refused():
     lines = SJ_DUMPS[0].read_text("utf-8").split("\n")
     title = [i for i, line in enumerate(lines) if "绩效自评表" in line][0]

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 from conftest import SAMPLES_DIR, copy_samples, run_load, warehouse_env
 from gold import record_from_gold
+from paths import FIXTURES
 
 from extract import extract_file, iter_report_files
 from extract.record import ExtractError, FileResult
@@ -26,8 +27,7 @@ from orchestration import settings
 from orchestration.extract_cache import file_result_from_dict, file_result_to_dict
 from orchestration.staging import CHECK_FAMILIES, TABLES, report_id, staging_frames
 
-STG_REPORTS = dg.AssetKey(["staging", "stg_reports"])
-FIXTURES = Path(__file__).parent / "fixtures"
+STG_REPORTS = dg.AssetKey(["raw", "reports"])
 
 
 def _metadata(result, node: str) -> dict:
@@ -58,12 +58,12 @@ def test_full_load_publishes_the_warehouse(loaded_warehouse):
     build = loaded_warehouse.path.parent / ".build" / loaded_warehouse.path.name
     assert not build.exists(), "the build file is moved over the warehouse, not copied"
     schemas = {row[0] for row in loaded_warehouse.rows("SELECT DISTINCT schema_name FROM duckdb_tables()")}
-    assert {"staging", "marts"} <= schemas
+    assert {"raw", "marts"} <= schemas
     for table in TABLES:
         assert (
             loaded_warehouse.scalar(
                 f"SELECT count(*) FROM information_schema.tables WHERE "
-                f"table_schema = 'staging' AND table_name = '{table}'"
+                f"table_schema = 'raw' AND table_name = '{table}'"
             )
             == 1
         )
@@ -78,15 +78,15 @@ def test_staging_row_counts_equal_what_extract_file_gives(loaded_warehouse):
             by_content.setdefault((result.sha256, result.kind), result)
     records = [record for result in by_content.values() for record in result.records]
     expected = {
-        "stg_reports": len(records),
-        "stg_funding_lines": sum(len(r.funding) for r in records),
-        "stg_indicators": sum(len(r.indicators) for r in records),
-        "stg_checks": sum(len(r.checks) for r in records),
-        "stg_extract_errors": sum(len(r.errors) if (r.errors or r.records) else 1 for r in results),
+        "reports": len(records),
+        "funding_lines": sum(len(r.funding) for r in records),
+        "indicators": sum(len(r.indicators) for r in records),
+        "checks": sum(len(r.checks) for r in records),
+        "extract_errors": sum(len(r.errors) if (r.errors or r.records) else 1 for r in results),
     }
     actual = {table: loaded_warehouse.scalar(f"SELECT count(*) FROM staging.{table}") for table in TABLES}
     assert actual == expected
-    assert expected["stg_reports"] > 0
+    assert expected["reports"] > 0
     files = _metadata(loaded_warehouse.result, "report_files")["files"]
     assert files == len(results) == len(list(iter_report_files([SAMPLES_DIR])))
 
@@ -95,19 +95,19 @@ def test_known_values(loaded_warehouse):
     # 对口扶贫支援类 (Jiading 人社局): 年度资金总额 executed 21.38; 转移脱贫劳动力 scored 8 of 10.
     # Every copy of the form in data_raw (department PDF, single PDF, text dump) must agree.
     executed = loaded_warehouse.rows(
-        "SELECT f.executed, f.execution_rate_pct, f.score FROM staging.stg_funding_lines f "
-        "JOIN staging.stg_reports r USING (report_id) "
+        "SELECT f.executed, f.execution_rate_pct, f.score FROM raw.funding_lines f "
+        "JOIN raw.reports r USING (report_id) "
         "WHERE r.project_name = '对口扶贫支援类' AND f.line = '年度资金总额'"
     )
     assert executed and set(executed) == {(21.38, 85.93, 8.59)}
     indicator = loaded_warehouse.rows(
         "SELECT i.target, i.actual, i.weight, i.score, i.target_op, i.target_value "
-        "FROM staging.stg_indicators i JOIN staging.stg_reports r USING (report_id) "
+        "FROM raw.indicators i JOIN raw.reports r USING (report_id) "
         "WHERE r.project_name = '对口扶贫支援类' AND i.level3 = '转移脱贫劳动力'"
     )
     assert indicator and set(indicator) == {("=120.00(人)", "736.00(人)", 10.0, 8.0, "=", 120.0)}
     totals = loaded_warehouse.rows(
-        "SELECT DISTINCT total_weight, total_score, grade FROM staging.stg_reports "
+        "SELECT DISTINCT total_weight, total_score, grade FROM raw.reports "
         "WHERE project_name = '对口扶贫支援类'"
     )
     assert totals == [(100.0, 96.59, "优")]
@@ -121,7 +121,7 @@ def test_known_values(loaded_warehouse):
 
 def test_report_ids_are_content_keys(loaded_warehouse):
     rows = loaded_warehouse.rows(
-        "SELECT report_id, sha256, form_index, source_file, source_files FROM staging.stg_reports"
+        "SELECT report_id, sha256, form_index, source_file, source_files FROM raw.reports"
     )
     for rid, sha, form_index, source_file, source_files in rows:
         assert rid == report_id(sha, form_index) == f"{sha[:16]}-{form_index:02d}"
@@ -138,14 +138,14 @@ def test_record_checks_and_extraction_errors_are_asset_checks(loaded_warehouse):
     assert {e.severity for e in on_reports.values()} == {dg.AssetCheckSeverity.WARN}
     for family in CHECK_FAMILIES:
         failing = loaded_warehouse.scalar(
-            "SELECT count(DISTINCT report_id) FROM staging.stg_checks WHERE NOT passed AND "
+            "SELECT count(DISTINCT report_id) FROM raw.checks WHERE NOT passed AND "
             "regexp_replace(check_name, '\\[\\d+\\]$', '') = ?",
             [family],
         )
         evaluation = on_reports[family]
         assert evaluation.metadata["failing_reports"].value == failing
         assert evaluation.passed == (failing == 0)
-    errors = loaded_warehouse.scalar("SELECT count(*) FROM staging.stg_extract_errors")
+    errors = loaded_warehouse.scalar("SELECT count(*) FROM raw.extract_errors")
     assert on_reports["extraction_errors"].metadata["errors"].value == errors
     # dbt tests arrive as asset checks on the models they test
     dbt_checks = {(e.asset_key, e.check_name): e.passed for e in evaluations}
@@ -161,13 +161,13 @@ def test_asset_metadata(loaded_warehouse):
     extracted = _metadata(result, "extracted_reports")
     assert extracted["files"] == files["files"]
     assert extracted["files_read"] + extracted["cache_hits"] == extracted["files"]
-    assert extracted["forms"] >= loaded_warehouse.scalar("SELECT count(*) FROM staging.stg_reports")
+    assert extracted["forms"] >= loaded_warehouse.scalar("SELECT count(*) FROM raw.reports")
     staged = {
         tuple(event.asset_key.path): event.metadata["dagster/row_count"].value
         for event in result.asset_materializations_for_node("staging_tables")
     }
     for table in TABLES:
-        assert staged[("staging", table)] == loaded_warehouse.scalar(f"SELECT count(*) FROM staging.{table}")
+        assert staged[("raw", table)] == loaded_warehouse.scalar(f"SELECT count(*) FROM raw.{table}")
     published = _metadata(result, "warehouse_published")
     assert published["mart_rows"]["marts.fct_funding_execution"] > 0
 
@@ -208,9 +208,9 @@ def _stage_only(data_raw: Path, warehouse: Path):
     con = duckdb.connect(str(build), read_only=True)
     try:
         reports = con.execute(
-            "SELECT report_id, source_file, source_files, project_name FROM staging.stg_reports"
+            "SELECT report_id, source_file, source_files, project_name FROM raw.reports"
         ).fetchall()
-        errors = con.execute("SELECT file, error_class FROM staging.stg_extract_errors").fetchall()
+        errors = con.execute("SELECT file, error_class FROM raw.extract_errors").fetchall()
     finally:
         con.close()
     return result, reports, errors
@@ -376,26 +376,26 @@ def test_staging_frames_from_records(gold_results):
     assert {name: list(frame.columns) for name, frame in frames.items()} == {
         name: [column for column, _ in columns] for name, columns in TABLES.items()
     }
-    reports = frames["stg_reports"].set_index("report_id")
+    reports = frames["reports"].set_index("report_id")
     assert list(reports.index) == ["aaaaaaaaaaaaaaaa-01", "aaaaaaaaaaaaaaaa-02", "bbbbbbbbbbbbbbbb-01"]
     assert reports.loc["aaaaaaaaaaaaaaaa-01", "source_files"] == ["copy of dept.pdf", "dept.pdf"]
     assert reports.loc["aaaaaaaaaaaaaaaa-01", "source_file"] == "copy of dept.pdf"
     assert reports.loc["aaaaaaaaaaaaaaaa-01", "project_name"] == "对口扶贫支援类"
     assert reports.loc["aaaaaaaaaaaaaaaa-01", "n_indicators"] == 8
-    funding = frames["stg_funding_lines"]
+    funding = frames["funding_lines"]
     line1 = funding[(funding.report_id == "aaaaaaaaaaaaaaaa-01") & (funding.line_no == 1)].iloc[0]
     assert (line1["line"], line1["executed"], line1["score"]) == ("年度资金总额", 21.38, 8.59)
     assert len(funding) == 4 * 3
-    indicators = frames["stg_indicators"]
+    indicators = frames["indicators"]
     transfer = indicators[indicators.level3 == "转移脱贫劳动力"].iloc[0]
     assert (transfer["indicator_no"], transfer["score"], transfer["target_kind"]) == (2, 8.0, "quantitative")
     assert (transfer["target_op"], transfer["target_value"], transfer["actual_value"]) == ("=", 120.0, 736.0)
-    errors = frames["stg_extract_errors"]
+    errors = frames["extract_errors"]
     assert list(zip(errors.file, errors.error_class, strict=True)) == [
         ("blank.pdf", "no_form"),
         ("broken.pdf", "not_pdf"),
     ]
-    checks = frames["stg_checks"]
+    checks = frames["checks"]
     assert not checks.duplicated(["report_id", "check_name"]).any()
     assert set(checks.report_id) == set(reports.index)
 

@@ -28,7 +28,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import REPO, SAMPLES_DIR, copy_samples, run_load
+from conftest import SAMPLES_DIR, copy_samples, run_load
+from paths import REPO
 
 from extract import sha256_file
 from orchestration.bounded import Limits, run_bounded
@@ -147,7 +148,7 @@ def test_workers_do_not_outlive_a_killed_load(tmp_path):
     script = textwrap.dedent(
         f"""
         import sys
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
         from orchestration.bounded import Limits, run_bounded
         from test_reliability import act
         items = [("mark_and_sleep", (m, 120)) for m in {[str(m) for m in markers]!r}]
@@ -276,12 +277,8 @@ def test_bad_input_load_completes_with_one_error_row_per_bad_file(tmp_path, load
     assert result.success, [e.event_specific_data for e in result.get_step_failure_events()]
     con = duckdb.connect(str(tmp_path / "warehouse" / "warehouse.duckdb"), read_only=True)
     try:
-        errors = con.execute(
-            "SELECT file, sha256, error_class, message FROM staging.stg_extract_errors"
-        ).fetchall()
-        reports = con.execute(
-            "SELECT report_id, source_files, project_name FROM staging.stg_reports"
-        ).fetchall()
+        errors = con.execute("SELECT file, sha256, error_class, message FROM raw.extract_errors").fetchall()
+        reports = con.execute("SELECT report_id, source_files, project_name FROM raw.reports").fetchall()
         dim_reports = con.execute("SELECT count(*) FROM marts.dim_reports").fetchone()[0]
     finally:
         con.close()
@@ -293,7 +290,7 @@ def test_bad_input_load_completes_with_one_error_row_per_bad_file(tmp_path, load
 
     # every good form is there: the sample forms as in the plain sample load, plus the demo form
     # under a Chinese name with spaces; the duplicate is one report listing both names
-    baseline = {row[0] for row in loaded_warehouse.rows("SELECT report_id FROM staging.stg_reports")}
+    baseline = {row[0] for row in loaded_warehouse.rows("SELECT report_id FROM raw.reports")}
     by_id = {rid: (files, name) for rid, files, name in reports}
     assert baseline <= set(by_id)
     [extra] = set(by_id) - baseline
@@ -302,7 +299,7 @@ def test_bad_input_load_completes_with_one_error_row_per_bad_file(tmp_path, load
     assert copies == ["incoming/jd-04 副本.pdf", "pdf/single/jd-04_scrambled.pdf"]
     assert dim_reports == loaded_warehouse.scalar("SELECT count(*) FROM marts.dim_reports") + 1
 
-    # the count shows as a failed WARN check on staging/stg_reports in the Dagster UI
+    # the count shows as a failed WARN check on raw/reports in the Dagster UI
     [check] = [
         e
         for e in result.get_asset_check_evaluations()
@@ -470,12 +467,10 @@ def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
     new_b = live.rows("SELECT report_id, project_name FROM marts.dim_reports WHERE source_file = 'b.pdf'")
     assert len(new_b) == 1 and new_b[0][0] != old_b[0][0]
     assert old_b[0][0] not in new[2].split(",")
-    for table in ("stg_reports", "stg_funding_lines", "stg_indicators", "stg_checks"):
+    for table in ("reports", "funding_lines", "indicators", "checks"):
         stale = live.rows(f"SELECT count(*) FROM staging.{table} WHERE report_id = '{old_b[0][0]}'")
         assert stale == [(0,)], table
-    assert live.rows(
-        "SELECT count(*) FROM staging.stg_reports WHERE list_contains(source_files, 'c.pdf')"
-    ) == [(0,)]
+    assert live.rows("SELECT count(*) FROM raw.reports WHERE list_contains(source_files, 'c.pdf')") == [(0,)]
 
 
 def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recovers(live, tmp_path):

@@ -8,4 +8,4 @@ select
     expected,
     actual,
     detail
-from {{ source('staging', 'stg_checks') }}
+from {{ source('extract', 'checks') }}

@@ -5,4 +5,4 @@ select
     error_class,
     message,
     pages
-from {{ source('staging', 'stg_extract_errors') }}
+from {{ source('extract', 'extract_errors') }}

@@ -10,4 +10,4 @@ select
     weight,
     execution_rate_pct,
     score
-from {{ source('staging', 'stg_funding_lines') }}
+from {{ source('extract', 'funding_lines') }}

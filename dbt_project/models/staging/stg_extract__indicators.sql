@@ -24,4 +24,4 @@ select
     actual_unit,
     actual_qualitative,
     actual_achieved_wording
-from {{ source('staging', 'stg_indicators') }}
+from {{ source('extract', 'indicators') }}

@@ -20,4 +20,4 @@ select
     uncertain_fields,
     checks_failed,
     failed_check_names
-from {{ source('staging', 'stg_reports') }}
+from {{ source('extract', 'reports') }}
