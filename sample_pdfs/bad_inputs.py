@@ -19,6 +19,18 @@ from .style import STYLES
 from .text import ensure_font
 
 # A small made-up form (not one of the fixtures), enough to be a complete, valid record.
+# The error class each bad input must be reported with (the inputs without an entry are readable).
+EXPECTED_ERROR_CLASS = {
+    "corrupt": "corrupt_pdf",
+    "truncated": "corrupt_pdf",
+    "empty": "empty_file",
+    "encrypted": "encrypted_pdf",
+    "not_pdf": "not_pdf",
+    "image_only": "image_only",
+    "no_form": "no_form",
+    "garbled_txt": "unreadable_text",
+}
+
 DEMO_RECORD: dict = {
     "key": "demo-01",
     "fiscal_year": 2024,

@@ -11,17 +11,7 @@ import pytest
 
 from extract import extract_file
 from sample_pdfs import write_bad_inputs
-
-EXPECTED_CLASS = {
-    "corrupt": "corrupt_pdf",
-    "truncated": "corrupt_pdf",
-    "empty": "empty_file",
-    "encrypted": "encrypted_pdf",
-    "not_pdf": "not_pdf",
-    "image_only": "image_only",
-    "no_form": "no_form",
-    "garbled_txt": "unreadable_text",
-}
+from sample_pdfs.bad_inputs import EXPECTED_ERROR_CLASS
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +19,11 @@ def bad_inputs(tmp_path_factory):
     return write_bad_inputs(tmp_path_factory.mktemp("bad"))
 
 
-@pytest.mark.parametrize("kind", sorted(EXPECTED_CLASS))
+@pytest.mark.parametrize("kind", sorted(EXPECTED_ERROR_CLASS))
 def test_bad_input_gives_one_classified_error(bad_inputs, kind):
     result = extract_file(bad_inputs[kind])
     assert result.records == []
-    assert [e.error_class for e in result.errors] == [EXPECTED_CLASS[kind]]
+    assert [e.error_class for e in result.errors] == [EXPECTED_ERROR_CLASS[kind]]
     assert result.errors[0].message
     assert result.errors[0].file == bad_inputs[kind].name
 

@@ -84,7 +84,7 @@ def test_staging_row_counts_equal_what_extract_file_gives(loaded_warehouse):
         "checks": sum(len(r.checks) for r in records),
         "extract_errors": sum(len(r.errors) if (r.errors or r.records) else 1 for r in results),
     }
-    actual = {table: loaded_warehouse.scalar(f"SELECT count(*) FROM staging.{table}") for table in TABLES}
+    actual = {table: loaded_warehouse.scalar(f"SELECT count(*) FROM raw.{table}") for table in TABLES}
     assert actual == expected
     assert expected["reports"] > 0
     files = _metadata(loaded_warehouse.result, "report_files")["files"]

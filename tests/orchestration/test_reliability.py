@@ -253,16 +253,15 @@ def test_bad_input_load_completes_with_one_error_row_per_bad_file(tmp_path, load
     import random
 
     import dagster as dg
-    from test_extract_inputs import EXPECTED_CLASS
 
     from orchestration.checks import EXTRACTION_ERRORS_CHECK, STG_REPORTS
     from sample_pdfs import write_bad_inputs
-    from sample_pdfs.bad_inputs import DEMO_RECORD
+    from sample_pdfs.bad_inputs import DEMO_RECORD, EXPECTED_ERROR_CLASS
 
     data_raw = copy_samples(tmp_path / "data_raw")
     incoming = data_raw / "incoming"
     written = write_bad_inputs(incoming)
-    expected = {f"incoming/{written[kind].name}": error for kind, error in EXPECTED_CLASS.items()}
+    expected = {f"incoming/{written[kind].name}": error for kind, error in EXPECTED_ERROR_CLASS.items()}
     # garbled text dumps that are valid UTF-8: lines shuffled, and mojibake (UTF-8 read as Latin-1)
     dump = (SAMPLES_DIR / "text" / "jd-05.txt").read_text(encoding="utf-8")
     lines = dump.splitlines()
@@ -468,7 +467,7 @@ def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
     assert len(new_b) == 1 and new_b[0][0] != old_b[0][0]
     assert old_b[0][0] not in new[2].split(",")
     for table in ("reports", "funding_lines", "indicators", "checks"):
-        stale = live.rows(f"SELECT count(*) FROM staging.{table} WHERE report_id = '{old_b[0][0]}'")
+        stale = live.rows(f"SELECT count(*) FROM raw.{table} WHERE report_id = '{old_b[0][0]}'")
         assert stale == [(0,)], table
     assert live.rows("SELECT count(*) FROM raw.reports WHERE list_contains(source_files, 'c.pdf')") == [(0,)]
 
