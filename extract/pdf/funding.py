@@ -1,32 +1,37 @@
-"""The 项目资金 block: four funding lines under a header row whose columns may come in any order."""
+"""The 项目资金 block: four funding lines under a header row whose columns may come in any order,
+in the unit its label prints (项目资金（万元）, 项目资金（元）), stored in 万元."""
 
 from __future__ import annotations
 
 from ..record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
+from ..vocabulary import (
+    FUNDING_AMOUNT_FIELDS,
+    FUNDING_HEADERS,
+    FundingUnit,
+    funding_line_pattern,
+    funding_unit,
+    to_wan,
+)
 from .columns import build_columns
-from .table import Form, Hit, cell_text, header_spans, parse_cell, row_band
-
-FUNDING_ROWS = (r"年度资金总额|资金总额", r"财政拨款", r"上年结转", r"其他资金")
-FUNDING_HEADERS = {
-    "budget_initial": r"年初预算|年初数",
-    "budget_full_year": r"全年预算|调整后预算",
-    "executed": r"全年执行|执行数|实际执行",
-    "weight": r"分值|分数|权重",
-    "execution_rate_pct": r"执行率",
-    "score": r"得分",
-}
+from .table import Form, Hit, Part, cell_text, header_spans, parse_cell, row_band
 
 
 def funding_fields() -> list[str]:
+    """Paths of every value of the block: funding[0].budget_initial … funding[3].score."""
     return [f"funding[{i}].{f}" for i in range(len(FUNDING_LINES)) for f in FUNDING_VALUE_FIELDS]
 
 
-def read_funding(form: Form, anchor: Hit) -> tuple[list[FundingLine], tuple[int, float]]:
-    """The 项目资金 block: its header row lies between the row above (anchor) and 年度资金总额."""
+def read_funding(
+    form: Form, anchor: Hit, before: tuple[int, float] | None = None
+) -> tuple[list[FundingLine], tuple[int, float]]:
+    """The 项目资金 block: its header row lies between the row above (anchor) and 年度资金总额; its
+    lines are looked for before `before` (the next block). Returns the four lines (amounts in 万元)
+    and the position of the last line found. A line the form does not print (one printed by
+    source instead, 中央补助资金) has null values, all marked uncertain."""
     rows = []
     cursor = anchor.pos
-    for pattern in FUNDING_ROWS:
-        hit = form.find(pattern, after=cursor)
+    for i in range(len(FUNDING_LINES)):
+        hit = form.find(funding_line_pattern(i), after=cursor, before=before)
         rows.append(hit)
         if hit:
             cursor = hit.pos
@@ -47,6 +52,7 @@ def read_funding(form: Form, anchor: Hit) -> tuple[list[FundingLine], tuple[int,
     label_right = max(h.x1 for h in on_page)
     block_bottom = row_band(part, (on_page[-1].x0 + on_page[-1].x1) / 2, on_page[-1].line)[1]
     columns = build_columns(part.page, spans, h_top, block_bottom, label_right, form.table_right(first.part))
+    unit = block_unit(part, h_top, h_bottom, block_bottom, min(h.x0 for h in on_page))
     lines = []
     for i, (name, hit) in enumerate(zip(FUNDING_LINES, rows, strict=True)):
         line = FundingLine(name)
@@ -59,7 +65,12 @@ def read_funding(form: Form, anchor: Hit) -> tuple[list[FundingLine], tuple[int,
         for col in columns:
             text = cell_text(row_part.page, col.x0, col.x1, top, bottom)
             path = f"funding[{i}].{col.name}"
-            setattr(line, col.name, parse_cell(form, path, text, percent=col.name == "execution_rate_pct"))
+            value = parse_cell(form, path, text, percent=col.name == "execution_rate_pct")
+            if col.name in FUNDING_AMOUNT_FIELDS:
+                value = to_wan(value, unit)
+                if not unit.known and value is not None:
+                    form.uncertain.append(path)
+            setattr(line, col.name, value)
             if col.guessed and text:
                 form.uncertain.append(path)
         lines.append(line)
@@ -68,3 +79,14 @@ def read_funding(form: Form, anchor: Hit) -> tuple[list[FundingLine], tuple[int,
         if name not in found:
             form.uncertain.extend(f"funding[{i}].{name}" for i in range(4))
     return lines, cursor
+
+
+def block_unit(part: Part, h_top: float, h_bottom: float, block_bottom: float, rows_x0: float) -> FundingUnit:
+    """The block's unit from what it prints: the 项目资金 label cell left of the line names
+    (项目资金（元）, wrapped as "项目资金（" / "元）"), the header cells (年初预算数（元）) and a
+    单位：万元 line between the form's top and the block."""
+    page = part.page
+    label = cell_text(page, 0.0, rows_x0 - 0.5, h_top, block_bottom)
+    header = [line.text for line in page.lines_in(h_top, h_bottom)]
+    above = [line.text for line in page.lines_in(part.top, h_top)]
+    return funding_unit([label or "", *header, *above])

@@ -39,7 +39,8 @@ class Row:
     part: int
     values: dict[str, str | None]
     level_cells: dict[str, LevelCell]
-    guessed: set[str] = field(default_factory=set)  # columns whose edges are a midpoint guess
+    # fields read unsure: a guessed column edge, an unknown column beside them
+    guessed: set[str] = field(default_factory=set)
     gaps: tuple[float, float] | None = None  # blank above and below the 分值 text in its row
 
 

@@ -108,7 +108,7 @@ def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[
             found = frag.find(pattern) if name not in spans else None
             if found:
                 spans[name] = (name, found[0][0], found[0][1])
-    for glyphs in _header_cells(fragments):
+    for glyphs in header_cells(fragments):
         text = "".join(g.text for g in glyphs)
         for name, pattern in patterns.items():
             m = re.search(pattern, text) if name not in spans else None
@@ -118,7 +118,7 @@ def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[
     return list(spans.values())
 
 
-def _header_cells(fragments: list[TextLine]) -> list[list[Glyph]]:
+def header_cells(fragments: list[TextLine]) -> list[list[Glyph]]:
     """Glyphs of a band's line fragments grouped into cells: fragments that overlap in x."""
     cells: list[tuple[float, float, list[Glyph]]] = []
     for frag in fragments:
