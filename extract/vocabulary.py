@@ -58,10 +58,10 @@ def has_title(text: str) -> bool:
 
 # ---------------------------------------------------------------- head labels
 
-# What may follow a label in its own cell: a bracketed remark (实施单位（盖章）) and a colon. Neither
-# is part of the value printed beside it.
+# What may follow a label in its own cell: a bracketed remark (实施单位（盖章）), 及代码 (主管部门及代码,
+# the central template) and a colon. None of it is part of the value printed beside it.
 LABEL_REMARKS = ("盖章", "盖公章", "公章", "签章", "单位盖章", "签字", "签字盖章", "盖章签字", "全称")
-LABEL_SUFFIX = rf"(?:[（(](?:{'|'.join(LABEL_REMARKS)})[)）])?[:：]?"
+LABEL_SUFFIX = rf"(?:及代码|[（(](?:{'|'.join(LABEL_REMARKS)})[)）])?[:：]?"
 PROJECT_NAME = "项目名称"
 SUPERVISING_DEPT = "主管部门"
 IMPLEMENTING_UNIT = "实施单位"
