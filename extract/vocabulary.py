@@ -63,8 +63,8 @@ def has_title(text: str) -> bool:
 LABEL_REMARKS = ("盖章", "盖公章", "公章", "签章", "单位盖章", "签字", "签字盖章", "盖章签字", "全称")
 LABEL_SUFFIX = rf"(?:及代码|[（(](?:{'|'.join(LABEL_REMARKS)})[)）])?[:：]?"
 PROJECT_NAME = "项目名称"
-SUPERVISING_DEPT = "主管部门"
-IMPLEMENTING_UNIT = "实施单位"
+SUPERVISING_DEPT = "(?:项目)?主管(?:部门|单位)"  # also 项目主管部门, 主管单位
+IMPLEMENTING_UNIT = "(?:项目)?实施单位"
 
 
 def label(word: str) -> str:
@@ -90,7 +90,7 @@ MIN_FUNDING_HEADER_WORDS = 3  # a text line with this many header words is the b
 # The four funding lines, each a pattern of its name (what a 其中： prefix leaves). A line by
 # source (中央补助资金, 上级财政拨款, 地方配套资金) is none of them: its values belong to no line.
 FUNDING_LINE_NAMES = (
-    r"(?:年度)?资金总额",
+    r"(?:年度|项目)?资金总额",
     r"(?:当年|本年)?财政拨款(?:资金)?",
     r"上年结转(?:结余)?(?:资金)?",
     r"其他资金",
@@ -203,6 +203,7 @@ TARGET_KIND_WORDS = frozenset(
 )
 # Filler of wrapped header cells beside the stems ("偏差原因分析及改进措" / "施").
 _HEADER_FILLER = re.compile(r"[指标年度分析及措施情况实际值]")
+LEVEL_NAME_SUFFIX = "指标"  # every 一级/二级指标 name ends so (产出指标, 数量指标)
 LEVEL1_HEADER = "一级指标"
 LEVEL3_HEADER = "三级指标"
 HEADER_ANCHOR_MIN_HITS = 3  # a line with this many indicator header words is the header row

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..record import Indicator
+from ..vocabulary import LEVEL_NAME_SUFFIX
 from .table import Form
 
 
@@ -82,7 +83,7 @@ def _has_numbers(row: Row) -> bool:
 
 def _split_name(head: str | None, tail: str | None) -> str | None:
     """The level name a page break cut in two ("产出指" + "标"), if head and tail are that."""
-    if head and tail and not head.endswith("指标") and (head + tail).endswith("指标"):
+    if head and tail and not head.endswith(LEVEL_NAME_SUFFIX) and (head + tail).endswith(LEVEL_NAME_SUFFIX):
         return head + tail
     return None
 

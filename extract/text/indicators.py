@@ -25,6 +25,7 @@ from ..vocabulary import (
     LEVEL1_HEADER,
     LEVEL1_NAMES,
     LEVEL2_NAMES,
+    LEVEL_NAME_SUFFIX,
     is_header_piece,
     nonstandard_header_words,
 )
@@ -248,7 +249,7 @@ def _join(pieces: tuple[Piece, ...] | list[Piece]) -> str:
 
 
 def _is_label(text: str) -> bool:
-    return text.endswith("指标") and len(text) <= MAX_LABEL_CHARS and not _LABEL_PUNCT.search(text)
+    return text.endswith(LEVEL_NAME_SUFFIX) and len(text) <= MAX_LABEL_CHARS and not _LABEL_PUNCT.search(text)
 
 
 def _balanced(text: str) -> bool:
@@ -288,7 +289,8 @@ def _cost(gap: Gap, cut: Cut, widths: dict[str, float]) -> float:
     cost += COST_SPLIT_LINE * _split_single_cells(gap, cut)
     texts = cut.label_texts() + _lead_labels(gap.anchor)
     cost += sum(COST_UNKNOWN_LABEL for t in texts if t not in LEVEL1_NAMES | LEVEL2_NAMES)
-    cost += sum(COST_LABEL_RUN_ON for g in cut.labels for p in g[:-1] if clean_text(p.text).endswith("指标"))
+    run_on = (p for g in cut.labels for p in g[:-1] if clean_text(p.text).endswith(LEVEL_NAME_SUFFIX))
+    cost += COST_LABEL_RUN_ON * sum(1 for _ in run_on)
     if len(texts) == 1 and _label_columns(texts) == ["level1"]:
         cost += COST_LEVEL1_ALONE
     cost += sum(COST_LABEL_AS_CELL for g in cut.cells if _join(g) in LEVEL1_NAMES | LEVEL2_NAMES)
