@@ -200,10 +200,12 @@ def _funding_values(line: dict, style: Style, variant: bool) -> list[str]:
 def _funding(g: _Grid, record: dict, left: float, right: float, variant: bool) -> None:
     s = g.style
     lab, name_w = _chars(4, s), _chars(9, s)
-    x = _edges(left, [lab, name_w] + [(right - left - lab - name_w) / 6] * 6)
     weight_head = "分值" if variant else "分数"
     rate_head = "执行率" if (variant or s.rate_percent) else "执行率(%)"
     headers = ["年初预算数", "全年预算数", "全年执行数", weight_head, rate_head, "得分"]
+    headers = variants.with_extra_column(headers, 3, s.extra_column or "", s)
+    n = len(headers)
+    x = _edges(left, [lab, name_w] + [(right - left - lab - name_w) / n] * n)
     r0 = g.row("funding")
     g.cell(variants.funding_label(s), x[0], x[1], r0, r0 + 4, kind="label", group="funding.label")
     g.cell("", x[1], x[2], r0, kind="header", group="funding.c0")
@@ -221,7 +223,8 @@ def _funding(g: _Grid, record: dict, left: float, right: float, variant: bool) -
             group="funding.c0",
             indent=sub_indent if k >= 2 else 0.0,
         )
-        for i, v in enumerate(_funding_values(line, s, variant)):
+        cells = variants.with_extra_column(_funding_values(line, s, variant), 3, variants.extra_cell(k), s)
+        for i, v in enumerate(cells):
             g.cell(v, x[i + 2], x[i + 3], r, kind="number", group=f"funding.c{i + 1}")
 
 

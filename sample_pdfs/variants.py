@@ -8,7 +8,8 @@ values, never the values themselves, so a test knows what a reader must return:
 - `head_labels`: other wordings of the head labels (实施单位（盖章）, 主管部门及代码);
 - `funding_line_names`: funding lines by source (其中：中央补助资金 / 地方配套资金);
 - `target_columns`: the target printed in three cells, 指标性质 / 指标值 / 度量单位 (Sichuan);
-- `extra_column`: a column the reader's vocabulary does not know, with text in some rows;
+- `extra_column`: a column the reader's vocabulary does not know, in the 项目资金 block (after
+  全年执行数) and the indicator table (after 实际完成值), with text in every other row;
 - `grade_row` / `note`: no 评分等级 row, a note under the form.
 """
 
@@ -55,6 +56,16 @@ INDICATOR_HEADERS = (
 SPLIT_TARGET_HEADERS = ("指标性质", "指标值", "度量单位")
 
 
+def with_extra_column(cells: list[str], at: int, cell: str, style: Style) -> list[str]:
+    """`cells` with the style's unknown column (its header or one of its cells) inserted at `at`."""
+    return [*cells[:at], cell, *cells[at:]] if style.extra_column else cells
+
+
+def extra_cell(row: int) -> str:
+    """The unknown column's text in row `row`: every other row holds some."""
+    return f"说明{row + 1}" if row % 2 == 0 else ""
+
+
 def indicator_headers(style: Style) -> list[str]:
     """The indicator table's header cells, left to right."""
     heads = list(INDICATOR_HEADERS)
@@ -79,6 +90,4 @@ def target_cells(ind: dict, row: int, style: Style) -> list[str]:
     """Texts of the cells between 三级指标 and 分值 for one indicator (row: its index)."""
     cells = list(split_target(ind["target"])) if style.target_columns else [ind["target"]]
     cells.append(ind["actual"])
-    if style.extra_column:
-        cells.append(f"说明{row + 1}" if row % 2 == 0 else "")
-    return cells
+    return with_extra_column(cells, len(cells), extra_cell(row), style)

@@ -68,6 +68,15 @@ def read_grade(form: Form, total: Hit | None, after: tuple[int, float]) -> str |
     return grade
 
 
+def _next_label_x(form: Form, label: Hit, other: Hit | None) -> float | None:
+    """Where the value right of `label` ends: at the next label when it is in the same row, also
+    when the two labels wrap over different numbers of lines (主管部门 / 项目实施单位（盖章）)."""
+    if other is None or other.part != label.part or other.x0 <= label.x1:
+        return None
+    top, bottom = row_band(form.parts[label.part], (label.x0 + label.x1) / 2, label.line)
+    return other.x0 if top <= other.line.yc <= bottom else None
+
+
 def _table_fields(indicators: list[Indicator]) -> list[str]:
     """Paths of every value read from a table cell."""
     paths = ["project_name", "supervising_dept", "implementing_unit", "goal_expected", "goal_actual"]
@@ -84,11 +93,8 @@ def read_form(parts: list[Part], source: Source) -> Record:
         raise ReadError("form_unreadable", "no 项目名称 label")
     dept = form.find(label(SUPERVISING_DEPT), after=(name_hit.part, name_hit.line.top - 0.1))
     unit = form.find(label(IMPLEMENTING_UNIT), after=(name_hit.part, name_hit.line.top - 0.1))
-    stop = dept.x0 if dept and dept.line is name_hit.line else None
-    project_name = value_right_of(form, name_hit, stop)
-    supervising = (
-        value_right_of(form, dept, unit.x0 if unit and unit.line is dept.line else None) if dept else None
-    )
+    project_name = value_right_of(form, name_hit, _next_label_x(form, name_hit, dept))
+    supervising = value_right_of(form, dept, _next_label_x(form, dept, unit)) if dept else None
     implementing = value_right_of(form, unit) if unit else None
     anchor = max((h for h in (name_hit, dept, unit) if h), key=lambda h: h.pos)
     next_block = [h.pos for h in (form.find(GOAL_EXPECTED, after=anchor.pos),) if h]

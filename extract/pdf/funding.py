@@ -1,5 +1,6 @@
 """The 项目资金 block: four funding lines under a header row whose columns may come in any order,
-in the unit its label prints (项目资金（万元）, 项目资金（元）), stored in 万元."""
+in the unit its label prints (项目资金（万元）, 项目资金（元）), stored in 万元. A column whose header
+the vocabulary does not know keeps its own cells: its text is read into no line."""
 
 from __future__ import annotations
 
@@ -13,7 +14,18 @@ from ..vocabulary import (
     to_wan,
 )
 from .columns import build_columns
-from .table import Form, Hit, Part, cell_text, header_spans, parse_cell, row_band
+from .table import (
+    UNKNOWN,
+    Form,
+    Hit,
+    Part,
+    cell_text,
+    columns_beside_unknown,
+    header_spans,
+    parse_cell,
+    row_band,
+    unknown_header_spans,
+)
 
 
 def funding_fields() -> list[str]:
@@ -48,11 +60,13 @@ def read_funding(
     if not spans:
         form.uncertain.extend(funding_fields())
         return [FundingLine(name) for name in FUNDING_LINES], cursor
+    spans += unknown_header_spans(part.page, h_top, h_bottom + 0.5, spans)
     on_page = [h for h in rows if h and h.part == first.part]
     label_right = max(h.x1 for h in on_page)
     block_bottom = row_band(part, (on_page[-1].x0 + on_page[-1].x1) / 2, on_page[-1].line)[1]
     columns = build_columns(part.page, spans, h_top, block_bottom, label_right, form.table_right(first.part))
     unit = block_unit(part, h_top, h_bottom, block_bottom, min(h.x0 for h in on_page))
+    beside_unknown = columns_beside_unknown([c.name for c in columns])
     lines = []
     for i, (name, hit) in enumerate(zip(FUNDING_LINES, rows, strict=True)):
         line = FundingLine(name)
@@ -64,6 +78,10 @@ def read_funding(
         top, bottom = row_band(row_part, (hit.x0 + hit.x1) / 2, hit.line)
         for col in columns:
             text = cell_text(row_part.page, col.x0, col.x1, top, bottom)
+            if col.name.startswith(UNKNOWN):  # a column no reader knows: its text is no value
+                if text:
+                    form.uncertain.extend(f"funding[{i}].{name}" for name in beside_unknown[col.name])
+                continue
             path = f"funding[{i}].{col.name}"
             value = parse_cell(form, path, text, percent=col.name == "execution_rate_pct")
             if col.name in FUNDING_AMOUNT_FIELDS:

@@ -19,12 +19,23 @@ from ..vocabulary import (
     TOTAL_LABEL,
 )
 from .columns import Column, build_columns
-from .layout import PageLayout, group_lines, split_fragments
+from .layout import PageLayout, group_lines
 from .merged_cells import LevelCell, Row, fill_merged, join_rows_split_by_page_breaks
-from .table import Form, Hit, Part, cell_lines, cell_text, header_cells, header_spans, parse_cell, row_band
+from .table import (
+    UNKNOWN,
+    Form,
+    Hit,
+    Part,
+    cell_lines,
+    cell_text,
+    columns_beside_unknown,
+    header_spans,
+    parse_cell,
+    row_band,
+    unknown_header_spans,
+)
 
 INDICATOR_FIELDS = tuple(INDICATOR_HEADERS)
-UNKNOWN = "unknown:"  # name prefix of a column whose header the vocabulary does not know
 _TOTAL_ROW = re.compile(f"^({TOTAL_LABEL})")
 
 
@@ -85,32 +96,6 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
     return indicators, total, columns
 
 
-def unknown_header_spans(
-    page: PageLayout, top: float, bottom: float, known: list[tuple[str, float, float]]
-) -> list[tuple[str, float, float]]:
-    """(name, x0, x1) of header cells in the band top..bottom that hold no known header word, right
-    of the 一级指标 header (a 绩效指标 label column lies left of it): e.g. ("unknown:备注", …)."""
-    left = min(x0 for _, x0, _ in known)
-    fragments = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]
-    spans = []
-    for glyphs in header_cells(fragments):
-        x0, x1 = min(g.x0 for g in glyphs), max(g.x1 for g in glyphs)
-        if x1 > left and not any(a < x1 and x0 < b for _, a, b in known):
-            spans.append((UNKNOWN + "".join(g.text for g in glyphs), x0, x1))
-    return spans
-
-
-def _neighbours(cols: list[Column]) -> dict[str, set[str]]:
-    """For each unknown column, the fields read from the columns on either side of it."""
-    fields = [_field_of(c.name) for c in cols]
-    out = {}
-    for i, col in enumerate(cols):
-        if col.name.startswith(UNKNOWN):
-            sides = (fields[j] for j in (i - 1, i + 1) if 0 <= j < len(cols))
-            out[col.name] = {f for f in sides if f is not None}
-    return out
-
-
 def _field_of(column: str) -> str | None:
     """The Indicator field a column's cells are read into (None for an unknown column)."""
     if column in TARGET_PART_HEADERS:
@@ -129,9 +114,9 @@ def _read_extra_columns(values: dict[str, str | None], cols: list[Column], unsur
         values["target"] = target
         if not certain:
             unsure.add("target")
-    for name, fields in _neighbours(cols).items():
+    for name, beside in columns_beside_unknown([c.name for c in cols]).items():
         if values.pop(name, None):
-            unsure |= fields
+            unsure |= {f for n in beside if (f := _field_of(n))}
 
 
 def _ruled_top(part: Part) -> float:

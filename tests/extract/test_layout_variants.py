@@ -52,10 +52,16 @@ def test_amounts_in_an_unknown_unit_are_uncertain(tmp_path, style, unit):
         assert field_diffs(want, got) == []
 
 
-@pytest.mark.parametrize("style", ["lattice_compact", "hrules_ordered"])
-def test_label_suffixes_are_not_part_of_the_value(tmp_path, style):
-    """实施单位（盖章）, 主管部门及代码: the value beside the label is read without the suffix."""
-    labels = ("项目名称：", "主管部门及代码", "实施单位（盖章）")
+@pytest.mark.parametrize(
+    "style, labels",
+    [
+        ("lattice_compact", ("项目名称：", "主管部门及代码", "实施单位（盖章）")),
+        ("hrules_ordered", ("项目名称", "项目主管部门", "项目实施单位(公章)")),
+    ],
+)
+def test_label_suffixes_are_not_part_of_the_value(tmp_path, style, labels):
+    """实施单位（盖章）, 主管部门及代码, 项目主管部门: the value beside a label is read without the
+    label's suffix or prefix."""
     for want, got in read_variant(tmp_path, style, head_labels=labels):
         assert field_diffs(want, got) == [] and got["uncertain_fields"] == [], want["key"]
 
@@ -69,11 +75,12 @@ def test_target_in_three_cells_is_joined(tmp_path, style):
 
 @pytest.mark.parametrize("style", ["lattice", "scrambled"])
 def test_an_unknown_column_is_not_glued_into_its_neighbours(tmp_path, style):
-    """A 备注 column after 实际完成值: its text is in no field; the fields beside it, where it holds
-    text, are marked uncertain, and every field reads as printed."""
+    """A 备注 column after 全年执行数 and after 实际完成值: its text is in no field; the fields beside
+    it, where it holds text, are marked uncertain, and every field reads as printed."""
     for want, got in read_variant(tmp_path, style, extra_column="备注"):
         assert field_diffs(want, got) == [], want["key"]
-        beside = {
+        beside = {f"funding[{i}].{f}" for i in (0, 2) for f in ("executed", "weight")}
+        beside |= {
             f"indicators[{i}].{f}" for i in range(0, len(want["indicators"]), 2) for f in ("actual", "weight")
         }
         assert set(got["uncertain_fields"]) == beside, want["key"]

@@ -147,8 +147,11 @@ def test_amounts_in_an_unknown_unit_are_uncertain(base, label):
     assert record.funding == base["jd-01"].funding  # the values as printed, marked uncertain
 
 
-def test_label_suffixes_are_not_part_of_the_value(base):
-    text = text_of("jd-01").replace("主管部门 ", "主管部门及代码 ").replace("实施单位 ", "实施单位（盖章）：")
+@pytest.mark.parametrize(
+    "dept, unit", [("主管部门及代码 ", "实施单位（盖章）："), ("项目主管部门 ", "项目实施单位(公章) ")]
+)
+def test_label_suffixes_are_not_part_of_the_value(base, dept, unit):
+    text = text_of("jd-01").replace("主管部门 ", dept).replace("实施单位 ", unit)
     assert same_record(read(text), base["jd-01"])
 
 
