@@ -86,6 +86,7 @@ FUNDING_HEADERS = {
 }
 FUNDING_AMOUNT_FIELDS = ("budget_initial", "budget_full_year", "executed")  # in the block's unit
 MIN_FUNDING_HEADER_WORDS = 3  # a text line with this many header words is the block's header
+MAX_FUNDING_HEADER_OTHER_CHARS = 4  # … if it prints little else (a sentence is no header)
 
 # The four funding lines, each a pattern of its name (what a 其中： prefix leaves). A line by
 # source (中央补助资金, 上级财政拨款, 地方配套资金) is none of them: its values belong to no line.
@@ -133,6 +134,16 @@ def funding_header_fields(text: str) -> list[str]:
     """FundingLine fields of the header words in `text`, in printed order ("年初预算数 全年预算数
     全年执行数 分值 执行率 得分" → budget_initial, budget_full_year, executed, weight, …)."""
     return [m.lastgroup for m in _FUNDING_HEADER.finditer(text) if m.lastgroup]
+
+
+def is_funding_header(text: str) -> bool:
+    """A line that is (the start of) the block's header: header words and little else, among them
+    年初预算数 (the first line of a wrapped header) or several others. A sentence that mentions
+    年初预算 or 执行率 is no header."""
+    fields = funding_header_fields(text)
+    rest = re.sub(r"[数()（）%％万元]", "", _FUNDING_HEADER.sub("", text))
+    many = "budget_initial" in fields or len(set(fields)) >= MIN_FUNDING_HEADER_WORDS
+    return many and len(rest) <= MAX_FUNDING_HEADER_OTHER_CHARS
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,11 @@ from ..vocabulary import (
     INDICATOR_BLOCK,
     LEVEL1_HEADER,
     LEVEL3_HEADER,
-    MIN_FUNDING_HEADER_WORDS,
     PROJECT_NAME,
     SUPERVISING_DEPT,
     TOTAL_LABEL,
-    funding_header_fields,
     funding_line_of,
+    is_funding_header,
     is_title_line,
     label,
 )
@@ -37,17 +36,11 @@ def _pattern(source: str) -> Callable[[str], bool]:
     return lambda clean: bool(pattern.search(clean))
 
 
-def _funding_header(fields: list[str]) -> bool:
-    """The block's header line: it holds 年初预算数 (also the first line of a wrapped header) or
-    several header words."""
-    return "budget_initial" in fields or len(set(fields)) >= MIN_FUNDING_HEADER_WORDS
-
-
 # Anchors in the order a form prints them: (name, test on a line's whitespace-free text).
 ANCHORS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("项目名称", _pattern("^" + label(PROJECT_NAME))),
     ("主管部门", _pattern("^" + label(SUPERVISING_DEPT))),
-    ("funding header", lambda clean: _funding_header(funding_header_fields(clean))),
+    ("funding header", is_funding_header),
     ("年度资金总额", lambda clean: funding_line_of(clean)[0] == 0),
     ("goals header", _pattern(f"^(?:{GOAL_EXPECTED})(?:{GOAL_ACTUAL}|实际完成值)?$")),
     ("indicator header", _pattern(f"^(?:{INDICATOR_BLOCK})?{LEVEL1_HEADER}")),

@@ -74,6 +74,9 @@ def test_funding_header_words_in_printed_order():
         "score",
     ]
     assert v.funding_header_fields("全年执行数") == ["executed"]  # one header word, matched once
+    assert v.is_funding_header("年初预算数全年预算数全年执行数分数执行率(%)得分")
+    assert v.is_funding_header("年初预算数全年预算数")  # a wrapped header's first line
+    assert not v.is_funding_header("全年执行数占年初预算的比例即预算执行率，得分按比例计算")
 
 
 @pytest.mark.parametrize(
