@@ -155,6 +155,7 @@ class FundingUnit:
 
     @property
     def known(self) -> bool:
+        """True when the amounts can be converted to 万元."""
         return self.to_wan is not None
 
 

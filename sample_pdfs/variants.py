@@ -31,15 +31,18 @@ def head_labels(style: Style) -> tuple[str, str, str]:
 
 
 def funding_line_names(style: Style) -> tuple[str, ...]:
+    """Printed names of the four funding lines, 年度资金总额 first."""
     return style.funding_line_names or STANDARD_LINES
 
 
 def funding_label(style: Style) -> str:
+    """The 项目资金 block's label with its unit: 项目资金（万元）, 项目资金（元）."""
     return f"项目资金（{style.funding_unit}）"
 
 
 def printed_amount(value: float | None, style: Style) -> float | None:
-    """A record's amount (万元) in the unit the block prints."""
+    """A record's amount (万元) in the unit the block prints, to two decimals (an unknown unit
+    prints the 万元 figure)."""
     return None if value is None else round(value / UNIT_TO_WAN.get(style.funding_unit, 1.0), 2)
 
 

@@ -32,6 +32,7 @@ from .lines import Line
 
 
 def _pattern(source: str) -> Callable[[str], bool]:
+    """A test of a line's whitespace-free text: does the pattern occur in it."""
     pattern = re.compile(source)
     return lambda clean: bool(pattern.search(clean))
 
