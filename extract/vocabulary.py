@@ -97,8 +97,6 @@ FUNDING_LINE_NAMES = (
     r"其他资金",
 )
 FUNDING_LINE_PREFIX = r"其中[:：]?"
-# A name is not the tail of a longer one (上级|财政拨款), unless the block's label runs into it.
-_NAME_START = rf"(?:(?<![\u4e00-\u9fff])|(?<={FUNDING_BLOCK}))"
 
 # Printed unit of the block's amounts → factor to 万元.
 FUNDING_UNITS = {"万元": 1.0, "元": 1e-4, "千元": 0.1, "百万元": 100.0, "亿元": 1e4}
@@ -110,8 +108,15 @@ _UNIT_MENTIONS = (
 
 
 def funding_line_pattern(i: int) -> str:
-    """Search pattern of funding line i's name on a PDF line (its 其中： prefix included)."""
-    return f"{_NAME_START}(?:{FUNDING_LINE_PREFIX})?(?:{FUNDING_LINE_NAMES[i]})"
+    """Search pattern of funding line i's name on a PDF line (its 其中： prefix included); a match
+    is the name only where `starts_a_name` holds for the text before it in its cell."""
+    return f"(?:{FUNDING_LINE_PREFIX})?(?:{FUNDING_LINE_NAMES[i]})"
+
+
+def starts_a_name(before: str) -> bool:
+    """A name matched after `before` (the text of its cell before it) is that name, not the tail of
+    a longer one: 财政拨款 in 上级财政拨款 or 中央财政拨款 is no 当年财政拨款."""
+    return not re.search(r"[\u4e00-\u9fff]$", before) or before.endswith(FUNDING_BLOCK)
 
 
 def funding_line_of(text: str) -> tuple[int | None, str]:

@@ -11,9 +11,11 @@ from ..vocabulary import (
     FundingUnit,
     funding_line_pattern,
     funding_unit,
+    starts_a_name,
     to_wan,
 )
 from .columns import build_columns
+from .layout import split_fragments
 from .table import (
     UNKNOWN,
     Form,
@@ -26,6 +28,8 @@ from .table import (
     row_band,
     unknown_header_spans,
 )
+
+WORD_GAP = 0.25  # font sizes: glyphs of one word are set closer than this
 
 
 def funding_fields() -> list[str]:
@@ -43,7 +47,7 @@ def read_funding(
     rows = []
     cursor = anchor.pos
     for i in range(len(FUNDING_LINES)):
-        hit = form.find(funding_line_pattern(i), after=cursor, before=before)
+        hit = _find_line_name(form, i, cursor, before)
         rows.append(hit)
         if hit:
             cursor = hit.pos
@@ -97,6 +101,26 @@ def read_funding(
         if name not in found:
             form.uncertain.extend(f"funding[{i}].{name}" for i in range(4))
     return lines, cursor
+
+
+def _find_line_name(form: Form, i: int, after: tuple[int, float], before) -> Hit | None:
+    """The first row label after `after` naming funding line i as a whole word in its cell."""
+    hit = form.find(funding_line_pattern(i), after=after, before=before)
+    while hit is not None and not starts_a_name(_cell_text_before(form, hit)):
+        hit = form.find(funding_line_pattern(i), after=hit.pos, before=before)
+    return hit
+
+
+def _cell_text_before(form: Form, hit: Hit) -> str:
+    """Text of the hit's line fragment (its cell) left of the hit, "" where a blank of more than
+    WORD_GAP font sizes separates them (the label column's text beside a line name)."""
+    page = form.parts[hit.part].page
+    for frag in split_fragments(hit.line, page.vrules):
+        before = [g for g in frag.glyphs if g.x0 < hit.x0]
+        if frag.x0 <= hit.x0 <= frag.x1 and before:
+            gap = hit.x0 - before[-1].x1
+            return "" if gap > WORD_GAP * before[-1].size else "".join(g.text for g in before)
+    return ""
 
 
 def block_unit(part: Part, h_top: float, h_bottom: float, block_bottom: float, rows_x0: float) -> FundingUnit:
