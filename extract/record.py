@@ -107,7 +107,7 @@ ERROR_CLASSES = (
     "no_form",  # readable, but no 绩效自评表 form found
     "form_unreadable",  # a form was found but its layout could not be read
     "scrambled_text",  # a text dump written out of reading order
-    "unreadable_text",  # a text file that is not UTF-8 / not a form dump
+    "unreadable_text",  # a text file no supported encoding reads as a form dump (binary, garbage)
     "too_large",  # over the page or size limits
     "timeout",  # extraction exceeded its time limit
 )

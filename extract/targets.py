@@ -41,6 +41,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .vocabulary import FULLWIDTH_TO_ASCII, NULL_TOKENS, OPERATOR_VARIANTS, OPERATOR_WORDS
+
 
 @dataclass(frozen=True)
 class ParsedValue:
@@ -87,78 +89,12 @@ ACHIEVED_WORDINGS = frozenset(
 ZERO_WORDINGS = frozenset({"零", "无", "无投诉", "未发生", "零投诉", "无事故", "零事故", "零差错", "无差错"})
 _ZERO_PATTERN = re.compile(r"^零[\u4e00-\u9fff]{1,4}$")  # 零投诉, 零事故, 零差错, 零失误 …
 
-_NULL_TOKENS = {"", "-", "—", "－", "/", "／", "——", "--", "无数据"}
-
-_CHAR_MAP = str.maketrans(
-    {
-        "０": "0",
-        "１": "1",
-        "２": "2",
-        "３": "3",
-        "４": "4",
-        "５": "5",
-        "６": "6",
-        "７": "7",
-        "８": "8",
-        "９": "9",
-        "．": ".",
-        "，": ",",
-        "％": "%",
-        "＝": "=",
-        "＞": ">",
-        "＜": "<",
-        "≧": "≥",
-        "≦": "≤",
-        "⩾": "≥",
-        "⩽": "≤",
-        "（": "(",
-        "）": ")",
-        "［": "(",
-        "］": ")",
-        "【": "(",
-        "】": ")",
-        "[": "(",
-        "]": ")",
-        "／": "/",
-        "－": "-",
-        "−": "-",
-    }
+# Beyond the full-width map: operator signs of other fonts and every bracket as "(" / ")".
+_CHAR_MAP = (
+    FULLWIDTH_TO_ASCII
+    | OPERATOR_VARIANTS
+    | str.maketrans({"［": "(", "］": ")", "【": "(", "】": ")", "[": "(", "]": ")"})
 )
-
-# Longest first: "大于等于" before "大于", ">=" before ">".
-_OP_WORDS = (
-    (">=", "≥"),
-    ("<=", "≤"),
-    ("=>", "≥"),
-    ("=<", "≤"),
-    ("大于等于", "≥"),
-    ("大于或等于", "≥"),
-    ("不低于", "≥"),
-    ("不少于", "≥"),
-    ("不小于", "≥"),
-    ("至少", "≥"),
-    ("小于等于", "≤"),
-    ("小于或等于", "≤"),
-    ("不高于", "≤"),
-    ("不超过", "≤"),
-    ("不多于", "≤"),
-    ("不大于", "≤"),
-    ("至多", "≤"),
-    ("大于", ">"),
-    ("高于", ">"),
-    ("多于", ">"),
-    ("超过", ">"),
-    ("小于", "<"),
-    ("低于", "<"),
-    ("少于", "<"),
-    ("等于", "="),
-    ("≥", "≥"),
-    ("≤", "≤"),
-    (">", ">"),
-    ("<", "<"),
-    ("=", "="),
-)
-_OP_WORDS = tuple(sorted(_OP_WORDS, key=lambda pair: -len(pair[0])))
 
 _NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|^-?\.\d+")
 _DATE_UNIT = re.compile(r"^(?:月|日|号|年底|年末|年初|季度末|周内)|[底前末内]$")
@@ -173,7 +109,7 @@ def _normalize(text: str) -> str:
 
 
 def _split_op(s: str) -> tuple[str | None, str]:
-    for word, op in _OP_WORDS:
+    for word, op in OPERATOR_WORDS:
         if s.startswith(word):
             return op, s[len(word) :]
     return None, s
@@ -212,7 +148,7 @@ def parse_value(text: str | None) -> ParsedValue:
     if text is None:
         return ParsedValue("empty")
     s = _normalize(str(text))
-    if s in _NULL_TOKENS:
+    if s in NULL_TOKENS:
         return ParsedValue("empty")
     op, rest = _split_op(s)
     match = _NUMBER.match(rest)

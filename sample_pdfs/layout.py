@@ -16,23 +16,13 @@ from reportlab.lib.pagesizes import A4
 
 from extract.record import FUNDING_VALUE_FIELDS
 
+from . import variants
 from .style import VARIANT_KEYS, Align, Style
 from .text import format_number, text_width, wrap
 
 PAGE_W, PAGE_H = A4
 ASCENT, DESCENT = 0.752, 0.271  # STSong-Light glyph box, in units of the font size
-
-FUNDING_LINES = ("年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金")
-INDICATOR_HEADERS = (
-    "一级指标",
-    "二级指标",
-    "三级指标",
-    "年度指标值",
-    "实际完成值",
-    "分值",
-    "得分",
-    "偏差原因分析及改进措施",
-)
+AMOUNT_FIELDS = ("budget_initial", "budget_full_year", "executed")
 
 
 @dataclass(frozen=True)
@@ -177,15 +167,16 @@ def _title(g: _Grid, record: dict, left: float, right: float) -> None:
 
 def _head(g: _Grid, record: dict, left: float, right: float) -> None:
     lab = _chars(4, g.style)
+    name_label, dept_label, unit_label = variants.head_labels(g.style)
     r = g.row("head")
-    g.cell("项目名称", left, left + lab, r, kind="label", group="head")
+    g.cell(name_label, left, left + lab, r, kind="label", group="head")
     g.cell(record["project_name"], left + lab, right, r, kind="value", group="head")
     r = g.row("head")
     half = (right - left - 2 * lab) / 2
     x = _edges(left, [lab, half, lab, half])
-    g.cell("主管部门", x[0], x[1], r, kind="label", group="head")
+    g.cell(dept_label, x[0], x[1], r, kind="label", group="head")
     g.cell(record["supervising_dept"], x[1], x[2], r, kind="value", group="head")
-    g.cell("实施单位", x[2], x[3], r, kind="label", group="head")
+    g.cell(unit_label, x[2], x[3], r, kind="label", group="head")
     g.cell(record.get("implementing_unit") or "", x[3], x[4], r, kind="value", group="head")
 
 
@@ -195,6 +186,8 @@ def _funding_values(line: dict, style: Style, variant: bool) -> list[str]:
     out = []
     for name in FUNDING_VALUE_FIELDS:
         value = line.get(name)
+        if name in AMOUNT_FIELDS:
+            value = variants.printed_amount(value, style)
         if value is None:
             # weight/score of the sub-lines are not scored: the forms print "-" there.
             out.append("-" if name in ("weight", "score") else "")
@@ -207,12 +200,14 @@ def _funding_values(line: dict, style: Style, variant: bool) -> list[str]:
 def _funding(g: _Grid, record: dict, left: float, right: float, variant: bool) -> None:
     s = g.style
     lab, name_w = _chars(4, s), _chars(9, s)
-    x = _edges(left, [lab, name_w] + [(right - left - lab - name_w) / 6] * 6)
     weight_head = "分值" if variant else "分数"
     rate_head = "执行率" if (variant or s.rate_percent) else "执行率(%)"
     headers = ["年初预算数", "全年预算数", "全年执行数", weight_head, rate_head, "得分"]
+    headers = variants.with_extra_column(headers, 3, s.extra_column or "", s)
+    n = len(headers)
+    x = _edges(left, [lab, name_w] + [(right - left - lab - name_w) / n] * n)
     r0 = g.row("funding")
-    g.cell("项目资金（万元）", x[0], x[1], r0, r0 + 4, kind="label", group="funding.label")
+    g.cell(variants.funding_label(s), x[0], x[1], r0, r0 + 4, kind="label", group="funding.label")
     g.cell("", x[1], x[2], r0, kind="header", group="funding.c0")
     for i, h in enumerate(headers):
         g.cell(h, x[i + 2], x[i + 3], r0, kind="header", group=f"funding.c{i + 1}")
@@ -220,7 +215,7 @@ def _funding(g: _Grid, record: dict, left: float, right: float, variant: bool) -
     for k, line in enumerate(record["funding"]):
         r = g.row("funding")
         g.cell(
-            FUNDING_LINES[k],
+            variants.funding_line_names(s)[k],
             x[1],
             x[2],
             r,
@@ -228,7 +223,8 @@ def _funding(g: _Grid, record: dict, left: float, right: float, variant: bool) -
             group="funding.c0",
             indent=sub_indent if k >= 2 else 0.0,
         )
-        for i, v in enumerate(_funding_values(line, s, variant)):
+        cells = variants.with_extra_column(_funding_values(line, s, variant), 3, variants.extra_cell(k), s)
+        for i, v in enumerate(cells):
             g.cell(v, x[i + 2], x[i + 3], r, kind="number", group=f"funding.c{i + 1}")
 
 
@@ -249,12 +245,12 @@ def _indicator_columns(left: float, right: float, style: Style, with_label: bool
     lab = _chars(3, style) if with_label else 0.0
     widest = max(text_width("100.00", style.font_size), text_width("分值", style.font_size))
     num = widest + 2 * style.pad_x + 1
-    level = _chars(5, style)
-    value = _chars(6.5, style)
-    note = _chars(6, style)
-    fixed = lab + 2 * level + 2 * value + 2 * num + note
-    level3 = max(right - left - fixed, _chars(5, style))
-    widths = [level, level, level3, value, value, num, num, note]
+    narrow = {"指标性质": _chars(2, style), "度量单位": _chars(2, style), "指标值": _chars(4, style)}
+    width_of = {"一级指标": _chars(5, style), "二级指标": _chars(5, style), "分值": num, "得分": num}
+    width_of |= {"偏差原因分析及改进措施": _chars(6, style), "三级指标": 0.0} | narrow
+    widths = [width_of.get(h, _chars(6.5, style)) for h in variants.indicator_headers(style)]
+    level3 = max(right - left - lab - sum(widths), _chars(5, style))
+    widths = [level3 if w == 0.0 else w for w in widths]
     return _edges(left, ([lab] if with_label else []) + widths)
 
 
@@ -279,7 +275,7 @@ def _indicators(g: _Grid, record: dict, left: float, right: float, with_label: b
     h = g.row("indicators", keep_with_next=True, repeatable_header=True)
     if with_label:
         g.cell("绩效指标", x[0], x[1], h, h + len(inds), kind="label", group="ind.label")
-    for i, name in enumerate(INDICATOR_HEADERS):
+    for i, name in enumerate(variants.indicator_headers(g.style)):
         g.cell(name, x[c0 + i], x[c0 + i + 1], h, kind="header", group=f"ind.c{i}")
     rows = [g.row("indicators") for _ in inds]
     l1 = [ind["level1"] for ind in inds]
@@ -288,11 +284,10 @@ def _indicators(g: _Grid, record: dict, left: float, right: float, with_label: b
         g.cell(l1[a], x[c0], x[c0 + 1], rows[a], rows[b], kind="text", group="ind.c0")
         for p, q in _runs(l2, a, b + 1):  # level2 merges only within its level1 group
             g.cell(l2[p], x[c0 + 1], x[c0 + 2], rows[p], rows[q], kind="text", group="ind.c1")
-    for ind, r in zip(inds, rows, strict=True):
+    for n, (ind, r) in enumerate(zip(inds, rows, strict=True)):
         cols = [
             (ind["level3"], "text"),
-            (ind["target"], "text"),
-            (ind["actual"], "text"),
+            *((text, "text") for text in variants.target_cells(ind, n, g.style)),
             (format_number(ind["weight"], **fmt), "number"),
             (format_number(ind["score"], **fmt), "number"),
             (ind.get("deviation_note") or "", "text"),
@@ -304,20 +299,20 @@ def _indicators(g: _Grid, record: dict, left: float, right: float, with_label: b
 def _totals(g: _Grid, record: dict, left: float, right: float, with_label: bool, variant: bool) -> None:
     s = g.style
     x = _indicator_columns(left, right, s, with_label)
-    c0 = 1 if with_label else 0
+    w = (1 if with_label else 0) + variants.indicator_headers(s).index("分值")  # 分值's column
     fmt = {"decimals": not variant, "thousands": s.thousands}
-    r = g.row("totals", keep_with_next=True)  # 总分 and 评分等级 stay together
-    g.cell("总分", x[0], x[c0 + 5], r, kind="label", group="totals.label")
-    g.cell(
-        format_number(record["total_weight"], **fmt), x[c0 + 5], x[c0 + 6], r, kind="number", group="ind.c5"
-    )
-    g.cell(
-        format_number(record["total_score"], **fmt), x[c0 + 6], x[c0 + 7], r, kind="number", group="ind.c6"
-    )
-    g.cell("", x[c0 + 7], x[c0 + 8], r, kind="text", group="ind.c7")
-    r = g.row("totals")
-    g.cell("评分等级", x[0], x[c0 + 5], r, kind="label", group="totals.label")
-    g.cell(record.get("grade") or "", x[c0 + 5], x[c0 + 8], r, kind="value", group="totals.grade")
+    r = g.row("totals", keep_with_next=s.grade_row)  # 总分 and 评分等级 stay together
+    g.cell("总分", x[0], x[w], r, kind="label", group="totals.label")
+    g.cell(format_number(record["total_weight"], **fmt), x[w], x[w + 1], r, kind="number", group="ind.c5")
+    g.cell(format_number(record["total_score"], **fmt), x[w + 1], x[w + 2], r, kind="number", group="ind.c6")
+    g.cell("", x[w + 2], x[w + 3], r, kind="text", group="ind.c7")
+    if s.grade_row:
+        r = g.row("totals")
+        g.cell("评分等级", x[0], x[w], r, kind="label", group="totals.label")
+        g.cell(record.get("grade") or "", x[w], x[w + 3], r, kind="value", group="totals.grade")
+    if s.note:
+        r = g.row("totals", table=False)
+        g.cell(s.note, left, right, r, kind="text", group="totals.note", align="left", border=False)
 
 
 def _build(record: dict, style: Style) -> _Grid:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from extract.record import FUNDING_VALUE_FIELDS
 
-from .layout import INDICATOR_HEADERS
+from .variants import INDICATOR_HEADERS
 
 FUNDING_HEADER = ("年初预算数", "全年预算数", "全年执行数", "分数", "执行率(%)", "得分")
 STYLE = "table{border-collapse:collapse;width:100%;font-family:'WenQuanYi Micro Hei';font-size:9pt}"

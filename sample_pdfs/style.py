@@ -44,6 +44,14 @@ class Style:
     margin_x: float = 40.0
     margin_top: float = 42.0
     margin_bottom: float = 40.0
+    # Layout variants of other provinces' and years' forms (see variants.py).
+    funding_unit: str = "万元"  # unit of the 项目资金 block's label and amounts: 万元, 元, 千元, 亿元
+    head_labels: tuple[str, str, str] | None = None  # 项目名称 / 主管部门 / 实施单位 as printed
+    funding_line_names: tuple[str, str, str, str] | None = None  # e.g. by source: 其中：中央补助资金
+    target_columns: bool = False  # the target in three cells: 指标性质 / 指标值 / 度量单位
+    extra_column: str | None = None  # header of a column no reader knows (funding and indicator blocks)
+    grade_row: bool = True  # print the 评分等级 row
+    note: str | None = None  # a note printed under the form
 
     def with_(self, **changes) -> Style:
         return replace(self, **changes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..cells import clean_text
+from ..vocabulary import GOAL_ACTUAL, GOAL_EXPECTED, GOALS_BLOCK
 from .columns import build_columns
 from .layout import TextLine
 from .table import Form, Hit, cell_lines, row_band, value_right_of
@@ -24,15 +25,15 @@ def paragraphs(lines: list[TextLine], right: float) -> list[str]:
 
 
 def read_goals(form: Form, after, before) -> tuple[str | None, str | None]:
-    exp = form.find(r"预期目标", after=after, before=before)
-    act = form.find(r"实际完成情况|实际完成(?!值)", after=after, before=before)
+    exp = form.find(GOAL_EXPECTED, after=after, before=before)
+    act = form.find(GOAL_ACTUAL, after=after, before=before)
     if exp is None or act is None:
         form.uncertain.extend(["goal_expected", "goal_actual"])
         return None, None
     part = form.parts[exp.part]
     if exp.part == act.part and abs(exp.line.yc - act.line.yc) < exp.line.bottom - exp.line.top:
         _, h_bottom = row_band(part, (exp.x0 + exp.x1) / 2, exp.line)
-        label = form.find(r"年度总体|总体目标", after=after, before=before)
+        label = form.find(GOALS_BLOCK, after=after, before=before)
         return _goal_columns(form, exp, act, h_bottom, before, label if label and label.x1 < exp.x0 else None)
     # Stacked layout: each label heads its own row with the text to its right.
     return value_right_of(form, exp), value_right_of(form, act)

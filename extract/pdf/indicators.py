@@ -1,29 +1,42 @@
-"""The 绩效指标 table: its header row, columns and rows on every page it runs over, each row's cells."""
+"""The 绩效指标 table: its header row, columns and rows on every page it runs over, each row's cells.
+
+Columns the standard form does not have are never read into a neighbour: a target printed in three
+cells (指标性质 + 指标值 + 度量单位, Sichuan style) is joined into one target; a column the vocabulary
+does not know keeps its own cells, and the fields beside it are marked uncertain where it holds text.
+"""
 
 from __future__ import annotations
 
 import re
 
-from ..cells import join_cell_lines
+from ..cells import compose_target, join_cell_lines
 from ..record import Indicator, ReadError
+from ..vocabulary import (
+    HEADER_ANCHOR_MIN_HITS,
+    INDICATOR_BLOCK,
+    INDICATOR_HEADERS,
+    TARGET_PART_HEADERS,
+    TOTAL_LABEL,
+)
 from .columns import Column, build_columns
 from .layout import PageLayout, group_lines
 from .merged_cells import LevelCell, Row, fill_merged, join_rows_split_by_page_breaks
-from .table import Form, Hit, Part, cell_lines, cell_text, header_spans, parse_cell, row_band
+from .table import (
+    UNKNOWN,
+    Form,
+    Hit,
+    Part,
+    cell_lines,
+    cell_text,
+    columns_beside_unknown,
+    header_spans,
+    parse_cell,
+    row_band,
+    unknown_header_spans,
+)
 
-INDICATOR_HEADERS = {
-    "level1": r"一级",
-    "level2": r"二级",
-    "level3": r"三级",
-    "target": r"指标值|目标值",
-    "actual": r"完成值|实际完成|实际值",
-    "weight": r"分值|权重|分数",
-    "score": r"得分",
-    "deviation_note": r"偏差|原因|改进",
-}
 INDICATOR_FIELDS = tuple(INDICATOR_HEADERS)
-HEADER_ANCHOR_MIN_HITS = 3  # a line with this many indicator header words is the header row
-TOTAL_LABEL = re.compile(r"^(总分|合计|总计)")  # the row that ends the table
+_TOTAL_ROW = re.compile(f"^({TOTAL_LABEL})")
 
 
 def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
@@ -33,13 +46,14 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
         return [], None, {}
     part = form.parts[header.part]
     h_top, h_bottom = row_band(part, (header.x0 + header.x1) / 2, header.line)
-    spans = header_spans(form, header.part, h_top, h_bottom, INDICATOR_HEADERS)
+    spans = header_spans(form, header.part, h_top, h_bottom, {**INDICATOR_HEADERS, **TARGET_PART_HEADERS})
     names = {s[0] for s in spans}
     if not {"level3", "weight", "score"} <= names:
         raise ReadError("form_unreadable", f"indicator header lacks columns: {sorted(names)}")
-    total = form.find(TOTAL_LABEL, after=header.pos)
+    spans += unknown_header_spans(part.page, h_top, h_bottom, spans)
+    total = form.find(_TOTAL_ROW, after=header.pos)
     # A 绩效指标 label column, where found, bounds the table on the left even when no rule does.
-    label = form.find(r"绩效指标|绩效指", after=(header.part, h_top - 0.1))
+    label = form.find(INDICATOR_BLOCK, after=(header.part, h_top - 0.1))
     level1 = min(x0 for _, x0, _ in spans)
     label_x1 = label.x1 if label and label.x1 < level1 else None
     rows: list[Row] = []
@@ -80,6 +94,29 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
         )
     fill_merged(form, rows, indicators)
     return indicators, total, columns
+
+
+def _field_of(column: str) -> str | None:
+    """The Indicator field a column's cells are read into (None for an unknown column)."""
+    if column in TARGET_PART_HEADERS:
+        return "target"
+    return None if column.startswith(UNKNOWN) else column
+
+
+def _read_extra_columns(values: dict[str, str | None], cols: list[Column], unsure: set[str]) -> None:
+    """Fold the cells of columns beyond the standard form into the row's fields, in place: a split
+    target joined (指标性质 + 指标值 + 度量单位), an unknown column's text set aside with the
+    fields beside it marked unsure."""
+    if any(name in values for name in TARGET_PART_HEADERS):
+        target, certain = compose_target(
+            values.pop("target_operator", None), values.get("target"), values.pop("target_unit", None)
+        )
+        values["target"] = target
+        if not certain:
+            unsure.add("target")
+    for name, beside in columns_beside_unknown([c.name for c in cols]).items():
+        if values.pop(name, None):
+            unsure |= {f for n in beside if (f := _field_of(n))}
 
 
 def _ruled_top(part: Part) -> float:
@@ -143,9 +180,10 @@ def _rows_on_part(form: Form, pi: int, cols: list[Column], top: float, bottom: f
         values = {
             c.name: cell_text(page, c.x0, c.x1, a, b) for c in cols if c.name not in ("level1", "level2")
         }
+        guessed = {f for c in cols if c.guessed and (f := _field_of(c.name))}
+        _read_extra_columns(values, cols, guessed)
         if not any(values.values()):
             continue
-        guessed = {c.name for c in cols if c.guessed}
         if not ruled:
             guessed |= {"level3", "target", "actual", "deviation_note"}
         level_cells = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..record import Indicator
+from ..vocabulary import LEVEL_NAME_SUFFIX
 from .table import Form
 
 
@@ -39,7 +40,8 @@ class Row:
     part: int
     values: dict[str, str | None]
     level_cells: dict[str, LevelCell]
-    guessed: set[str] = field(default_factory=set)  # columns whose edges are a midpoint guess
+    # fields read unsure: a guessed column edge, an unknown column beside them
+    guessed: set[str] = field(default_factory=set)
     gaps: tuple[float, float] | None = None  # blank above and below the 分值 text in its row
 
 
@@ -81,7 +83,7 @@ def _has_numbers(row: Row) -> bool:
 
 def _split_name(head: str | None, tail: str | None) -> str | None:
     """The level name a page break cut in two ("产出指" + "标"), if head and tail are that."""
-    if head and tail and not head.endswith("指标") and (head + tail).endswith("指标"):
+    if head and tail and not head.endswith(LEVEL_NAME_SUFFIX) and (head + tail).endswith(LEVEL_NAME_SUFFIX):
         return head + tail
     return None
 

@@ -18,14 +18,14 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
 
 from ..record import ExtractError, ReadError, Record, Source
+from ..vocabulary import FISCAL_YEAR, PROJECT_NAME, has_title
 from .form import read_form
 from .layout import MIN_RULE_LENGTH, Glyph, PageLayout, Rule, merge_rules
 from .table import Part
 
 MAX_PAGES = 5000
 MAX_PAGES_ENV = "EXTRACT_MAX_PAGES"  # overrides MAX_PAGES (e.g. lower, for a test)
-FORM_START = re.compile(r"^项目名称")
-TITLE = re.compile(r"自评表|绩效自评")
+FORM_START = re.compile(f"^{PROJECT_NAME}")
 STROKE_THICKNESS = 3.0  # a filled rectangle thinner than this is a drawn rule
 
 
@@ -236,7 +236,7 @@ def _form_starts(page: PageLayout) -> list[float]:
         for earlier in reversed(lines[:i]):
             if earlier.top < previous_start:
                 break
-            if TITLE.search(earlier.text) or re.search(r"\d{4}年度", earlier.text):
+            if has_title(earlier.text) or FISCAL_YEAR.search(earlier.text):
                 top = earlier.top - 1
             elif line.top - earlier.bottom > 120:
                 break

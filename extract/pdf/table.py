@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from ..cells import join_cell_lines, parse_number, parse_percent
 from .layout import Glyph, PageLayout, TextLine, group_lines, split_fragments
 
+UNKNOWN = "unknown:"  # name prefix of a column whose header the vocabulary does not know
+
 
 @dataclass
 class Part:
@@ -108,7 +110,7 @@ def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[
             found = frag.find(pattern) if name not in spans else None
             if found:
                 spans[name] = (name, found[0][0], found[0][1])
-    for glyphs in _header_cells(fragments):
+    for glyphs in header_cells(fragments):
         text = "".join(g.text for g in glyphs)
         for name, pattern in patterns.items():
             m = re.search(pattern, text) if name not in spans else None
@@ -118,7 +120,34 @@ def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[
     return list(spans.values())
 
 
-def _header_cells(fragments: list[TextLine]) -> list[list[Glyph]]:
+def unknown_header_spans(
+    page: PageLayout, top: float, bottom: float, known: list[tuple[str, float, float]]
+) -> list[tuple[str, float, float]]:
+    """(name, x0, x1) of header cells in the band top..bottom that hold no known header word, right
+    of the leftmost known one (a row-label column lies left of it): e.g. ("unknown:备注", x0, x1).
+    Such a column keeps its own cells, so its text is never read into a neighbour."""
+    left = min(x0 for _, x0, _ in known)
+    fragments = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]
+    spans = []
+    for glyphs in header_cells(fragments):
+        x0, x1 = min(g.x0 for g in glyphs), max(g.x1 for g in glyphs)
+        if x1 > left and not any(a < x1 and x0 < b for _, a, b in known):
+            spans.append((UNKNOWN + "".join(g.text for g in glyphs), x0, x1))
+    return spans
+
+
+def columns_beside_unknown(names: list[str]) -> dict[str, list[str]]:
+    """For each unknown column in `names` (left to right), the known columns on either side."""
+    out = {}
+    for i, name in enumerate(names):
+        if name.startswith(UNKNOWN):
+            out[name] = [
+                names[j] for j in (i - 1, i + 1) if 0 <= j < len(names) and not names[j].startswith(UNKNOWN)
+            ]
+    return out
+
+
+def header_cells(fragments: list[TextLine]) -> list[list[Glyph]]:
     """Glyphs of a band's line fragments grouped into cells: fragments that overlap in x."""
     cells: list[tuple[float, float, list[Glyph]]] = []
     for frag in fragments:

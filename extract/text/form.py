@@ -9,23 +9,45 @@ order (titles after the body, header cells in separate blocks) cannot be read fr
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..record import ReadError
+from ..vocabulary import (
+    GOAL_ACTUAL,
+    GOAL_EXPECTED,
+    GRADE_LABEL,
+    INDICATOR_BLOCK,
+    LEVEL1_HEADER,
+    LEVEL3_HEADER,
+    PROJECT_NAME,
+    SUPERVISING_DEPT,
+    TOTAL_LABEL,
+    funding_line_of,
+    is_funding_header,
+    is_title_line,
+    label,
+)
 from .lines import Line
 
-TITLE = re.compile(r"^(财政)?项目支出绩效自评表([（(]\d{4}年度?[)）])?$")
+
+def _pattern(source: str) -> Callable[[str], bool]:
+    """A test of a line's whitespace-free text: does the pattern occur in it."""
+    pattern = re.compile(source)
+    return lambda clean: bool(pattern.search(clean))
+
 
 # Anchors in the order a form prints them: (name, test on a line's whitespace-free text).
-ANCHORS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("项目名称", re.compile(r"^项目名称")),
-    ("主管部门", re.compile(r"^主管部门")),
-    ("funding header", re.compile(r"年初预算数")),
-    ("年度资金总额", re.compile(r"^年度资金总额")),
-    ("goals header", re.compile(r"^预期目标(实际完成(情况|值)?)?$")),
-    ("indicator header", re.compile(r"^(绩效指标)?一级指标")),
-    ("总分", re.compile(r"^总分([\d.,\-—]|$)")),
-    ("评分等级", re.compile(r"^评分等级")),
+ANCHORS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("项目名称", _pattern("^" + label(PROJECT_NAME))),
+    ("主管部门", _pattern("^" + label(SUPERVISING_DEPT))),
+    ("funding header", is_funding_header),
+    ("年度资金总额", lambda clean: funding_line_of(clean)[0] == 0),
+    ("goals header", _pattern(f"^(?:{GOAL_EXPECTED})(?:{GOAL_ACTUAL}|实际完成值)?$")),
+    ("indicator header", _pattern(f"^(?:{INDICATOR_BLOCK})?{LEVEL1_HEADER}")),
+    ("总分", _pattern(rf"^(?:{TOTAL_LABEL})(?:[\d.,\-—]|$)")),
+    # The grade row holds a grade word at most: a line of the table starting with 等级 is no anchor.
+    ("评分等级", _pattern(GRADE_LABEL + r"(?:[\u4e00-\u9fff]{1,3})?$")),
 )
 REPEATABLE = {"indicator header"}  # a continuation page may repeat the table header
 
@@ -50,15 +72,12 @@ class FormText:
 
 
 def is_title(line: Line) -> bool:
-    return bool(TITLE.match(line.clean))
+    return is_title_line(line.clean)
 
 
 def anchor_of(line: Line) -> str | None:
     clean = line.clean
-    for name, pattern in ANCHORS:
-        if pattern.search(clean):
-            return name
-    return None
+    return next((name for name, test in ANCHORS if test(clean)), None)
 
 
 def split_forms(lines: list[Line]) -> list[FormText]:
@@ -96,7 +115,7 @@ def _anchors(lines: list[Line], index: int) -> dict[str, int]:
         seen[name] = i
         last_rank = rank
     header = seen.get("indicator header")
-    if header is not None and "三级指标" not in lines[header].clean:
+    if header is not None and LEVEL3_HEADER not in lines[header].clean:
         _scrambled(f"form {index}: the indicator header (line {lines[header].no}) lacks its 三级指标 column")
     return seen
 

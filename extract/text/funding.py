@@ -10,34 +10,14 @@ given is that of the placement filling the leftmost columns (the first amount is
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from itertools import combinations
 
 from ..cells import parse_number, parse_percent
 from ..record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
+from ..vocabulary import FUNDING_AMOUNT_FIELDS, funding_header_fields, funding_line_of, funding_unit, to_wan
 from .lines import Line
 
-# Header words -> FundingLine field, in any order the header prints them.
-COLUMN_WORDS = (
-    ("年初预算数", "budget_initial"),
-    ("全年预算数", "budget_full_year"),
-    ("全年执行数", "executed"),
-    ("分值", "weight"),
-    ("分数", "weight"),
-    ("执行率", "execution_rate_pct"),
-    ("得分", "score"),
-)
-_COLUMN = re.compile("|".join(word for word, _ in COLUMN_WORDS))
-
-# Funding line names as printed (the 其中： prefix is not part of the name), with shorter aliases.
-LINE_NAMES = (
-    ("年度资金总额", "资金总额"),
-    ("当年财政拨款", "财政拨款"),
-    ("上年结转资金", "上年结转"),
-    ("其他资金",),
-)
-_PREFIX = re.compile(r"^其中[：:]?")
 RATE_TOLERANCE = 0.011  # printed rates are rounded or truncated to two decimals
 
 
@@ -49,22 +29,27 @@ class FundingResult:
     leftover: list[Line] = field(default_factory=list)  # lines after the funding lines: row labels, …
 
 
-def parse_funding(lines: list[Line]) -> FundingResult:
-    """Read the funding section (the header line and what follows up to the goals)."""
+def parse_funding(lines: list[Line], head: list[Line]) -> FundingResult:
+    """Read the funding section (the header line and what follows up to the goals), amounts in 万元.
+
+    The block's unit is read from its label (项目资金（元）) among the `head` lines before the header
+    or the lines between the funding lines, or from the header (年初预算数（元）); amounts of a
+    block whose unit is unknown are kept as printed and marked uncertain.
+    """
     columns: list[str] = []
     header_done = False
     values: dict[int, list[str]] = {}
     leftover: list[Line] = []
     current: int | None = None
     for line in lines:
-        which, rest = _line_name(line.text)
+        which, rest = funding_line_of(line.text)
         if which is not None:
             header_done = True
             current = which
-            values.setdefault(which, []).extend(rest)
+            values.setdefault(which, []).extend(rest.split())
             continue
         if not header_done:
-            columns.extend(_columns(line.clean))
+            columns.extend(funding_header_fields(line.clean))
         elif current is not None and line.tokens and all(_is_value(t) for t in line.tokens):
             values[current].extend(line.tokens)  # values wrapped onto the next line
         else:
@@ -72,6 +57,9 @@ def parse_funding(lines: list[Line]) -> FundingResult:
             leftover.append(line)
     columns = columns or list(FUNDING_VALUE_FIELDS)
     result = FundingResult([], columns=columns, leftover=leftover)
+    labels = "".join(line.clean for line in head + leftover)
+    header = [line.clean for line in lines if funding_line_of(line.text)[0] is None]
+    unit = funding_unit([labels, *header])
     for i, name in enumerate(FUNDING_LINES):
         funding_line = FundingLine(line=name)
         if i not in values:
@@ -79,25 +67,14 @@ def parse_funding(lines: list[Line]) -> FundingResult:
         else:
             placed, unsure = place_values(values[i], columns)
             for f, v in placed.items():
+                if f in FUNDING_AMOUNT_FIELDS:
+                    v = to_wan(v, unit)
+                    if not unit.known and v is not None:
+                        unsure.add(f)
                 setattr(funding_line, f, v)
             result.uncertain.extend(f"funding[{i}].{f}" for f in FUNDING_VALUE_FIELDS if f in unsure)
         result.lines.append(funding_line)
     return result
-
-
-def _line_name(text: str) -> tuple[int | None, list[str]]:
-    """Which funding line a printed line is, and its value tokens."""
-    stripped = _PREFIX.sub("", text.strip()).strip()
-    for i, names in enumerate(LINE_NAMES):
-        for name in names:
-            if stripped.startswith(name):
-                return i, stripped[len(name) :].split()
-    return None, []
-
-
-def _columns(clean: str) -> list[str]:
-    words = dict(COLUMN_WORDS)
-    return [words[m.group(0)] for m in _COLUMN.finditer(clean)]
 
 
 def _is_value(token: str) -> bool:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..vocabulary import GOAL_ROW_LABELS
 from .lines import Line, ascii_count
 
 SENTENCE_END = "。！？；!?;"
 CLOSERS = "）)”’」』】〕"
 PUNCTUATION = SENTENCE_END + CLOSERS + "，,、：:…"
-ROW_LABELS = ("年度总体目标", "绩效指标", "总体目标", "预期目标", "实际完成情况")
 FULL_GAP = 0.5  # a line this close to its column's width is filled: the paragraph goes on
 SHORT_GAP = 2.0  # a line this much narrower ends its paragraph
 MID_PHRASE_END = 3.0  # cost of a paragraph that ends without punctuation while its column goes on
@@ -74,7 +74,7 @@ def strip_row_labels(lines: list[Line]) -> list[Line]:
             if (
                 len(group) == k
                 and all(g.width <= 6 for g in group)
-                and "".join(g.clean for g in group) in ROW_LABELS
+                and "".join(g.clean for g in group) in GOAL_ROW_LABELS
             ):
                 del out[i : i + k]
                 break
@@ -103,7 +103,17 @@ def line_end(line: Line, width: float, last: bool) -> LineEnd:
 def _candidate_splits(lines: list[Line]) -> list[int]:
     """Indices k where lines[k-1] may end a paragraph: the right column would start at lines[k]."""
     width = max(line.width for line in lines)
-    return [k for k in range(1, len(lines)) if line_end(lines[k - 1], width, False) != LineEnd(False, True)]
+    return [
+        k
+        for k in range(1, len(lines))
+        if line_end(lines[k - 1], width, False) != LineEnd(False, True)
+        or _widest_sentence(lines[k - 1], width)
+    ]
+
+
+def _widest_sentence(line: Line, width: float) -> bool:
+    """A widest line closing a sentence may be a one-line paragraph, the whole left column."""
+    return line.width >= width - FULL_GAP and line.clean[-1] in SENTENCE_END
 
 
 def _split_cost(lines: list[Line], k: int) -> float:

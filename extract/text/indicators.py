@@ -20,18 +20,17 @@ from itertools import combinations
 
 from ..cells import clean_text, parse_number
 from ..record import Indicator
+from ..vocabulary import (
+    INDICATOR_BLOCK,
+    LEVEL1_HEADER,
+    LEVEL1_NAMES,
+    LEVEL2_NAMES,
+    LEVEL_NAME_SUFFIX,
+    is_header_piece,
+    nonstandard_header_words,
+)
 from .lines import Line, text_width
 
-LEVEL1_NAMES = frozenset({"成本指标", "产出指标", "效益指标", "满意度指标"})
-LEVEL2_NAMES = frozenset(
-    {
-        "经济成本指标", "社会成本指标", "生态环境成本指标", "成本指标",
-        "数量指标", "质量指标", "时效指标",
-        "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标",
-        "服务对象满意度指标",
-    }
-)  # fmt: skip
-HEADER_WORDS = "一级指标二级指标三级指标年度指标值实际完成值分值得分偏差原因分析及改进措施"
 _LABEL_PUNCT = re.compile(r"[，,。：:；;、（()）]")
 MAX_LABEL_CHARS = 12
 WRAP_SLACK = 1.5  # a wrapped cell line may stop this far short of its column's width
@@ -105,7 +104,7 @@ class TableResult:
 
 def parse_indicators(lines: list[Line]) -> TableResult:
     """Rows of the indicator table (its lines from the header line up to 总分)."""
-    lines = _drop_header_lines(lines)
+    lines, header = _drop_header_lines(lines)
     anchors: list[tuple[int, Anchor]] = []
     for i, line in enumerate(lines):
         anchor = _anchor(line)
@@ -120,21 +119,32 @@ def parse_indicators(lines: list[Line]) -> TableResult:
         start, prev = i + 1, anchor
     gaps.append(Gap(lines[start:], prev, None))
     _choose_cuts(gaps)
-    return _rows(gaps)
+    result = _rows(gaps)
+    if nonstandard_header_words(header):
+        # Columns beyond the standard eight (指标性质, 度量单位, 备注): which printed cell is which
+        # field cannot be told from the text, so no text field of a row is certain.
+        fields = ("level1", "level2", "level3", "target", "actual", "deviation_note")
+        result.uncertain += [f"indicators[{i}].{f}" for i in range(len(result.indicators)) for f in fields]
+        result.uncertain = list(dict.fromkeys(result.uncertain))
+    return result
 
 
-def _drop_header_lines(lines: list[Line]) -> list[Line]:
-    """Drop the header line, its wrapped tail (偏差原因分析及改进措 / 施) and repeated headers."""
-    out = []
+def _drop_header_lines(lines: list[Line]) -> tuple[list[Line], str]:
+    """Drop the header line, its wrapped tail (偏差原因分析及改进措 / 施) and repeated headers;
+    returns the other lines and the text of the dropped ones."""
+    out, header = [], []
     in_header = False
     for line in lines:
         clean = line.clean
-        if clean.removeprefix("绩效指标").startswith("一级指标"):
+        if re.sub(f"^(?:{INDICATOR_BLOCK})", "", clean).startswith(LEVEL1_HEADER):
             in_header = True
-        elif not (in_header and clean in HEADER_WORDS):
+            header.append(clean)
+        elif in_header and is_header_piece(clean):
+            header.append(clean)
+        else:
             in_header = False
             out.append(line)
-    return out
+    return out, "".join(header)
 
 
 def _is_number(token: str) -> bool:
@@ -239,7 +249,7 @@ def _join(pieces: tuple[Piece, ...] | list[Piece]) -> str:
 
 
 def _is_label(text: str) -> bool:
-    return text.endswith("指标") and len(text) <= MAX_LABEL_CHARS and not _LABEL_PUNCT.search(text)
+    return text.endswith(LEVEL_NAME_SUFFIX) and len(text) <= MAX_LABEL_CHARS and not _LABEL_PUNCT.search(text)
 
 
 def _balanced(text: str) -> bool:
@@ -279,7 +289,8 @@ def _cost(gap: Gap, cut: Cut, widths: dict[str, float]) -> float:
     cost += COST_SPLIT_LINE * _split_single_cells(gap, cut)
     texts = cut.label_texts() + _lead_labels(gap.anchor)
     cost += sum(COST_UNKNOWN_LABEL for t in texts if t not in LEVEL1_NAMES | LEVEL2_NAMES)
-    cost += sum(COST_LABEL_RUN_ON for g in cut.labels for p in g[:-1] if clean_text(p.text).endswith("指标"))
+    run_on = (p for g in cut.labels for p in g[:-1] if clean_text(p.text).endswith(LEVEL_NAME_SUFFIX))
+    cost += COST_LABEL_RUN_ON * sum(1 for _ in run_on)
     if len(texts) == 1 and _label_columns(texts) == ["level1"]:
         cost += COST_LEVEL1_ALONE
     cost += sum(COST_LABEL_AS_CELL for g in cut.cells if _join(g) in LEVEL1_NAMES | LEVEL2_NAMES)

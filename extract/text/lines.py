@@ -1,5 +1,10 @@
 """Text dumps as typed lines: decoding, page breaks, blank-line chunks and printed widths.
 
+A dump may come in any encoding its producer saved it in: UTF-8 (with or without a BOM) is read
+directly; anything else (GBK/GB18030, UTF-16 with or without a BOM, Big5) is detected by
+charset-normalizer among `ENCODINGS`, and kept only if it reads as a form dump. Line ends may be
+LF, CRLF or CR.
+
 A dump writes each text box of a page as lines, boxes separated by a blank line; a page break is
 three blank lines (a form feed also counts as one). Only non-blank lines are kept, each with its
 1-based page and the number of the blank-line-separated chunk it belongs to.
@@ -11,9 +16,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from charset_normalizer import from_bytes
+
 from ..record import ReadError
+from ..vocabulary import PROJECT_NAME, has_title
 
 PAGE_BREAK_BLANKS = 3  # blank lines that make one page break
+# Encodings a dump of a Chinese form may be saved in, besides UTF-8 (gb18030 covers GBK and GB2312).
+ENCODINGS = ("utf_8", "gb18030", "utf_16", "utf_16_le", "utf_16_be", "big5")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
 # Page numbers printed by the producer: "- 3 -", "第3页", "第 3 页 共 9 页".
 _PAGE_NUMBER = re.compile(r"^([-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*页([,，/\s]*共\s*\d{1,4}\s*页)?)$")
@@ -40,16 +50,34 @@ class Line:
 
 
 def decode_dump(data: bytes) -> str:
-    """UTF-8 text (a BOM allowed) with normalized line ends; anything else is not a dump."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReadError("unreadable_text", f"not UTF-8 text (byte {exc.start}): not a form dump") from exc
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """A dump's bytes as text with "\n" line ends.
+
+    Raises ReadError("unreadable_text") for bytes that no encoding of `ENCODINGS` reads as a form
+    dump, or that decode to control or replacement characters (binary data).
+    """
+    text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
     bad = len(_CONTROL.findall(text))
     if bad:
         raise ReadError("unreadable_text", f"{bad} control or replacement characters: not a text dump")
     return text
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (a BOM allowed) as it is; other bytes in the encoding detected for them, provided the
+    text holds a form's words (binary data decodes in some encoding too)."""
+    try:
+        text = data.decode("utf-8-sig")
+        if "\x00" not in text:  # UTF-16 text of ASCII digits can be valid UTF-8, with NULs
+            return text
+    except UnicodeDecodeError:
+        pass
+    for match in from_bytes(data, cp_isolation=list(ENCODINGS)):
+        text = str(match)
+        if has_title(text) or PROJECT_NAME in text:
+            return text
+    raise ReadError(
+        "unreadable_text", f"no encoding ({', '.join(ENCODINGS)}) reads these bytes as a form dump"
+    )
 
 
 def split_lines(text: str) -> list[Line]:

@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import re
 
-from ..cells import clean_text, parse_number
+from ..cells import clean_text, grade_cell, parse_number
 from ..record import ExtractError, ReadError, Record, Source
+from ..vocabulary import (
+    FISCAL_YEAR,
+    FUNDING_BLOCK,
+    GRADE_LABEL,
+    IMPLEMENTING_UNIT,
+    PROJECT_NAME,
+    SUPERVISING_DEPT,
+    TOTAL_LABEL,
+    label,
+)
 from .form import FormText, split_forms
 from .funding import parse_funding
 from .goals import parse_goals, strip_row_labels
 from .indicators import parse_indicators
 from .lines import decode_dump, split_lines
 
-_YEAR = re.compile(r"(\d{4})\s*年度?")
-_HEAD = re.compile(r"项目名称(?P<name>.*?)主管部门(?P<dept>.*?)(实施单位(?P<unit>.*?))?(项目资金|$)")
+_HEAD = re.compile(
+    f"{label(PROJECT_NAME)}(?P<name>.*?){label(SUPERVISING_DEPT)}(?P<dept>.*?)"
+    f"({label(IMPLEMENTING_UNIT)}(?P<unit>.*?))?({FUNDING_BLOCK}|$)"
+)
 REQUIRED = ("funding header", "indicator header")
 
 
@@ -47,7 +59,8 @@ def read_form(form: FormText, source: Source) -> Record:
     uncertain: list[str] = []
     year, name, dept, unit = _head(form, uncertain)
     fund_end = form.anchors.get("goals header", form.anchors["indicator header"])
-    funding = parse_funding(form.lines[form.anchors["funding header"] : fund_end])
+    head = form.lines[: form.anchors["funding header"]]
+    funding = parse_funding(form.lines[form.anchors["funding header"] : fund_end], head)
     goals = (
         parse_goals(form.section("goals header", "indicator header"))
         if "goals header" in form.anchors
@@ -88,7 +101,7 @@ def read_form(form: FormText, source: Source) -> Record:
 def _head(form: FormText, uncertain: list[str]) -> tuple[int | None, str | None, str | None, str | None]:
     """Fiscal year from the title, then 项目名称 / 主管部门 / 实施单位 up to the funding block."""
     head = form.lines[: form.anchors["funding header"]]
-    year_match = next((m for line in head[:3] if (m := _YEAR.search(line.clean))), None)
+    year_match = next((m for line in head[:3] if (m := FISCAL_YEAR.search(line.clean))), None)
     year = int(year_match.group(1)) if year_match else None
     if year is None:
         uncertain.append("fiscal_year")
@@ -110,19 +123,20 @@ def _totals(form: FormText, uncertain: list[str]) -> tuple[float | None, float |
     if i is not None:
         j = form.anchors.get("评分等级", len(form.lines))
         tokens = [t for line in form.lines[i:j] for t in line.tokens]
-        tokens[0] = tokens[0].removeprefix("总分")
+        tokens[0] = re.sub(f"^(?:{TOTAL_LABEL})", "", tokens[0])
         numbers = [t for t in tokens if t and _number(t) is not None]
         if len(numbers) == 2:
             weight, score = _number(numbers[0]), _number(numbers[1])
     if weight is None:
         uncertain += ["total_weight", "total_score"]
     k = form.anchors.get("评分等级")
+    certain = k is None and i is not None  # no grade row below a 总分 row: the form prints none
     if k is not None:
-        rest = form.lines[k].clean.removeprefix("评分等级")
+        rest = re.sub(GRADE_LABEL, "", form.lines[k].clean)
         if not rest and k + 1 < len(form.lines):
             rest = form.lines[k + 1].clean
-        grade = rest or None
-    if grade is None:
+        grade, certain = grade_cell(rest)
+    if not certain:
         uncertain.append("grade")
     return weight, score, grade
 
