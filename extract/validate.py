@@ -50,9 +50,7 @@ def check_rates(record: Record) -> list[Check]:
         expected = computed_rate(line.budget_initial, line.budget_full_year, line.executed)
         if line.execution_rate_pct is None or expected is None:
             continue
-        check = _compare(
-            f"execution_rate[{i}]", line.execution_rate_pct, expected, RATE_TOLERANCE_PCT
-        )
+        check = _compare(f"execution_rate[{i}]", line.execution_rate_pct, expected, RATE_TOLERANCE_PCT)
         checks.append(check)
     return checks
 
