@@ -7,9 +7,7 @@
 {%- set score_tolerance = var('score_tolerance') %}
 
 with lines as (
-    select f.*
-    from {{ ref('int_funding_lines_corrected') }} as f
-    inner join {{ ref('int_reports_deduplicated') }} as r on r.report_id = f.report_id
+    {{ of_canonical_copies('int_funding_lines_corrected') }}
 ),
 
 computed as (

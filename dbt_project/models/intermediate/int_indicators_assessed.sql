@@ -29,9 +29,7 @@
 {%- set when_missed = convention('indicator_score_when_missed', ['proportional', 'unchecked']) %}
 
 with indicators as (
-    select i.*
-    from {{ ref('int_indicators_corrected') }} as i
-    inner join {{ ref('int_reports_deduplicated') }} as r on r.report_id = i.report_id
+    {{ of_canonical_copies('int_indicators_corrected') }}
 ),
 
 compared as (
