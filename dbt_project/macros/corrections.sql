@@ -4,7 +4,7 @@
     (`total_score`), a funding line's (`funding[0].executed`, 0-based line) or an indicator's
     (`indicators[3].score`, 0-based). correction_tables() maps each path prefix to its staging model
     and row key; every staged column is correctable except keys, provenance and the extraction's
-    own bookkeeping (NOT_CORRECTABLE). -#}
+    own bookkeeping (not_correctable()). -#}
 
 {% macro correction_tables() %}
     {{ return({

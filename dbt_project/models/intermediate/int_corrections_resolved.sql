@@ -23,9 +23,11 @@ parsed as (
     select
         *,
         case
-            when regexp_full_match(field_path, '[a-z0-9_]+') then 'reports'
-            when regexp_full_match(field_path, 'funding\[\d+\]\.[a-z0-9_]+') then 'funding_lines'
-            when regexp_full_match(field_path, 'indicators\[\d+\]\.[a-z0-9_]+') then 'indicators'
+            {%- for table, spec in tables.items() %}
+            when regexp_full_match(
+                field_path, '{{ spec.prefix ~ "\\[\\d+\\]\\." if spec.prefix }}[a-z0-9_]+'
+            ) then '{{ table }}'
+            {%- endfor %}
         end as table_name,
         coalesce(try_cast(nullif(regexp_extract(field_path, '\[(\d+)\]', 1), '') as integer) + 1, 0) as row_no,
         regexp_extract(field_path, '([a-z0-9_]+)$', 1) as column_name

@@ -32,7 +32,7 @@ funding_score as (
         'convention the printed score follows: ' || score_convention as detail,
         not score_disagrees_with_rule as passed
     from {{ ref('fct_funding_execution') }}
-    where is_scored_line
+    where line_no = 1  -- 年度资金总额 carries the execution weight and score
 ),
 
 indicators as (
