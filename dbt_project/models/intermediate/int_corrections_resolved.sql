@@ -3,13 +3,13 @@
 -- so the form's file changed or is gone, and the correction must be re-checked against the new
 -- reading); invalid_field (not a correctable field path, or no such funding line / indicator on
 -- the form); invalid_value (not a value of the field's type); superseded (a newer correction of
--- the same field exists); conflicting (two corrections of one field on the same newest date:
--- neither is applied).
+-- the same field exists); conflicting (corrections of one field on the same newest date that give
+-- different values: none is applied). A row repeated in the seed counts once.
 
 {%- set tables = correction_tables() %}
 
 with corrections as (
-    select
+    select distinct
         trim(report_id) as report_id,
         regexp_replace(field_path, '\s', '', 'g') as field_path,
         nullif(trim(corrected_value), '') as corrected_value,
@@ -75,7 +75,9 @@ ranked as (
         *,
         report_id in (select report_id from {{ ref('stg_extract__reports') }}) as form_is_staged,
         max(corrected_on) over (partition by report_id, field_path) as newest_on,
-        count(*) over (partition by report_id, field_path, corrected_on) as n_same_day
+        -- a NULL value (a blank cell) is a value of its own
+        count(distinct coalesce(corrected_value, '∅')) over (partition by report_id, field_path, corrected_on)
+            as n_values_same_day
     from matched
 )
 
@@ -96,7 +98,7 @@ select
         when data_type is null or not row_exists then 'invalid_field'
         when not value_fits then 'invalid_value'
         when corrected_on is distinct from newest_on then 'superseded'
-        when n_same_day > 1 then 'conflicting'
+        when n_values_same_day > 1 then 'conflicting'
         else 'applied'
     end as status
 from ranked
