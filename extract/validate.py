@@ -1,11 +1,18 @@
-"""Arithmetic checks every published form should pass. A failed check is attached, never fatal."""
+"""Arithmetic checks every published form should pass. A failed check is attached, never fatal.
+
+This is the one place the form's own arithmetic is checked: the checks are landed in raw.checks and
+the warehouse's quality mart reads them. The tolerances and grade bands are the warehouse's too
+(dbt_project.yml `vars:`, seeds/grade_bands.csv); tests/dbt/test_rules_agree.py holds them equal.
+"""
 
 from __future__ import annotations
 
 from .record import Check, Record
 
-SCORE_TOLERANCE = 0.01
-RATE_TOLERANCE_PCT = 0.01  # rates are printed with two decimals
+SCORE_TOLERANCE = 0.01  # pt: weights and scores are printed with two decimals
+# percentage points: rates are printed with two decimals, sometimes truncated rather than rounded
+RATE_TOLERANCE_PCT = 0.015
+FLOAT_NOISE = 1e-9  # allowed beyond every tolerance: only binary rounding separates equal decimals
 
 # 评分等级 bands used by the self-evaluation rules: 优 ≥ 90, 良 80–90, 中 60–80, 差 < 60.
 GRADE_BANDS = (("优", 90.0), ("良", 80.0), ("中", 60.0), ("差", float("-inf")))
@@ -43,9 +50,7 @@ def check_rates(record: Record) -> list[Check]:
         expected = computed_rate(line.budget_initial, line.budget_full_year, line.executed)
         if line.execution_rate_pct is None or expected is None:
             continue
-        check = _compare(
-            f"execution_rate[{i}]", line.execution_rate_pct, expected, RATE_TOLERANCE_PCT + 0.005
-        )
+        check = _compare(f"execution_rate[{i}]", line.execution_rate_pct, expected, RATE_TOLERANCE_PCT)
         checks.append(check)
     return checks
 
@@ -77,7 +82,7 @@ def check_complete(record: Record) -> Check:
 def _compare(name: str, printed: float | None, computed: float | None, tolerance: float) -> Check:
     if printed is None or computed is None:
         return Check(name, False, computed, printed, "a value is missing")
-    return Check(name, abs(printed - computed) <= tolerance + 1e-9, computed, printed)
+    return Check(name, abs(printed - computed) <= tolerance + FLOAT_NOISE, computed, printed)
 
 
 def validate(record: Record) -> list[Check]:

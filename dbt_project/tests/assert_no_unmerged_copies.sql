@@ -1,8 +1,8 @@
--- Finding (warn): two forms of the same year, department, unit and project that were NOT merged as
--- copies of one form because their totals or 年度资金总额 amounts differ. Either the unit really
--- published two such forms, or two readers read the same form differently: then one of them is
--- wrong and the marts count the form twice. Compare the listed files.
-{{ config(severity='warn') }}
+-- Two forms of the same year, department, unit and project that were NOT merged as copies of one
+-- form because their totals or 年度资金总额 amounts differ: two readers read the same form
+-- differently, so one of them is wrong and the marts would count the form twice (error: nothing
+-- is published). Compare the listed files; settle the misread value in seeds/corrections.csv (the
+-- copies then merge again).
 
 select
     fiscal_year,

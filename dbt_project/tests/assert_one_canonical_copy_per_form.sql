@@ -9,7 +9,7 @@ identity as (
         count(*) as n,
         count(*) filter (where is_canonical) as n_canonical,
         count(distinct form_identity) as n_forms
-    from {{ ref('int_reports__form_identity') }}
+    from {{ ref('int_report_copies_ranked') }}
 ),
 
 marts as (

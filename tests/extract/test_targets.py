@@ -240,6 +240,28 @@ def test_chinese_wordings_are_qualitative_and_kept(text):
     assert parsed.achieved_wording == (text in ACHIEVED_WORDINGS)
 
 
-@given(st.sampled_from(ALL_STRINGS))
-def test_parsing_is_deterministic_and_pure(text):
-    assert parse_value(text) == parse_value(text)
+# How one printed number may be spelled by another producer: full-width punctuation, padding, no
+# trailing zero decimals.
+FULL_WIDTH = str.maketrans({"(": "（", ")": "）", "%": "％", "=": "＝", ">": "＞", "<": "＜", ",": "，"})
+RESPELLINGS = {
+    "full_width": lambda text: text.translate(FULL_WIDTH),
+    "padded": lambda text: f"  {text}\n",
+    "no_zero_decimals": lambda text: text.replace(".00", ""),
+}
+QUANTITATIVE = [s for s in ALL_STRINGS if parse_value(s).kind == "quantitative"]
+
+
+@pytest.mark.parametrize("text", QUANTITATIVE)
+def test_a_sample_number_reads_the_same_however_it_is_spelled(text):
+    parsed = parse_value(text)
+    for name, respell in RESPELLINGS.items():
+        other = parse_value(respell(text))
+        assert (other.kind, other.op, other.value, other.unit) == (
+            parsed.kind,
+            parsed.op,
+            parsed.value,
+            parsed.unit,
+        ), (
+            name,
+            respell(text),
+        )

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Supervising departments (主管部门), named without the "（汇总）" suffix.
 
 select
@@ -10,6 +9,6 @@ select
     count(distinct implementing_unit) as n_implementing_units,
     min(fiscal_year) as first_fiscal_year,
     max(fiscal_year) as last_fiscal_year
-from {{ ref('int_reports') }}
+from {{ ref('int_reports_deduplicated') }}
 where department is not null
 group by department

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Districts (区) found in the department / unit names.
 
 select
@@ -9,6 +8,6 @@ select
     count(distinct implementing_unit) as n_implementing_units,
     min(fiscal_year) as first_fiscal_year,
     max(fiscal_year) as last_fiscal_year
-from {{ ref('int_reports') }}
+from {{ ref('int_reports_deduplicated') }}
 where district is not null
 group by district

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Fiscal years (年度) the forms report on.
 
 select
@@ -7,6 +6,6 @@ select
     count(distinct district) as n_districts,
     count(distinct department) as n_departments,
     count(distinct implementing_unit) as n_implementing_units
-from {{ ref('int_reports') }}
+from {{ ref('int_reports_deduplicated') }}
 where fiscal_year is not null
 group by fiscal_year

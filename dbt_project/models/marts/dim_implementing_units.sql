@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Implementing units (实施单位).
 
 select
@@ -10,6 +9,6 @@ select
     count(distinct project_key) as n_projects,
     min(fiscal_year) as first_fiscal_year,
     max(fiscal_year) as last_fiscal_year
-from {{ ref('int_reports') }}
+from {{ ref('int_reports_deduplicated') }}
 where implementing_unit is not null
 group by implementing_unit

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Projects (项目): a project name within its implementing unit (the same name, e.g. 培训经费, is
 -- used by several units for different projects).
 
@@ -11,5 +10,5 @@ select
     count(*) as n_reports,
     min(fiscal_year) as first_fiscal_year,
     max(fiscal_year) as last_fiscal_year
-from {{ ref('int_reports') }}
+from {{ ref('int_reports_deduplicated') }}
 group by project_key

@@ -1,8 +1,7 @@
-{{ config(materialized='table') }}
 -- One row per printed form (report key = report_id of its canonical copy).
 
 with reports as (
-    select * from {{ ref('int_reports') }}
+    select * from {{ ref('int_reports_deduplicated') }}
 ),
 
 bands as (
@@ -37,6 +36,7 @@ select
     r.uncertain_fields,
     r.checks_failed,
     r.failed_check_names,
+    r.corrected_fields,
     r.n_copies,
     r.duplicate_report_ids,
     r.duplicate_source_files

@@ -1,8 +1,7 @@
-{{ config(materialized='table') }}
 -- One row per deduction: an item of a report that lost points (funding execution or an indicator).
 
 with deductions as (
-    select * from {{ ref('int_deductions') }}
+    select * from {{ ref('int_deductions_categorized') }}
 ),
 
 report_loss as (
@@ -39,7 +38,8 @@ select
     d.reason_category,
     d.matched_keyword,
     d.matched_priority,
-    d.matched_categories
+    d.matched_categories,
+    d.corrected_fields
 from deductions as d
 inner join report_loss as l on l.report_id = d.report_id
-inner join {{ ref('int_reports') }} as r on r.report_id = d.report_id
+inner join {{ ref('int_reports_deduplicated') }} as r on r.report_id = d.report_id

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- One row per report and funding line (项目资金: 年度资金总额, 当年财政拨款, 上年结转资金, 其他资金).
 
 select
@@ -27,6 +26,8 @@ select
     f.score,
     f.rule_score,
     f.score_disagrees_with_rule,
-    f.points_lost
-from {{ ref('int_funding_lines') }} as f
-inner join {{ ref('int_reports') }} as r on r.report_id = f.report_id
+    f.score_convention,
+    f.points_lost,
+    f.corrected_fields
+from {{ ref('int_funding_lines_scored') }} as f
+inner join {{ ref('int_reports_deduplicated') }} as r on r.report_id = f.report_id

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- One row per performance indicator (绩效指标) with its parsed target/actual and attainment.
 
 select
@@ -43,9 +42,13 @@ select
     i.score,
     i.points_lost,
     i.score_ratio,
+    i.rule_score,
+    i.score_disagrees_with_rule,
     i.deviation_note,
+    i.reason_missing,
     i.score_disagrees_with_attainment,
     i.score_flag_reason,
-    i.page
-from {{ ref('int_indicators') }} as i
-inner join {{ ref('int_reports') }} as r on r.report_id = i.report_id
+    i.page,
+    i.corrected_fields
+from {{ ref('int_indicators_assessed') }} as i
+inner join {{ ref('int_reports_deduplicated') }} as r on r.report_id = i.report_id

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Points lost and deduction counts by fiscal year, district, department, level 1 / level 2 and
 -- reason category. Funding execution deductions appear under level1 项目资金 / level2 执行率.
 

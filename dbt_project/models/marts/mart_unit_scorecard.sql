@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 -- Per implementing unit (实施单位) and fiscal year: projects, money, execution, scores, losses,
 -- indicator outcomes, grade counts and forms that do not add up.
 
@@ -25,7 +24,10 @@ indicators as (
 ),
 
 quality as (
-    select report_id, bool_or(status = 'fail') as does_not_add_up
+    select
+        report_id,
+        bool_or(not passed) filter (where check_source = 'extraction') as does_not_add_up,
+        bool_or(not passed) filter (where check_source = 'warehouse') as fails_warehouse_rule
     from {{ ref('mart_report_quality') }}
     group by report_id
 )
@@ -61,7 +63,8 @@ select
     count(*) filter (where r.grade = '中') as n_grade_fair,
     count(*) filter (where r.grade = '差') as n_grade_poor,
     count(*) filter (where r.grade is null or r.grade not in ('优', '良', '中', '差')) as n_grade_other,
-    count(*) filter (where q.does_not_add_up) as n_reports_not_adding_up
+    count(*) filter (where q.does_not_add_up) as n_reports_not_adding_up,
+    count(*) filter (where q.fails_warehouse_rule) as n_reports_failing_rules
 from reports as r
 left join total_line as t on t.report_id = r.report_id
 left join indicators as i on i.report_id = r.report_id

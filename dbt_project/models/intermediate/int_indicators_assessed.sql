@@ -17,14 +17,19 @@
 --        ">"   actual > target → met, else not_met    over-delivery shows in achievement_ratio)
 --        "≤"   actual ≤ target → met, else not_met   (a ceiling: above it is not_met)
 --        "<"   actual < target → met, else not_met
---      Equality allows 1e-6 for float noise.
+--      Equality allows float noise only (float_noise()).
+--
+-- The score the indicator scoring convention in use gives (vars indicator_score_when_met,
+-- indicator_score_when_missed): met → full marks (分值); a numeric target missed → 分值 × B/A
+-- (实际完成值 / 年度指标值), or A/B for a ceiling (≤, <), 2 decimals. Other outcomes (exceeded, not
+-- assessable, a wording missed) have no convention score.
 
-{% set eps = 1e-6 %}
+{%- set eps = float_noise() %}
+{%- set when_met = convention('indicator_score_when_met', ['full', 'unchecked']) %}
+{%- set when_missed = convention('indicator_score_when_missed', ['proportional', 'unchecked']) %}
 
 with indicators as (
-    select i.*
-    from {{ ref('stg_extract__indicators') }} as i
-    inner join {{ ref('int_reports') }} as r on r.report_id = i.report_id
+    {{ of_canonical_copies('int_indicators_corrected') }}
 ),
 
 compared as (
@@ -91,10 +96,35 @@ outcome as (
         case when weight is not null and score is not null then round(weight - score, 2) end as points_lost,
         case when weight > 0 and score is not null then round(score / weight, 4) end as score_ratio
     from attained
+),
+
+convention as (
+    select
+        *,
+        case
+            when attainment = 'met' and '{{ when_met }}' = 'full' then weight
+            when attainment = 'not_met' and values_comparable and '{{ when_missed }}' = 'proportional'
+                then {{ score_of('weight * greatest(0, least(1, achievement_share))') }}
+        end as rule_score
+    from (
+        select
+            *,
+            -- B/A, or A/B for a ceiling: the share of the target achieved
+            case when target_op_effective in ('≤', '<')
+                then target_value / nullif(actual_value, 0)
+                else actual_value / nullif(target_value, 0)
+            end as achievement_share
+        from outcome
+    )
 )
 
 select
-    *,
+    * exclude (achievement_share),
+    case when rule_score is not null and score is not null
+        then not {{ within_tolerance('score - rule_score', var('score_tolerance')) }}
+    end as score_disagrees_with_rule,
+    -- audit rule: a point lost needs a reason (偏差原因分析及改进措施)
+    coalesce(points_lost > 0 and nullif(trim(deviation_note), '') is null, false) as reason_missing,
     -- exceeded "=" targets are not flagged either way: the rules may or may not penalise the deviation
     case
         when attainment = 'not_met' and points_lost <= 0 then 'full_marks_on_missed_target'
@@ -104,4 +134,4 @@ select
         when attainment in ('met', 'not_met') and points_lost is not null
             then (attainment = 'not_met' and points_lost <= 0) or (attainment = 'met' and points_lost > 0)
     end as score_disagrees_with_attainment
-from outcome
+from convention

@@ -1,12 +1,20 @@
--- One row per printed form (the canonical copy, see int_reports__form_identity), with the
+-- One row per printed form (the canonical copy, see int_report_copies_ranked), with the
 -- dimensions the marts group by: district (区), department, implementing unit, project.
 
 with reports as (
-    select * from {{ ref('stg_extract__reports') }}
+    select * from {{ ref('int_reports_corrected') }}
 ),
 
 identity as (
-    select * from {{ ref('int_reports__form_identity') }}
+    select * from {{ ref('int_report_copies_ranked') }}
+),
+
+corrections as (
+    -- every applied correction of the form: its own fields, its funding lines' and indicators'
+    select report_id, list(field_path order by field_path) as corrected_fields
+    from {{ ref('int_corrections_resolved') }}
+    where status = 'applied'
+    group by report_id
 ),
 
 duplicates as (
@@ -57,10 +65,12 @@ select
     n.uncertain_fields,
     n.checks_failed,
     n.failed_check_names,
+    coalesce(c.corrected_fields, []::varchar[]) as corrected_fields,
     i.n_copies,
     coalesce(d.duplicate_report_ids, []::varchar[]) as duplicate_report_ids,
     coalesce(d.duplicate_source_files, []::varchar[]) as duplicate_source_files
 from named as n
 inner join identity as i on i.report_id = n.report_id
 left join duplicates as d on d.canonical_report_id = n.report_id
+left join corrections as c on c.report_id = n.report_id
 where i.is_canonical

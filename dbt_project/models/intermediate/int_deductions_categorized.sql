@@ -26,8 +26,9 @@ with funding as (
             when coalesce(reported_rate_pct, computed_rate_pct) > 100 then 'over_achieved'
             when coalesce(reported_rate_pct, computed_rate_pct) = 100 then 'on_target'
             else 'undetermined'
-        end as direction
-    from {{ ref('int_funding_lines') }}
+        end as direction,
+        corrected_fields
+    from {{ ref('int_funding_lines_scored') }}
     where points_lost > 0
 ),
 
@@ -48,8 +49,9 @@ indicator as (
         points_lost,
         nullif(trim(deviation_note), '') as reason_text,
         attainment,
-        direction
-    from {{ ref('int_indicators') }}
+        direction,
+        corrected_fields
+    from {{ ref('int_indicators_assessed') }}
     where points_lost > 0
 ),
 

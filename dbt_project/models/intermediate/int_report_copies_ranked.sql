@@ -1,17 +1,17 @@
--- Every staged report with the identity of the printed form it was read from, and which copy of
--- that form the marts use. data_raw/ can hold the same form more than once (the department PDF and
+-- Every staged report (corrections applied) with the identity of the printed form it was read
+-- from, and the rank of each copy of that form (1 = the canonical copy the marts use). data_raw/ can hold the same form more than once (the department PDF and
 -- a text dump of it, or the same form in two PDFs); each copy is a separate staged report with its
 -- own report_id. One copy per form identity is canonical: PDF before text, then fewer failed
 -- checks, fewer uncertain fields, then the file holding more forms (the department's whole
 -- publication rather than an excerpt), then the smallest report_id (so the choice is stable).
 
 with reports as (
-    select * from {{ ref('stg_extract__reports') }}
+    select * from {{ ref('int_reports_corrected') }}
 ),
 
 total_line as (
     -- 年度资金总额: the funding block's total line (line 1)
-    select * from {{ ref('stg_extract__funding_lines') }}
+    select * from {{ ref('int_funding_lines_corrected') }}
     where line_no = 1
 ),
 
