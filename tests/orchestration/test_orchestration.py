@@ -388,8 +388,8 @@ def test_a_load_on_a_dask_cluster_gives_the_same_warehouse(loaded_warehouse, tmp
     instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster_home"))
     [run] = instance.get_runs()
     starts = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
-    assert {e.pid for e in starts} <= worker_pids
-    assert len({e.pid for e in starts if "extract_shard" in (e.step_key or "")}) == 2
+    assert {e.dagster_event.pid for e in starts} <= worker_pids
+    assert len({e.dagster_event.pid for e in starts if "extract_shard" in (e.step_key or "")}) == 2
     assert _snapshot(warehouse, ANALYST_SCHEMAS) == _snapshot(loaded_warehouse.path, ANALYST_SCHEMAS)
 
 

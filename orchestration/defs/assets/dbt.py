@@ -18,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from ... import store, warehouse
 from ...dbt_project import build_vars, dbt_project
 from ...settings import Settings
-from . import WAREHOUSE_STEP
+from . import WAREHOUSE_STEP, refuse_after_failures
 
 KEEP_INVOCATION_DIRS = 3  # dagster-dbt gives each dbt invocation its own target/<name>-<ids>/ (~6 MB)
 
@@ -44,6 +44,7 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
     """`dbt build` (models, seeds, tests) on this run's build file."""
+    refuse_after_failures(context)
     build = warehouse.ensure_build(settings, context.run.run_id)
     yield from dbt.cli(["build", *build_vars(build)], context=context).stream()
     prune_invocation_dirs()
@@ -74,6 +75,7 @@ def prune_invocation_dirs(keep: int = KEEP_INVOCATION_DIRS, min_age_s: float = 3
     ),
 )
 def warehouse_published(context: AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
+    refuse_after_failures(context)
     counts = warehouse.publish(settings, context.run.run_id)
     context.log.info(f"published {settings.warehouse}")
     store.prune(settings.store_root)

@@ -71,8 +71,14 @@ SHARDS = Settings.from_env().shards
 SHARD_OPS = [_shard_op(i, SHARDS) for i in range(SHARDS)]
 
 
-@dg.op(description="Gathers the shards' entry lists into the manifest the landing step reads.")
-def collect_extraction(context: dg.OpExecutionContext, files: FileManifest, shards: list[ShardResult]):
+# One named input per shard, not a fan-in list: the Dask executor plans every step up front and
+# would hand a fan-in input an empty list.
+@dg.op(
+    ins={"files": dg.In(FileManifest), **{f"shard_{i}": dg.In(ShardResult) for i in range(SHARDS)}},
+    description="Gathers the shards' entry lists into the manifest the landing step reads.",
+)
+def collect_extraction(context: dg.OpExecutionContext, files: FileManifest, **by_shard: ShardResult):
+    shards = [by_shard[f"shard_{i}"] for i in range(SHARDS)]
     errors: dict[str, int] = {}
     for shard in shards:
         for error_class, count in shard.errors:
@@ -102,4 +108,6 @@ def collect_extraction(context: dg.OpExecutionContext, files: FileManifest, shar
     ),
 )
 def extracted_reports(report_files: FileManifest) -> ExtractionManifest:
-    return collect_extraction(report_files, [op(report_files) for op in SHARD_OPS])
+    return collect_extraction(
+        files=report_files, **{f"shard_{i}": op(report_files) for i, op in enumerate(SHARD_OPS)}
+    )
