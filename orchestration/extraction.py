@@ -83,9 +83,11 @@ def _summary(entry: Path, row: dict) -> FileSummary:
     )
 
 
-def _write(job: Job, result: FileResult) -> FileSummary:
+def _write(job: Job, result: FileResult, read: bool = True) -> FileSummary:
+    """Write the result's entry: into the store if it is what reading these bytes gives (`read`,
+    the bytes the manifest named, no transient error), else into the run's folder."""
     row = file_row(result)
-    storable = bool(job.sha256) and result.sha256 == job.sha256 and is_storable(row)
+    storable = read and bool(job.sha256) and result.sha256 == job.sha256 and is_storable(row)
     path = Path(job.entry if storable else job.transient)
     return _summary(write_entry(path, result.sha256 or "", result.kind, row), row)
 
@@ -105,7 +107,8 @@ def extract_to_store(job: Job) -> FileSummary:
 
 
 def _failed(job: Job, outcome: Outcome, limits: Limits) -> FileSummary:
-    """The entry of a file whose worker gave no result (timeout, memory, crash)."""
+    """The entry of a file whose worker gave no result (timeout, memory, crash): never stored, so
+    the next load tries the file again."""
     if outcome.kind == "timeout":
         error_class = "timeout"
         message = f"extraction stopped after {limits.timeout_s:g} s (EXTRACT_TIMEOUT_S)"
@@ -120,7 +123,7 @@ def _failed(job: Job, outcome: Outcome, limits: Limits) -> FileSummary:
         message = f"extraction process died ({describe_exit(outcome.value)})"
     error = ExtractError(Path(job.name).name, job.sha256 or None, error_class, message)
     result = FileResult(job.name, job.sha256 or None, job.kind, errors=[error])
-    return _write(job, result)
+    return _write(job, result, read=False)
 
 
 def _key(file: ReportFile) -> str:

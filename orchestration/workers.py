@@ -5,13 +5,16 @@ memory bound: pebble's ProcessPool, plus the few things it leaves to its caller.
 - Memory: an address-space limit (RLIMIT_AS) set by the worker initializer: an allocation over it
   raises MemoryError. CPython sometimes cannot even build that exception and aborts instead
   (SIGABRT, "Cannot recover from MemoryErrors"); so each worker notes, in a file named after its
-  pid, when it came within 10 % of its limit, and a worker that died after that counts as over
-  the memory bound rather than as a crash.
+  pid, the item during which it came within 10 % of its limit, and a worker that died on that
+  item counts as over the memory bound rather than as a crash. Before each item a worker hands
+  freed memory back to the system, so the next item gets the whole bound.
 - A worker that dies (a crash, a signal, the kernel's OOM killer) costs only its own task.
 - Reuse: a worker reads up to `MAX_TASKS` items, then is replaced (bounds the growth of a
   long-lived process).
-- Orphans: every worker asks the kernel to kill it when its parent dies (PR_SET_PDEATHSIG), so a
-  killed load leaves no worker behind.
+- Orphans: every worker watches the process that started the pool (a pidfd, Linux) and exits the
+  moment it is gone, whatever the worker is busy with, so a killed load leaves no worker behind.
+  (A worker's parent is the forkserver, which outlives the caller while its workers live, so the
+  kernel's parent-death signal would not do.)
 
 Workers start from a multiprocessing *forkserver* (safe in a Dagster step, which runs threads)
 with the extractor preloaded, so a worker starts in a fraction of a second.
@@ -22,11 +25,12 @@ No Dagster import here: the forkserver preloads this module.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import resource
+import select
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -43,7 +47,7 @@ MAX_TASKS = 200  # items one worker reads before it is replaced
 NEAR_LIMIT = 0.9  # share of the memory limit past which a worker's death is put down to memory
 WATCH_S = 0.05  # how often a worker samples its address-space size
 PRELOAD = ["orchestration.workers", "orchestration.extraction", "extract.pdf.reader", "extract.text.reader"]
-PR_SET_PDEATHSIG = 1
+EXIT_ORPHANED = 70  # exit status of a worker whose caller went away
 
 
 @dataclass(frozen=True)
@@ -69,19 +73,38 @@ class Outcome:
     value: Any = None
 
 
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            return
-        if os.getppid() == 1:  # the parent died before the request took effect
-            os._exit(70)
+def _exit_with(caller: int) -> None:
+    """Exit at once when process `caller` ends (a thread blocked on its pidfd)."""
+    try:
+        pidfd = os.pidfd_open(caller)
+    except (AttributeError, OSError):  # not Linux ≥ 5.3, or the caller is already gone
+        if not _alive(caller):
+            os._exit(EXIT_ORPHANED)
+        return
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_task = {"id": -1, "marked": -2}  # the item this worker is on, and the last one marked near the limit
 
 
 def _watch_memory(limit_bytes: int, marker: Path) -> None:
-    """Note (once) in `marker` when this process's address space passes NEAR_LIMIT of its limit."""
+    """Write the current item's id to `marker` when this process's address space passes NEAR_LIMIT
+    of its limit during that item."""
     page = os.sysconf("SC_PAGE_SIZE")
 
     def watch() -> None:
@@ -91,25 +114,49 @@ def _watch_memory(limit_bytes: int, marker: Path) -> None:
                     size = int(fh.read().split()[0]) * page
             except (OSError, ValueError, IndexError):
                 return
-            if size >= NEAR_LIMIT * limit_bytes:
-                marker.write_text(str(size))
-                return
+            task = _task["id"]
+            if size >= NEAR_LIMIT * limit_bytes and _task["marked"] != task:
+                marker.write_text(str(task))
+                _task["marked"] = task
             time.sleep(WATCH_S)
 
     if Path("/proc/self/statm").exists():
         threading.Thread(target=watch, name="memory-watch", daemon=True).start()
 
 
-def _initialize(limits: Limits, marker_dir: str) -> None:
-    _die_with_parent()
+def _release_memory() -> None:
+    """Hand what the previous item freed back to the system, so a reused worker starts each item
+    with its whole memory bound (glibc keeps freed heap otherwise)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _system_allocator() -> None:
+    """pyarrow's default allocator (mimalloc) reserves about a gigabyte of address space up front,
+    which an address-space limit counts in full; the system allocator reserves what it uses."""
+    try:
+        import pyarrow
+    except ImportError:
+        return
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+
+
+def _initialize(limits: Limits, marker_dir: str, caller: int) -> None:
+    _exit_with(caller)
     os.environ.update(dict(limits.env))
     if limits.memory_mb:
+        _system_allocator()
         limit = limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         _watch_memory(limit, Path(marker_dir) / str(os.getpid()))
 
 
-def _run(func: Callable, item: Any) -> tuple[str, Any]:
+def _run(func: Callable, index: int, item: Any) -> tuple[str, Any]:
+    _release_memory()
+    _task["id"] = index
     try:
         return "ok", func(item)
     except MemoryError:
@@ -138,31 +185,33 @@ def run_bounded(
             max_workers=max(1, max_workers),
             max_tasks=MAX_TASKS,
             initializer=_initialize,
-            initargs=(limits, marker_dir),
+            initargs=(limits, marker_dir, os.getpid()),
             context=_context(),
         )
         try:
             futures = {
-                pool.schedule(_run, (func, item), timeout=limits.timeout_s): i for i, item in enumerate(items)
+                pool.schedule(_run, (func, i, item), timeout=limits.timeout_s): i
+                for i, item in enumerate(items)
             }
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when="FIRST_COMPLETED")
                 for future in done:
-                    yield futures[future], _outcome(future, Path(marker_dir))
+                    yield futures[future], _outcome(future, futures[future], Path(marker_dir))
         finally:
             pool.stop()
             pool.join()
 
 
-def _outcome(future, marker_dir: Path) -> Outcome:
+def _outcome(future, index: int, marker_dir: Path) -> Outcome:
     try:
         kind, value = future.result()
         return Outcome(kind, value)
     except FutureTimeout:
         return Outcome("timeout")
     except ProcessExpired as exc:
-        if exc.pid and (marker_dir / str(exc.pid)).exists():
+        marker = marker_dir / str(exc.pid)
+        if exc.pid and marker.exists() and marker.read_text() == str(index):
             return Outcome("memory", exc.exitcode)
         return Outcome("died", exc.exitcode)
     except MemoryError:

@@ -384,12 +384,15 @@ def test_a_load_on_a_dask_cluster_gives_the_same_warehouse(loaded_warehouse, tmp
             worker_pids = set(client.run(os.getpid).values())
     finally:
         cluster.close()
-    # every step ran in a worker of the cluster, extraction on both
+    # every step ran in a worker of the cluster (which ones is the scheduler's choice)
     instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster_home"))
     [run] = instance.get_runs()
     starts = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
     assert {e.dagster_event.pid for e in starts} <= worker_pids
-    assert len({e.dagster_event.pid for e in starts if "extract_shard" in (e.step_key or "")}) == 2
+    assert {e.step_key for e in starts} >= {
+        "extracted_reports.extract_shard_0",
+        "extracted_reports.extract_shard_1",
+    }
     assert _snapshot(warehouse, ANALYST_SCHEMAS) == _snapshot(loaded_warehouse.path, ANALYST_SCHEMAS)
 
 
