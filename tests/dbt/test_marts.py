@@ -3,7 +3,7 @@
 
 Two warehouses:
 - `real`: every file of data_raw/ read by the extractors (the same forms arrive several times: the
-  department PDF, single-form PDFs, text dumps), staged by orchestration.staging, built by dbt.
+  department PDF, single-form PDFs, text dumps), landed by orchestration.staging, built by dbt.
 - `gold`: the hand-checked records of tests/fixtures/reports.json staged twice over (Jiading forms as
   one department "PDF" and again as text dumps, so deduplication is exercised), plus one synthetic
   form covering what the samples lack (not_assessable, unclassified, failing checks).
@@ -28,7 +28,7 @@ from paths import DATA_RAW, DBT_PROJECT, GOLD_PATH, REPO
 
 from extract.api import extract_file, iter_report_files
 from extract.record import FileResult
-from orchestration.staging import staging_frames, write_staging
+from orchestration.staging import land_results
 
 GOLD = json.loads(GOLD_PATH.read_text(encoding="utf-8"))
 GOLD_BY_KEY = {g["key"]: g for g in GOLD}
@@ -76,7 +76,7 @@ class Warehouse:
         path = workdir / "warehouse.duckdb"
         con = duckdb.connect(str(path))
         try:
-            write_staging(con, staging_frames(results))
+            land_results(con, results, workdir / "entries")
         finally:
             con.close()
         build = _dbt(["build"], workdir, path)
