@@ -12,7 +12,6 @@ No Dagster import here: worker processes import this module.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,10 +125,6 @@ def _failed(job: Job, outcome: Outcome, limits: Limits) -> FileSummary:
     return _write(job, result, read=False)
 
 
-def _key(file: ReportFile) -> str:
-    return file.sha256 or "unread-" + hashlib.sha256(file.name.encode("utf-8", "surrogateescape")).hexdigest()
-
-
 def extract_files(
     files: Sequence[ReportFile],
     store_root: Path,
@@ -145,7 +140,7 @@ def extract_files(
     stats = ExtractStats(files=len(files))
     names: dict[str, list[ReportFile]] = {}
     for file in files:
-        names.setdefault(f"{_key(file)}-{file.kind}", []).append(file)
+        names.setdefault(file.content_key, []).append(file)
     entries: list[tuple[str, str]] = []
     jobs: list[Job] = []
     groups: list[list[ReportFile]] = []  # the names of each job's content

@@ -39,6 +39,19 @@ class ReportFile:
     def kind(self) -> str:
         return "text" if self.name.lower().endswith(".txt") else "pdf"
 
+    @property
+    def digest(self) -> str:
+        """The content's sha256, or for a file that could not be read, one of its name."""
+        return (
+            self.sha256
+            or "unread-" + hashlib.sha256(self.name.encode("utf-8", "surrogateescape")).hexdigest()
+        )
+
+    @property
+    def content_key(self) -> str:
+        """What identifies the result: the same bytes of the same kind give the same result."""
+        return f"{self.digest}-{self.kind}"
+
 
 MANIFEST_SCHEMA = pa.schema(
     [
@@ -109,8 +122,7 @@ def read_manifest(path: Path) -> list[ReportFile]:
 def shard_of(file: ReportFile, shards: int) -> int:
     """Which of `shards` extraction steps reads the file: by content, so the same bytes under two
     names land in one step (read once), and a changed file moves only itself."""
-    key = file.sha256 or hashlib.sha256(file.name.encode("utf-8", "surrogateescape")).hexdigest()
-    return int(key[:8], 16) % shards
+    return int(file.digest.removeprefix("unread-")[:8], 16) % shards
 
 
 def fingerprint(files: Iterable[ReportFile], versions: Mapping[str, str]) -> str:

@@ -27,6 +27,7 @@ import duckdb
 from .plan import plan_load
 from .settings import Settings, SettingsError
 from .warehouse import table_counts
+from .workers import pid_alive
 
 
 @contextmanager
@@ -110,23 +111,13 @@ def summary(settings: Settings, result=None, unchanged: int | None = None) -> st
 PID_TAG = "fiscal_perf/load_pid"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     """Mark failed the command-line loads whose process is gone (killed mid-way): left STARTED,
     they would hold the instance's one-run queue and stop every sensor and schedule load."""
     running = instance.get_runs(
         filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING])
     )
-    orphans = [r for r in running if PID_TAG in r.tags and not _pid_alive(int(r.tags[PID_TAG]))]
+    orphans = [r for r in running if PID_TAG in r.tags and not pid_alive(int(r.tags[PID_TAG]))]
     for run in orphans:
         instance.report_run_failed(run)
     return [r.run_id for r in orphans]

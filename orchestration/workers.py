@@ -78,7 +78,7 @@ def _exit_with(caller: int) -> None:
     try:
         pidfd = os.pidfd_open(caller)
     except (AttributeError, OSError):  # not Linux ≥ 5.3, or the caller is already gone
-        if not _alive(caller):
+        if not pid_alive(caller):
             os._exit(EXIT_ORPHANED)
         return
 
@@ -89,7 +89,8 @@ def _exit_with(caller: int) -> None:
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

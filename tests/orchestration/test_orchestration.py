@@ -205,22 +205,24 @@ def test_a_reload_with_nothing_changed_reads_nothing_runs_no_dbt_and_publishes_n
     assert _snapshot(loaded_warehouse.path) == before
 
 
-def test_the_command_line_load_starts_no_run_when_nothing_changed(loaded_warehouse, tmp_path):
-    """`python -m orchestration.load` over the loaded folder: no run, the summary says why."""
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "WAREHOUSE_BUILD_PATH")},
-        "DATA_RAW_DIR": str(loaded_warehouse.data_raw_dir),
-        "WAREHOUSE_PATH": str(loaded_warehouse.path),
-    }
-    published = loaded_warehouse.path.stat()
-    done = subprocess.run(
+def _command_line_load(data_raw: Path, warehouse: Path, **env: str) -> subprocess.CompletedProcess:
+    """`python -m orchestration.load` (what `make run` runs) with these settings in its environment."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "WAREHOUSE_BUILD_PATH")}
+    environ |= {"DATA_RAW_DIR": str(data_raw), "WAREHOUSE_PATH": str(warehouse), **env}
+    return subprocess.run(
         [sys.executable, "-m", "orchestration.load"],
         cwd=REPO,
-        env=env,
+        env=environ,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
     )
+
+
+def test_the_command_line_load_starts_no_run_when_nothing_changed(loaded_warehouse, tmp_path):
+    """`python -m orchestration.load` over the loaded folder: no run, the summary says why."""
+    published = loaded_warehouse.path.stat()
+    done = _command_line_load(loaded_warehouse.data_raw_dir, loaded_warehouse.path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "none changed since the published load: none read, marts not rebuilt" in done.stdout
     assert "Warehouse up to date; nothing loaded" in done.stdout
@@ -362,21 +364,12 @@ def test_a_load_on_a_dask_cluster_gives_the_same_warehouse(loaded_warehouse, tmp
             dashboard_address=None,
         )
     try:
-        env = {
-            **{k: v for k, v in os.environ.items() if k != "WAREHOUSE_BUILD_PATH"},
-            "DATA_RAW_DIR": str(data_raw),
-            "WAREHOUSE_PATH": str(warehouse),
-            "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-            "LOAD_EXECUTOR": "dask",
-            "DASK_SCHEDULER_ADDRESS": cluster.scheduler_address,
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "orchestration.load"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
+        done = _command_line_load(
+            data_raw,
+            warehouse,
+            DAGSTER_HOME=str(tmp_path / "dagster_home"),
+            LOAD_EXECUTOR="dask",
+            DASK_SCHEDULER_ADDRESS=cluster.scheduler_address,
         )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         assert "(dask executor)" in done.stdout and "Load published" in done.stdout
