@@ -14,7 +14,9 @@ runs) into a fresh warehouse and store, in a fresh process; prints one table. Go
 - peak memory of the 10× load ≤ 1.2× that of the 1× load.
 
 Peak memory is the sum of the resident memory of the load's whole process tree (launcher, step
-processes, extraction workers, dbt), sampled every 0.2 s. Prints figures; asserts nothing.
+processes, extraction workers, dbt), sampled every 0.5 s. The machine's free cores are
+measured first (one busy loop, then two at once): on a shared machine the worker figures say
+more about the neighbours than about the load. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_SAMPLING_S = 0.2
+SAMPLE_SAMPLING_S = 0.5
 
 
 def build_corpus(out: Path, copies: int) -> int:
@@ -141,6 +143,19 @@ def extraction_span(work: Path) -> float:
     return max(ends) - min(starts)
 
 
+SPIN = "import time\nt = time.perf_counter()\nx = 0\nfor i in range(20_000_000): x += i\nprint(time.perf_counter() - t)"
+
+
+def parallel_capacity() -> float:
+    """How many times the work of one busy process two of them get done in the same time (2.0 on
+    two free cores, 1.0 when a neighbour holds one)."""
+    one = float(subprocess.run([sys.executable, "-c", SPIN], capture_output=True, text=True).stdout)
+    pair = [
+        subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    return 2 * one / max(float(p.communicate()[0]) for p in pair)
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=10)
@@ -153,6 +168,8 @@ def main(argv: list[str]) -> None:
         n = base_files * args.copies
         print(f"corpora: 1× {base_files} files, {args.copies}× {n} files (in {tmp})", flush=True)
 
+        capacity = parallel_capacity()
+        print(f"two busy processes run {capacity:.2f}× as fast as one (2.00 on two free cores)", flush=True)
         rows: list[tuple[str, str, str, str]] = []
         x1 = load(one, tmp / "w1")
         rows.append((f"1× full load ({base_files} files)", f"{x1.seconds:.1f} s", f"{x1.peak_mb:.0f} MB", ""))
@@ -209,7 +226,10 @@ def main(argv: list[str]) -> None:
         print(f"{'measure':<44}{'wall':>10}{'peak RSS':>11}  ratio")
         for name, wall, rss, ratio in rows:
             print(f"{name:<44}{wall:>10}{rss:>11}  {ratio}")
-        print(f"({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end)")
+        print(
+            f"({os.cpu_count()} CPUs; two busy processes ran {capacity:.2f}× as fast as one before, "
+            f"{parallel_capacity():.2f}× after; load average {os.getloadavg()[0]:.1f} at the end)"
+        )
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -321,28 +321,6 @@ def test_one_changed_file_among_many_is_the_only_one_read(tmp_path):
     assert reports.metadata["report_changes"].value == {"added": len(after)}
 
 
-def test_report_changes_name_what_a_load_added_removed_and_renamed(tmp_path):
-    data_raw = tmp_path / "data_raw"
-    data_raw.mkdir()
-    shutil.copy(PDFS / "jd-01_lattice_compact.pdf", data_raw / "a.pdf")
-    shutil.copy(PDFS / "jd-05_hrules_ordered.pdf", data_raw / "b.pdf")
-    warehouse = tmp_path / "warehouse" / "warehouse.duckdb"
-    assert run_load(data_raw, warehouse).success
-    con = duckdb.connect(str(warehouse), read_only=True)
-    ids = dict(con.execute("SELECT source_file, report_id FROM raw.reports").fetchall())
-    con.close()
-
-    (data_raw / "a.pdf").rename(data_raw / "a2.pdf")  # same content, another name
-    (data_raw / "b.pdf").unlink()
-    shutil.copy(PDFS / "sj-04_lattice.pdf", data_raw / "c.pdf")
-    assert run_load(data_raw, warehouse).success
-    con = duckdb.connect(str(warehouse), read_only=True)
-    changes = dict(con.execute("SELECT report_id, change FROM loader.report_changes").fetchall())
-    [new] = [rid for rid, change in changes.items() if change == "added"]
-    con.close()
-    assert changes == {ids["a.pdf"]: "updated", ids["b.pdf"]: "removed", new: "added"}
-
-
 # ------------------------------------------------------------------ executors
 
 

@@ -520,7 +520,10 @@ def _observations(out: Path) -> list[list]:
 def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
     old = live.state()
     old_b = live.rows("SELECT report_id FROM marts.dim_reports WHERE source_file = 'b.pdf'")
-    # between the loads: b.pdf changes content, c.pdf is removed, d.pdf and e.pdf are new
+    old_ids = dict(live.rows("SELECT source_file, report_id FROM raw.reports"))
+    # between the loads: b.pdf changes content, c.pdf is removed, d.pdf and e.pdf are new, and
+    # a.pdf arrives again under a second name
+    shutil.copy(live.data_raw / "a.pdf", live.data_raw / "z 副本.pdf")
     shutil.copy(SINGLE / "jd-07_lattice_compact.pdf", live.data_raw / "b.pdf")
     (live.data_raw / "c.pdf").unlink()
     shutil.copy(SINGLE / "jd-04_scrambled.pdf", live.data_raw / "d.pdf")
@@ -557,6 +560,16 @@ def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
         stale = live.rows(f"SELECT count(*) FROM raw.{table} WHERE report_id = '{old_b[0][0]}'")
         assert stale == [(0,)], table
     assert live.rows("SELECT count(*) FROM raw.reports WHERE list_contains(source_files, 'c.pdf')") == [(0,)]
+    # what changed, by report_id, for dbt models that rebuild only that
+    new_ids = dict(live.rows("SELECT source_file, report_id FROM raw.reports"))
+    assert dict(live.rows("SELECT report_id, change FROM loader.report_changes")) == {
+        old_ids["a.pdf"]: "updated",  # same content, one more name
+        old_ids["b.pdf"]: "removed",
+        new_ids["b.pdf"]: "added",
+        old_ids["c.pdf"]: "removed",
+        new_ids["d.pdf"]: "added",
+        new_ids["e.pdf"]: "added",
+    }
 
 
 def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recovers(live, tmp_path):
