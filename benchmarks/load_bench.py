@@ -143,7 +143,15 @@ def extraction_span(work: Path) -> float:
     return max(ends) - min(starts)
 
 
-SPIN = "import time\nt = time.perf_counter()\nx = 0\nfor i in range(20_000_000): x += i\nprint(time.perf_counter() - t)"
+SPIN = "\n".join(
+    [
+        "import time",
+        "t = time.perf_counter()",
+        "x = 0",
+        "for i in range(20_000_000): x += i",
+        "print(time.perf_counter() - t)",
+    ]
+)
 
 
 def parallel_capacity() -> float:
