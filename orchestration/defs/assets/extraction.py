@@ -24,10 +24,13 @@ PREVIEW_ROWS = 50
 
 @dataclass(frozen=True)
 class ShardResult:
+    """What one extraction step hands on: the path of its (name, entry) list, and counts."""
+
     entries: str  # Parquet of (name, entry) for every file of the shard
     files: int
     store_hits: int
-    read: tuple[str, ...]
+    read: int
+    read_preview: tuple[str, ...]  # the first PREVIEW_ROWS names read
     errors: tuple[tuple[str, int], ...]  # (error class, files) among the files read
 
 
@@ -61,7 +64,12 @@ def _shard_op(index: int, shards: int) -> dg.OpDefinition:
         )
         path = extraction.write_entries(entries, Path(files.run_dir) / f"entries-{index}.parquet")
         return ShardResult(
-            str(path), stats.files, stats.store_hits, tuple(stats.read), tuple(stats.errors.items())
+            str(path),
+            stats.files,
+            stats.store_hits,
+            len(stats.read),
+            tuple(stats.read[:PREVIEW_ROWS]),
+            tuple(stats.errors.items()),
         )
 
     return extract_shard
@@ -83,11 +91,11 @@ def collect_extraction(context: dg.OpExecutionContext, files: FileManifest, **by
     for shard in shards:
         for error_class, count in shard.errors:
             errors[error_class] = errors.get(error_class, 0) + count
-    read = sorted(name for shard in shards for name in shard.read)
+    read = sorted(name for shard in shards for name in shard.read_preview)
     context.add_output_metadata(
         {
             "files": files.files,
-            "files_read": len(read),
+            "files_read": sum(s.read for s in shards),
             "store_hits": sum(s.store_hits for s in shards),
             "shards": len(shards),
             "errors_in_files_read": dg.MetadataValue.json(errors),
