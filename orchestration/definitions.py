@@ -1,24 +1,28 @@
-"""The Dagster code location (`[tool.dagster] module_name` in pyproject.toml)."""
+"""The Dagster code location: every definition under `orchestration/defs/`, loaded by
+`dg.load_from_defs_folder` (the project is declared in pyproject.toml, `[tool.dg]`)."""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 import dagster as dg
 
-from .assets.dbt import dbt_models, dbt_resource, warehouse_published
-from .assets.extraction import extracted_reports
-from .assets.files import report_files
-from .assets.staging import staging_tables
-from .jobs import load_warehouse_job
-from .schedules import nightly_load_schedule
-from .sensors import report_files_sensor
 
-defs = dg.Definitions(
-    assets=[report_files, extracted_reports, staging_tables, dbt_models, warehouse_published],
-    jobs=[load_warehouse_job],
-    schedules=[nightly_load_schedule],
-    sensors=[report_files_sensor],
-    resources={"dbt": dbt_resource()},
-    # One step at a time in one process: DuckDB allows one writer, and the steps form a chain anyway.
-    # Extraction parallelises within its step.
-    executor=dg.in_process_executor,
-)
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+
+
+@cache
+def definitions() -> dg.Definitions:
+    """The code location's definitions, loaded once per process."""
+    return defs()
+
+
+def load_warehouse_job() -> dg.JobDefinition:
+    """The load job, by a module-level function so that `dg.reconstructable` can rebuild it in the
+    step processes of the multiprocess and Dask executors."""
+    from .defs.jobs import LOAD_JOB
+
+    return definitions().resolve_job_def(LOAD_JOB)

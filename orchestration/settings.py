@@ -1,26 +1,64 @@
-"""Where things are: input folder, warehouse file, build file, extraction cache.
+"""Every setting of a load, read in one place: the `settings` resource.
 
-Every value is read from the environment when it is asked for (not at import), so a test or a
-sensor evaluation can point a process at another folder. Relative paths are resolved against the
-repository root, never against the current directory.
+`Settings.from_env()` reads the environment variables below once (when the code location loads,
+or when a launcher builds a run); `Settings.run_config()` carries the values inside the run, so
+that every step process — on this machine or on a Dask worker elsewhere — works with the values
+the run was launched with, whatever its own environment says. Relative paths are resolved against
+the repository root, never against the current directory.
+
+| variable | field | default |
+|---|---|---|
+| DATA_RAW_DIR | data_raw_dir | data_raw |
+| WAREHOUSE_PATH | warehouse_path | warehouse/warehouse.duckdb |
+| EXTRACT_STORE | store | extract_store/ beside the warehouse |
+| EXTRACT_TIMEOUT_S | extract_timeout_s | 300 (0: no limit) |
+| EXTRACT_MEMORY_MB | extract_memory_mb | 2048 (0: no limit) |
+| EXTRACT_MAX_PAGES | extract_max_pages | 5000 |
+| LOAD_EXECUTOR | executor | multiprocess (also: in_process, dask) |
+| EXTRACT_WORKERS | extract_workers | the machine's cores |
+| EXTRACT_SHARDS | extract_shards | EXTRACT_WORKERS |
+
+No Dagster step writes the environment: extraction workers get the page limit through their
+initializer, dbt gets the build file through `--vars`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import Field, field_validator
+
+from extract.pdf.reader import MAX_PAGES, MAX_PAGES_ENV  # the page limit is the extractor's rule
+
+from .workers import Limits
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
-DATA_RAW_DIR_ENV = "DATA_RAW_DIR"
-WAREHOUSE_PATH_ENV = "WAREHOUSE_PATH"
-# Set by the orchestration for dbt (profiles.yml reads it): the file a load builds into.
-WAREHOUSE_BUILD_PATH_ENV = "WAREHOUSE_BUILD_PATH"
+EXECUTORS = ("multiprocess", "in_process", "dask")
 
-DEFAULT_DATA_RAW_DIR = "data_raw"
-DEFAULT_WAREHOUSE_PATH = "warehouse/warehouse.duckdb"
+# field → environment variable
+ENV_VARS = {
+    "data_raw_dir": "DATA_RAW_DIR",
+    "warehouse_path": "WAREHOUSE_PATH",
+    "store": "EXTRACT_STORE",
+    "extract_timeout_s": "EXTRACT_TIMEOUT_S",
+    "extract_memory_mb": "EXTRACT_MEMORY_MB",
+    "extract_max_pages": MAX_PAGES_ENV,
+    "executor": "LOAD_EXECUTOR",
+    "extract_workers": "EXTRACT_WORKERS",
+    "extract_shards": "EXTRACT_SHARDS",
+}
+
+
+class SettingsError(ValueError):
+    """A setting with a value that cannot be used; the message names the variable."""
 
 
 def _resolve(value: str) -> Path:
@@ -28,29 +66,122 @@ def _resolve(value: str) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
-def data_raw_dir() -> Path:
-    """The folder of report files (.pdf, .txt) to load; `DATA_RAW_DIR`, default `data_raw/`."""
-    return _resolve(os.environ.get(DATA_RAW_DIR_ENV) or DEFAULT_DATA_RAW_DIR)
+def cores() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's total)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
-def warehouse_path() -> Path:
-    """The published warehouse analysts query; `WAREHOUSE_PATH`, default `warehouse/warehouse.duckdb`."""
-    return _resolve(os.environ.get(WAREHOUSE_PATH_ENV) or DEFAULT_WAREHOUSE_PATH)
+class Settings(dg.ConfigurableResource):
+    """Where a load reads and writes, and the bounds of its extraction."""
 
+    data_raw_dir: str = Field(
+        "data_raw", description="Folder of report files (.pdf, .txt), read recursively."
+    )
+    warehouse_path: str = Field("warehouse/warehouse.duckdb", description="The published DuckDB warehouse.")
+    store: str = Field(
+        "",
+        description="Content-addressed store of extraction results (a folder every worker sees); "
+        "empty: extract_store/ beside the warehouse.",
+    )
+    extract_timeout_s: float = Field(300.0, ge=0, description="Per-file time limit in seconds; 0: none.")
+    extract_memory_mb: int = Field(2048, ge=0, description="Per-file address-space limit in MB; 0: none.")
+    extract_max_pages: int = Field(MAX_PAGES, ge=1, description="Files with more pages: too_large.")
+    executor: str = Field("multiprocess", description="Dagster executor of the load: " + ", ".join(EXECUTORS))
+    extract_workers: int = Field(0, ge=0, description="Extraction steps run at once here; 0: one per core.")
+    extract_shards: int = Field(0, ge=0, description="Extraction steps the files are split into; 0: workers.")
 
-def build_dir() -> Path:
-    """Scratch folder beside the warehouse where a load builds the next version of it."""
-    return warehouse_path().parent / ".build"
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        if value not in EXECUTORS:
+            raise ValueError(f"executor {value!r} is not one of {', '.join(EXECUTORS)}")
+        return value
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment gives (unset or empty variables keep their defaults).
 
-def build_path() -> Path:
-    """The database file a load writes into; `warehouse_published` moves it over the warehouse."""
-    return build_dir() / warehouse_path().name
+        Raises SettingsError naming the variable when a value is not a number or out of range."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, variable in ENV_VARS.items():
+            raw = environ.get(variable, "").strip()
+            if not raw:
+                continue
+            kind = cls.model_fields[name].annotation
+            if kind in (int, float, "int", "float"):
+                try:
+                    number = float(raw)
+                except ValueError:
+                    raise SettingsError(f"{variable}={raw!r} is not a number") from None
+                if number < 0 or math.isnan(number):
+                    raise SettingsError(f"{variable}={raw!r} must be ≥ 0 (0 means no limit)")
+                values[name] = int(number) if kind in (int, "int") else number
+            else:
+                values[name] = raw
+        try:
+            return cls(**values)
+        except Exception as exc:  # pydantic's ValidationError: say which variable
+            raise SettingsError(f"bad setting in the environment: {exc}") from None
 
+    def run_config(self) -> dict:
+        """This resource's values as run config, so every step of the run sees exactly them."""
+        return {"resources": {"settings": {"config": {name: getattr(self, name) for name in ENV_VARS}}}}
 
-def extract_cache_dir() -> Path:
-    """Per-file extraction results, keyed by content hash and extractor version."""
-    return warehouse_path().parent / "extract_cache"
+    # ------------------------------------------------------------------ derived paths
+
+    @property
+    def data_raw(self) -> Path:
+        return _resolve(self.data_raw_dir)
+
+    @property
+    def warehouse(self) -> Path:
+        return _resolve(self.warehouse_path)
+
+    @property
+    def build_dir(self) -> Path:
+        """Scratch folder beside the warehouse where a load builds the next version of it."""
+        return self.warehouse.parent / ".build"
+
+    @property
+    def build_path(self) -> Path:
+        """The database file a load writes into; `warehouse_published` moves it over the warehouse."""
+        return self.build_dir / self.warehouse.name
+
+    @property
+    def store_root(self) -> Path:
+        value = self.store.removeprefix("file://")
+        return _resolve(value) if value else self.warehouse.parent / "extract_store"
+
+    @property
+    def file_index_path(self) -> Path:
+        """Sizes, mtimes and sha256 of the last scan, so unchanged files are not hashed again."""
+        return self.warehouse.parent / ".file_index.parquet"
+
+    @property
+    def workers(self) -> int:
+        return self.extract_workers or cores()
+
+    @property
+    def shards(self) -> int:
+        return self.extract_shards or self.workers
+
+    @property
+    def processes_per_step(self) -> int:
+        """Worker processes an extraction step reads with: one where the executor runs steps side
+        by side, all the workers where it runs them one at a time."""
+        return self.workers if self.executor == "in_process" else 1
+
+    def limits(self) -> Limits:
+        """The per-file bounds of extraction (the page limit reaches the extractor in its workers)."""
+        return Limits(
+            timeout_s=self.extract_timeout_s or None,
+            memory_mb=self.extract_memory_mb or None,
+            env=((MAX_PAGES_ENV, str(self.extract_max_pages)),),
+        )
 
 
 def dbt_executable() -> str:

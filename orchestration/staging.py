@@ -1,20 +1,25 @@
-"""Extraction results → the five staging tables of the warehouse (schema `staging`).
+"""Extraction results → the landing tables of the warehouse (schema `raw`).
 
-`staging_frames` is pure: the same results give the same frames, row for row, so two loads over
-the same files give identical tables (nothing here reads a clock). `write_staging` replaces the
-tables in a DuckDB connection with explicitly typed columns, rows in key order.
+`TABLES` is the one declaration of the landing tables (columns, DuckDB types); dbt's sources
+(dbt_project/models/staging/_sources.yml) document the same columns for analysts.
 
-The column contract (names, types, meanings) is documented for analysts in
-dbt_project/models/staging/_sources.yml; keep the two in step.
+Two halves:
+- `file_row` (pure, run where a file is extracted): one FileResult → one row of the extraction
+  store, holding every landing-table row the file gives except what depends on the file's *names*
+  (`reports.source_file`, `reports.source_files`, `extract_errors.file`): the forms with their
+  funding lines, indicators and checks nested inside, and the file's errors.
+- `land` (SQL in DuckDB, run by the one step that writes the build file): the landing tables from
+  the store entries of a load's files (`read_parquet`), names joined in from the load's manifest.
+  Nothing passes through a Python list of records. Same entries and names, same tables, row for
+  row (rows in key order; nothing here reads a clock).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
-
-import pandas as pd
+from collections.abc import Sequence
+from pathlib import Path
 
 from extract.record import ExtractError, FileResult, Record
 from extract.targets import ParsedValue, parse_value
@@ -112,8 +117,12 @@ TABLE_KEYS: dict[str, list[str]] = {
 CHECK_FAMILIES = ("weights_sum", "scores_sum", "execution_rate", "grade_band", "complete")
 
 
+# The index that numbers the checks of one family: "execution_rate[2]" belongs to "execution_rate".
+CHECK_INDEX = r"\[\d+\]$"
+
+
 def check_family(check_name: str) -> str:
-    return re.sub(r"\[\d+\]$", "", check_name)
+    return re.sub(CHECK_INDEX, "", check_name)
 
 
 def report_id(sha256: str, form_index: int) -> str:
@@ -121,55 +130,46 @@ def report_id(sha256: str, form_index: int) -> str:
     return f"{sha256[:16]}-{form_index:02d}"
 
 
-def staging_frames(results: list[FileResult]) -> dict[str, pd.DataFrame]:
-    """One DataFrame per staging table, columns as in TABLES, rows in key order.
+# Columns filled at landing from the names a load found the content under.
+NAME_COLUMNS = {"reports": ("source_file", "source_files"), "extract_errors": ("file",)}
+# Tables whose rows belong to one form (keyed by report_id), stored nested inside it.
+FORM_PARTS = ("funding_lines", "indicators", "checks")
 
-    `FileResult.path` is taken as the file's name as it should appear in the warehouse (the
-    orchestration passes the path relative to DATA_RAW_DIR). Files with identical content are one
-    report listing every name; a file that yields no form and no error counts as `no_form`.
-    """
-    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
-    ordered = sorted(results, key=lambda r: r.path)
 
-    names_by_content: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for result in ordered:
-        if result.records and result.sha256:
-            names_by_content[(result.sha256, result.kind)].append(result.path)
+def stored_columns(table: str) -> list[tuple[str, str]]:
+    """The (column, type) pairs of `table` kept in the store: all but the name columns, and, for
+    the parts of a form, all but the report_id they inherit from it."""
+    skip = set(NAME_COLUMNS.get(table, ()))
+    if table in FORM_PARTS:
+        skip.add("report_id")
+    return [(name, kind) for name, kind in TABLES[table] if name not in skip]
 
-    seen_content: set[tuple[str, str]] = set()
-    for result in ordered:
-        for error in _errors_of(result):
-            rows["extract_errors"].append(
-                {
-                    "file": result.path,
-                    "sha256": error.sha256 or result.sha256,
-                    "error_class": error.error_class,
-                    "message": error.message,
-                    "pages": list(error.pages or []),
-                }
-            )
-        if not result.records or not result.sha256:
-            continue
-        content = (result.sha256, result.kind)
-        if content in seen_content:
-            continue  # the same report under another name: already staged, listing this name
-        seen_content.add(content)
-        names = names_by_content[content]
-        for form_index, record in _numbered(result.records):
-            rid = report_id(result.sha256, form_index)
-            _stage_record(rows, record, rid, result, form_index, names)
 
+def file_row(result: FileResult) -> dict:
+    """{"forms": [...], "errors": [...]}: every landing row of one file but its names.
+
+    A form's dict holds the `reports` columns plus its `funding_lines`, `indicators` and `checks`
+    rows as lists; an error's dict the `extract_errors` columns. A file that yields no form and no
+    error counts as `no_form`. A form needs the file's sha256 for its report_id: without one (a
+    file that could not be read) only its errors are kept."""
+    errors = list(result.errors)
+    if not result.records and not errors:
+        errors = [ExtractError(result.path, result.sha256, "no_form", "no 绩效自评表 form found in the file")]
+    forms = []
+    if result.sha256:
+        forms = [_form(record, result, index) for index, record in _numbered(result.records)]
     return {
-        name: _frame(name, rows[name]).sort_values(TABLE_KEYS[name], kind="stable", ignore_index=True)
-        for name in TABLES
+        "forms": forms,
+        "errors": [
+            {
+                "sha256": error.sha256 or result.sha256,
+                "error_class": error.error_class,
+                "message": error.message,
+                "pages": list(error.pages or []),
+            }
+            for error in errors
+        ],
     }
-
-
-def _errors_of(result: FileResult) -> list[ExtractError]:
-    if result.records or result.errors:
-        return list(result.errors)
-    message = "no 绩效自评表 form found in the file"
-    return [ExtractError(result.path, result.sha256, "no_form", message)]
 
 
 def _numbered(records: list[Record]) -> list[tuple[int, Record]]:
@@ -180,87 +180,77 @@ def _numbered(records: list[Record]) -> list[tuple[int, Record]]:
     return list(zip(indexes, records, strict=True))
 
 
-def _stage_record(
-    rows: dict[str, list[dict]],
-    record: Record,
-    rid: str,
-    result: FileResult,
-    form_index: int,
-    names: list[str],
-) -> None:
+def _form(record: Record, result: FileResult, form_index: int) -> dict:
     failed = [c.name for c in record.failed_checks]
-    rows["reports"].append(
+    form = {
+        "report_id": report_id(result.sha256, form_index),
+        "sha256": result.sha256,
+        "form_index": form_index,
+        "source_kind": result.kind,
+        "pages": list(record.source.pages or []),
+        "fiscal_year": record.fiscal_year,
+        "project_name": record.project_name,
+        "supervising_dept": record.supervising_dept,
+        "implementing_unit": record.implementing_unit,
+        "goal_expected": record.goal_expected,
+        "goal_actual": record.goal_actual,
+        "total_weight": record.total_weight,
+        "total_score": record.total_score,
+        "grade": record.grade,
+        "n_indicators": len(record.indicators),
+        "uncertain_fields": list(record.uncertain_fields or []),
+        "checks_failed": len(failed),
+        "failed_check_names": failed,
+    }
+    form["funding_lines"] = [
         {
-            "report_id": rid,
-            "sha256": result.sha256,
-            "form_index": form_index,
-            "source_file": names[0],
-            "source_files": list(names),
-            "source_kind": result.kind,
-            "pages": list(record.source.pages or []),
-            "fiscal_year": record.fiscal_year,
-            "project_name": record.project_name,
-            "supervising_dept": record.supervising_dept,
-            "implementing_unit": record.implementing_unit,
-            "goal_expected": record.goal_expected,
-            "goal_actual": record.goal_actual,
-            "total_weight": record.total_weight,
-            "total_score": record.total_score,
-            "grade": record.grade,
-            "n_indicators": len(record.indicators),
-            "uncertain_fields": list(record.uncertain_fields or []),
-            "checks_failed": len(failed),
-            "failed_check_names": failed,
+            "line_no": line_no,
+            "line": line.line,
+            "budget_initial": line.budget_initial,
+            "budget_full_year": line.budget_full_year,
+            "executed": line.executed,
+            "weight": line.weight,
+            "execution_rate_pct": line.execution_rate_pct,
+            "score": line.score,
         }
-    )
-    for line_no, line in enumerate(record.funding, start=1):
-        rows["funding_lines"].append(
-            {
-                "report_id": rid,
-                "line_no": line_no,
-                "line": line.line,
-                "budget_initial": line.budget_initial,
-                "budget_full_year": line.budget_full_year,
-                "executed": line.executed,
-                "weight": line.weight,
-                "execution_rate_pct": line.execution_rate_pct,
-                "score": line.score,
-            }
-        )
-    for indicator_no, ind in enumerate(record.indicators, start=1):
-        row = {
-            "report_id": rid,
-            "indicator_no": indicator_no,
-            "level1": ind.level1,
-            "level2": ind.level2,
-            "level3": ind.level3,
-            "target": ind.target,
-            "actual": ind.actual,
-            "weight": ind.weight,
-            "score": ind.score,
-            "deviation_note": ind.deviation_note,
-            "page": ind.page,
+        for line_no, line in enumerate(record.funding, start=1)
+    ]
+    form["indicators"] = [_indicator(no, ind) for no, ind in enumerate(record.indicators, start=1)]
+    form["checks"] = [
+        {
+            "check_name": check.name,
+            "passed": bool(check.passed),
+            "expected": check.expected,
+            "actual": check.actual,
+            "detail": check.detail or None,
         }
-        for side, text in (("target", ind.target), ("actual", ind.actual)):
-            parsed = _parse(text)
-            row[f"{side}_kind"] = parsed.kind
-            row[f"{side}_op"] = parsed.op
-            row[f"{side}_value"] = parsed.value
-            row[f"{side}_unit"] = parsed.unit
-            row[f"{side}_qualitative"] = parsed.qualitative
-            row[f"{side}_achieved_wording"] = bool(parsed.achieved_wording)
-        rows["indicators"].append(row)
-    for check in record.checks:
-        rows["checks"].append(
-            {
-                "report_id": rid,
-                "check_name": check.name,
-                "passed": bool(check.passed),
-                "expected": check.expected,
-                "actual": check.actual,
-                "detail": check.detail or None,
-            }
-        )
+        for check in record.checks
+    ]
+    return form
+
+
+def _indicator(indicator_no: int, ind) -> dict:
+    row = {
+        "indicator_no": indicator_no,
+        "level1": ind.level1,
+        "level2": ind.level2,
+        "level3": ind.level3,
+        "target": ind.target,
+        "actual": ind.actual,
+        "weight": ind.weight,
+        "score": ind.score,
+        "deviation_note": ind.deviation_note,
+        "page": ind.page,
+    }
+    for side, text in (("target", ind.target), ("actual", ind.actual)):
+        parsed = _parse(text)
+        row[f"{side}_kind"] = parsed.kind
+        row[f"{side}_op"] = parsed.op
+        row[f"{side}_value"] = parsed.value
+        row[f"{side}_unit"] = parsed.unit
+        row[f"{side}_qualitative"] = parsed.qualitative
+        row[f"{side}_achieved_wording"] = bool(parsed.achieved_wording)
+    return row
 
 
 def _parse(text: str | None) -> ParsedValue:
@@ -272,25 +262,74 @@ def _parse(text: str | None) -> ParsedValue:
         return ParsedValue("qualitative", qualitative=text) if text else ParsedValue("empty")
 
 
-def _frame(table: str, rows: list[dict]) -> pd.DataFrame:
-    columns = [name for name, _ in TABLES[table]]
-    return pd.DataFrame(rows, columns=columns, dtype=object)
+# ------------------------------------------------------------------ landing, in DuckDB
 
 
-def write_staging(con, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
-    """(Re)create every staging table in `con` from `frames`; returns row counts per table."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    counts = {}
+def _select(table: str, source: str) -> str:
+    """`SELECT <every column of table, cast to its type> FROM <source>`, where `source` exposes the
+    stored columns as fields of struct `s` and the names as `names` (sorted VARCHAR[])."""
+    exprs = []
+    for name, kind in TABLES[table]:
+        if name == "source_file":
+            expr = "names[1]"
+        elif name == "source_files":
+            expr = "names"
+        elif name == "file":
+            expr = "name"
+        elif table in FORM_PARTS and name == "report_id":
+            expr = "report_id"
+        else:
+            expr = f's."{name}"'
+        exprs.append(f'CAST({expr} AS {kind}) AS "{name}"')
+    order = ", ".join(f'"{k}"' for k in TABLE_KEYS[table])
+    return f"SELECT {', '.join(exprs)} FROM {source} ORDER BY {order}"
+
+
+def land(con, entries: str, schema: str = SCHEMA) -> dict[str, int]:
+    """(Re)create every landing table in `con` from a load's store entries; row counts per table.
+
+    `entries` names a relation of the load's files: (name VARCHAR, entry VARCHAR), `entry` the
+    path of the Parquet store entry holding the file's result (several names may share one)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table, columns in TABLES.items():
-        frame = frames[table]
         ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns)
-        casts = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in columns)
-        order = ", ".join(f'"{k}"' for k in TABLE_KEYS[table])
-        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{table} ({ddl})")
-        con.register("_staging_frame", frame)
-        try:
-            con.execute(f"INSERT INTO {SCHEMA}.{table} SELECT {casts} FROM _staging_frame ORDER BY {order}")
-        finally:
-            con.unregister("_staging_frame")
-        counts[table] = con.execute(f"SELECT count(*) FROM {SCHEMA}.{table}").fetchone()[0]
-    return counts
+        con.execute(f"CREATE OR REPLACE TABLE {schema}.{table} ({ddl})")
+    paths = [row[0] for row in con.execute(f"SELECT DISTINCT entry FROM {entries} ORDER BY 1").fetchall()]
+    if paths:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _store AS SELECT filename AS entry, forms, errors "
+            "FROM read_parquet(?, filename = true)",
+            [paths],
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _forms AS "
+            "SELECT n.names, unnest(st.forms) AS s FROM _store st JOIN "
+            f"(SELECT entry, list(name ORDER BY name) AS names FROM {entries} GROUP BY entry) n USING (entry)"
+        )
+        con.execute(f"INSERT INTO {schema}.reports {_select('reports', '_forms')}")
+        for part in FORM_PARTS:
+            source = f'(SELECT s.report_id AS report_id, unnest(s."{part}") AS s FROM _forms)'
+            con.execute(f"INSERT INTO {schema}.{part} {_select(part, source)}")
+        errors = f"(SELECT e.name, unnest(st.errors) AS s FROM {entries} e JOIN _store st USING (entry))"
+        con.execute(f"INSERT INTO {schema}.extract_errors {_select('extract_errors', errors)}")
+        con.execute("DROP VIEW _forms")
+        con.execute("DROP TABLE _store")
+    return {t: con.execute(f"SELECT count(*) FROM {schema}.{t}").fetchone()[0] for t in TABLES}
+
+
+def land_results(con, results: Sequence[FileResult], scratch: Path) -> dict[str, int]:
+    """The landing tables from FileResults (their `path` taken as the file's name), through store
+    entries written under `scratch`: for building a warehouse from records outside a load."""
+    from .store import write_entry
+
+    con.execute("CREATE OR REPLACE TEMP TABLE _entries (name VARCHAR, entry VARCHAR)")
+    for index, result in enumerate(results):
+        key = result.sha256 or f"unread-{index}"
+        path = write_entry(
+            scratch / f"{key}-{result.kind}.parquet", result.sha256 or "", result.kind, file_row(result)
+        )
+        con.execute("INSERT INTO _entries VALUES (?, ?)", [result.path, str(path)])
+    try:
+        return land(con, "_entries")
+    finally:
+        con.execute("DROP TABLE _entries")

@@ -1,7 +1,7 @@
 """Build-then-publish of the DuckDB warehouse.
 
 DuckDB allows one writer per file, and a process holding the file open blocks writers. So a load
-never writes the warehouse analysts read: it writes a build file (settings.build_path(), beside
+never writes the warehouse analysts read: it writes a build file (`Settings.build_path`, beside
 the warehouse in `.build/`), and the last asset moves it over the warehouse with one `os.replace`.
 A reader that has the old file open keeps reading the old complete load; the next reader opens the
 new complete load; nobody sees a half-built warehouse. A load killed mid-way leaves a stale build
@@ -9,6 +9,13 @@ file, which the next load deletes.
 
 A sidecar file `<build>.run` names the run that owns the build file, so a run never publishes (or
 builds dbt models on) a file another run left behind.
+
+Schema `loader` holds the loader's own bookkeeping, published with the rest:
+- `loader.load_state`: the fingerprint of what the warehouse was built from (files, extractor,
+  landing code, dbt project; `inputs.fingerprint`). A load whose fingerprint equals the published
+  one, with every file's result in the store, has nothing to do.
+- `loader.report_changes`: the report_ids this load added, removed or updated (same content, other
+  names) against the warehouse it replaces — for dbt models that rebuild only what changed.
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ from pathlib import Path
 
 import duckdb
 
-from . import settings
+from .settings import Settings
+
+LOADER = "loader"
 
 
 class PublishError(RuntimeError):
@@ -34,8 +43,7 @@ def _owner_file(build: Path) -> Path:
     return build.with_name(build.name + ".run")
 
 
-def build_owner(build: Path | None = None) -> str | None:
-    build = build or settings.build_path()
+def build_owner(build: Path) -> str | None:
     try:
         return _owner_file(build).read_text(encoding="utf-8").strip() or None
     except OSError:
@@ -47,24 +55,24 @@ def _clear(build: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def start_build(run_id: str) -> Path:
+def start_build(settings: Settings, run_id: str) -> Path:
     """A fresh, empty build file owned by `run_id`; a stale one (killed run) is deleted first."""
-    build = settings.build_path()
+    build = settings.build_path
     build.parent.mkdir(parents=True, exist_ok=True)
     _clear(build)
     _owner_file(build).write_text(run_id, encoding="utf-8")
     return build
 
 
-def ensure_build(run_id: str) -> Path:
+def ensure_build(settings: Settings, run_id: str) -> Path:
     """This run's build file. A run that did not stage (a subset run from the UI) starts from a copy
-    of the published warehouse, so its dbt models build on the staging tables of the last load."""
-    build = settings.build_path()
+    of the published warehouse, so its dbt models build on the landing tables of the last load."""
+    build = settings.build_path
     if build.exists() and build_owner(build) == run_id:
         return build
     build.parent.mkdir(parents=True, exist_ok=True)
     _clear(build)
-    published = settings.warehouse_path()
+    published = settings.warehouse
     if published.exists():
         shutil.copyfile(published, build)
     _owner_file(build).write_text(run_id, encoding="utf-8")
@@ -93,10 +101,13 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def publish(run_id: str, schemas: tuple[str, ...] = ("raw", "staging", "marts")) -> dict[str, int]:
+PUBLISHED_SCHEMAS = ("raw", "staging", "intermediate", "marts", LOADER)
+
+
+def publish(settings: Settings, run_id: str, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> dict[str, int]:
     """Move this run's build file over the warehouse in one step; returns row counts per table."""
-    build = settings.build_path()
-    target = settings.warehouse_path()
+    build = settings.build_path
+    target = settings.warehouse
     if not build.exists():
         raise PublishError(f"no build file at {build}: nothing to publish")
     owner = build_owner(build)
@@ -118,3 +129,58 @@ def publish(run_id: str, schemas: tuple[str, ...] = ("raw", "staging", "marts"))
     _fsync(target.parent)
     _owner_file(build).unlink(missing_ok=True)
     return counts
+
+
+def published_fingerprint(settings: Settings) -> str | None:
+    """The fingerprint the published warehouse was built from; None without one (no warehouse yet,
+    one from before fingerprints, or one that cannot be opened)."""
+    path = settings.warehouse
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute(f"SELECT fingerprint FROM {LOADER}.load_state").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
+def write_load_state(con: duckdb.DuckDBPyConnection, fingerprint: str, published: Path) -> dict[str, int]:
+    """`loader.load_state` and `loader.report_changes` in the build file `con` is open on, the
+    changes counted against the `published` warehouse (every report is `added` when there is none,
+    or it cannot be read). Returns the number of reports per change."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {LOADER}")
+    con.execute(f"CREATE OR REPLACE TABLE {LOADER}.load_state (fingerprint VARCHAR)")
+    con.execute(f"INSERT INTO {LOADER}.load_state VALUES (?)", [fingerprint])
+    before = "(SELECT NULL::VARCHAR AS report_id, NULL::VARCHAR[] AS source_files WHERE false)"
+    attached = False
+    if published.exists():
+        try:
+            con.execute("ATTACH ? AS published (READ_ONLY)", [str(published)])
+            attached = True
+            if con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'published' "
+                "AND schema_name = 'raw' AND table_name = 'reports'"
+            ).fetchone()[0]:
+                before = "published.raw.reports"
+        except duckdb.Error:
+            pass  # held by a writer, or not a warehouse: every report counts as added
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {LOADER}.report_changes AS
+            SELECT coalesce(n.report_id, o.report_id) AS report_id,
+                   CASE WHEN o.report_id IS NULL THEN 'added' WHEN n.report_id IS NULL THEN 'removed'
+                        ELSE 'updated' END AS change
+            FROM raw.reports n FULL JOIN (SELECT report_id, source_files FROM {before}) o USING (report_id)
+            WHERE o.report_id IS NULL OR n.report_id IS NULL OR n.source_files IS DISTINCT FROM o.source_files
+            ORDER BY report_id"""
+        )
+    finally:
+        if attached:
+            con.execute("DETACH published")
+    return dict(con.execute(f"SELECT change, count(*) FROM {LOADER}.report_changes GROUP BY ALL").fetchall())

@@ -1,18 +1,15 @@
-"""Shared fixtures: a temporary DATA_RAW_DIR / WAREHOUSE_PATH and a full load over the samples.
+"""Shared fixtures: settings pointing into temp dirs, and a full load over the samples.
 
-`loaded_warehouse` (session scope) runs the real `load_warehouse` job once — real extraction, real
-DuckDB file, real `dbt build` — over a copy of data_raw/ in a temp dir, and is shared by every test
-that only reads the result. Tests that change files make their own copy (`copy_samples`).
-Environment variables are set only while a load or an evaluation runs (`warehouse_env`), never for
-the whole session.
+`loaded_warehouse` (session scope) runs the real `load_warehouse` job once the way `make run` does
+— the default executor (a process per step), real extraction, real DuckDB file, real `dbt build` —
+over a copy of data_raw/ in a temp dir, and is shared by every test that only reads the result.
+Tests that change files make their own copy (`copy_samples`). Settings reach a load through its run
+config (`settings_for`), never through the environment of the test process.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,21 +20,11 @@ from paths import DATA_RAW
 SAMPLES_DIR = DATA_RAW
 
 
-@contextmanager
-def warehouse_env(data_raw_dir: Path, warehouse_path: Path) -> Iterator[None]:
-    """DATA_RAW_DIR and WAREHOUSE_PATH pointed at the given paths for the duration of the block."""
-    names = ("DATA_RAW_DIR", "WAREHOUSE_PATH", "WAREHOUSE_BUILD_PATH")
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ["DATA_RAW_DIR"] = str(data_raw_dir)
-    os.environ["WAREHOUSE_PATH"] = str(warehouse_path)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def settings_for(data_raw_dir: Path, warehouse_path: Path, **overrides):
+    """Settings of a load from `data_raw_dir` into `warehouse_path` (its store beside it)."""
+    from orchestration.settings import Settings
+
+    return Settings(data_raw_dir=str(data_raw_dir), warehouse_path=str(warehouse_path), **overrides)
 
 
 def copy_samples(dest: Path) -> Path:
@@ -49,15 +36,30 @@ def copy_samples(dest: Path) -> Path:
     return dest
 
 
-def run_load(data_raw_dir: Path, warehouse_path: Path):
-    """The `load_warehouse` job in-process on an ephemeral instance; returns the Dagster result."""
+def run_load(data_raw_dir: Path, warehouse_path: Path, **overrides):
+    """The `load_warehouse` job in this process (steps one after the other, extraction with a
+    worker per core) on an ephemeral instance; returns the Dagster result."""
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import load_warehouse_job
 
-    with warehouse_env(data_raw_dir, warehouse_path):
-        job = defs.resolve_job_def("load_warehouse")
-        return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    settings = settings_for(data_raw_dir, warehouse_path, **{"executor": "in_process", **overrides})
+    return load_warehouse_job().execute_in_process(
+        run_config=settings.run_config(), instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
+
+
+def run_default_load(data_raw_dir: Path, warehouse_path: Path, instance):
+    """The `load_warehouse` job on the code location's executor (`make run`'s: a process per step)."""
+    import dagster as dg
+
+    from orchestration.definitions import load_warehouse_job
+
+    return dg.execute_job(
+        dg.reconstructable(load_warehouse_job),
+        instance=instance,
+        run_config=settings_for(data_raw_dir, warehouse_path).run_config(),
+    )
 
 
 @dataclass
@@ -82,9 +84,21 @@ class LoadedWarehouse:
 
 @pytest.fixture(scope="session")
 def loaded_warehouse(tmp_path_factory) -> LoadedWarehouse:
+    import dagster as dg
+
     root = tmp_path_factory.mktemp("loaded")
     data_raw = copy_samples(root / "data_raw")
     path = root / "warehouse" / "warehouse.duckdb"
-    result = run_load(data_raw, path)
+    (root / "dagster_home").mkdir()
+    with dg.DagsterInstance.local_temp(str(root / "dagster_home")) as instance:
+        result = run_default_load(data_raw, path, instance)
     assert result.success, [e.event_specific_data for e in result.get_step_failure_events()]
     return LoadedWarehouse(data_raw, path, result)
+
+
+def pytest_sessionstart(session) -> None:
+    """A fresh clone run with plain `pytest` (not `make test`) has no dbt manifest yet."""
+    from orchestration.dbt_project import dbt_project
+
+    if not dbt_project.manifest_path.exists():
+        dbt_project.preparer.prepare(dbt_project)

@@ -31,7 +31,7 @@ from gold import record_from_gold
 from paths import DBT_PROJECT, GOLD_PATH, REPO
 
 from extract.record import FileResult
-from orchestration.staging import report_id, staging_frames, write_staging
+from orchestration.staging import land_results, report_id
 
 GOLD = json.loads(GOLD_PATH.read_text(encoding="utf-8"))
 GOLD_BY_KEY = {g["key"]: g for g in GOLD}
@@ -89,7 +89,7 @@ class Warehouse:
         path = workdir / "warehouse.duckdb"
         con = duckdb.connect(str(path))
         try:
-            write_staging(con, staging_frames(results))
+            land_results(con, results, workdir / "entries")
         finally:
             con.close()
         build = _dbt(["build"], workdir, path, project)

@@ -2,8 +2,8 @@
 
 A seeded set of mutants — bit flips, truncations, deleted, duplicated and zeroed byte ranges — of
 each sample, as published (compressed streams) and with its streams inflated (so that mutations
-land in the page content itself: text, positions, rules). Each mutant is read in a bounded process
-of its own (orchestration.bounded: a per-case time limit, a memory limit). Nothing but records or
+land in the page content itself: text, positions, rules). Each mutant is read in a bounded worker
+process (orchestration.workers: a per-case time limit, a memory limit). Nothing but records or
 recorded errors may come out: no exception, no crash, no hang; every record carries its checks and
 every error a known class and a message. An error the readers did not classify themselves (an
 exception caught by a catch-all: "unexpected …", "layout not understood: …") fails the test too:
@@ -24,7 +24,7 @@ from conftest import SAMPLES_DIR
 
 from extract import extract_file
 from extract.record import ERROR_CLASSES
-from orchestration.bounded import Limits, run_bounded
+from orchestration.workers import Limits, run_bounded
 
 SAMPLES = sorted((SAMPLES_DIR / "pdf" / "single").glob("*.pdf"))
 MUTANTS = 40
@@ -111,7 +111,7 @@ def mutants(count: int = MUTANTS, seed: int = SEED) -> list[Mutant]:
     return out
 
 
-# Run in a bounded child process (imported there by name).
+# Run in a bounded worker process (imported there by name).
 def read_case(path: str) -> dict:
     """extract_file on one file, summarized; an exception escaping it is reported, not raised."""
     try:
@@ -152,7 +152,7 @@ def test_mutated_pdfs_give_records_or_recorded_errors_only(tmp_path):
         mutant = cases[index]
         where = f"{mutant.name} ({mutant.description})"
         if outcome.kind != "ok":
-            failures.append(f"{where}: {outcome.kind} {outcome.value!r} after {outcome.seconds:.1f}s")
+            failures.append(f"{where}: {outcome.kind} {outcome.value!r}")
             continue
         summary = outcome.value
         if "raised" in summary:

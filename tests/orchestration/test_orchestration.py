@@ -1,15 +1,18 @@
 """The orchestrated warehouse, end to end: real Dagster, real DuckDB files, real dbt; no mocks.
 
-One full load over a copy of data_raw/ (the `loaded_warehouse` session fixture) is shared by the
-read-only tests; the second-load test reloads the same folder; the change test materializes only
-the ingest and staging assets (no dbt) over a small folder of its own.
+One full load over a copy of data_raw/ on the default executor (the `loaded_warehouse` session
+fixture) is shared by the read-only tests; the second-load test reloads the same folder; the
+change tests materialize only the ingest and landing assets (no dbt) over small folders of their
+own; the Dask test loads the samples again with every step on a LocalCluster.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import time
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,15 +20,15 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 import pytest
-from conftest import SAMPLES_DIR, copy_samples, run_load, warehouse_env
+from conftest import SAMPLES_DIR, copy_samples, run_load, settings_for
 from gold import record_from_gold
-from paths import FIXTURES
+from paths import FIXTURES, REPO
 
 from extract import extract_file, iter_report_files
 from extract.record import ExtractError, FileResult
-from orchestration import settings
-from orchestration.extract_cache import file_result_from_dict, file_result_to_dict
-from orchestration.staging import CHECK_FAMILIES, TABLES, report_id, staging_frames
+from orchestration import store
+from orchestration.definitions import definitions
+from orchestration.staging import CHECK_FAMILIES, TABLES, file_row, land_results, report_id, stored_columns
 
 STG_REPORTS = dg.AssetKey(["raw", "reports"])
 
@@ -35,14 +38,18 @@ def _metadata(result, node: str) -> dict:
     return {key: value.value for key, value in event.metadata.items()}
 
 
-def _snapshot(path: Path) -> dict[str, list[tuple]]:
-    """Every table and view of the warehouse, rows sorted: a load's full content."""
+ANALYST_SCHEMAS = ("raw", "staging", "intermediate", "marts")
+
+
+def _snapshot(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str, list[tuple]]:
+    """Every table and view of the warehouse (of `schemas`, if given), rows sorted."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         names = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
             "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1, 2"
         ).fetchall()
+        names = [(s, t) for s, t in names if schemas is None or s in schemas]
         return {
             f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}" ORDER BY ALL').fetchall() for s, t in names
         }
@@ -160,8 +167,10 @@ def test_asset_metadata(loaded_warehouse):
     assert files["files"] > 0 and "preview" in files
     extracted = _metadata(result, "extracted_reports")
     assert extracted["files"] == files["files"]
-    assert extracted["files_read"] + extracted["cache_hits"] == extracted["files"]
-    assert extracted["forms"] >= loaded_warehouse.scalar("SELECT count(*) FROM raw.reports")
+    assert extracted["shards"] == 2  # one extraction step per core
+    # identical content under two names is read once
+    distinct = loaded_warehouse.scalar("SELECT count(DISTINCT (sha256, source_kind)) FROM raw.reports")
+    assert extracted["files_read"] == distinct and extracted["store_hits"] == 0
     staged = {
         tuple(event.asset_key.path): event.metadata["dagster/row_count"].value
         for event in result.asset_materializations_for_node("staging_tables")
@@ -172,20 +181,52 @@ def test_asset_metadata(loaded_warehouse):
     assert published["mart_rows"]["marts.fct_funding_execution"] > 0
 
 
-def test_second_load_extracts_nothing_and_gives_identical_tables(loaded_warehouse):
+def _dbt_invocations() -> set[str]:
+    from orchestration.dbt_project import dbt_project
+
+    return {p.name for p in (dbt_project.project_dir / dbt_project.target_path).glob("dbt_models-*")}
+
+
+def test_a_reload_with_nothing_changed_reads_nothing_runs_no_dbt_and_publishes_nothing(loaded_warehouse):
     before = _snapshot(loaded_warehouse.path)
-    started = time.monotonic()
+    published = loaded_warehouse.path.stat()
+    invocations = _dbt_invocations()
     result = run_load(loaded_warehouse.data_raw_dir, loaded_warehouse.path)
-    elapsed = time.monotonic() - started
     assert result.success
-    extracted = _metadata(result, "extracted_reports")
-    assert extracted["files_read"] == 0
-    assert extracted["cache_hits"] == extracted["files"] > 0
-    after = _snapshot(loaded_warehouse.path)
-    assert after.keys() == before.keys()
-    for name in before:
-        assert after[name] == before[name], name
-    print(f"second load: {elapsed:.1f}s")
+    [observation] = result.asset_observations_for_node("report_files")
+    assert observation.metadata["up_to_date"].value is True
+    assert observation.metadata["files"].value == _metadata(loaded_warehouse.result, "report_files")["files"]
+    for node in ("extracted_reports", "staging_tables", "dbt_models", "warehouse_published"):
+        assert not result.asset_materializations_for_node(node), node
+    assert result.is_node_skipped("staging_tables") and result.is_node_skipped("warehouse_published")
+    assert _dbt_invocations() == invocations, "dbt ran"
+    after = loaded_warehouse.path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (published.st_ino, published.st_mtime_ns), "republished"
+    assert _snapshot(loaded_warehouse.path) == before
+
+
+def _command_line_load(data_raw: Path, warehouse: Path, **env: str) -> subprocess.CompletedProcess:
+    """`python -m orchestration.load` (what `make run` runs) with these settings in its environment."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "WAREHOUSE_BUILD_PATH")}
+    environ |= {"DATA_RAW_DIR": str(data_raw), "WAREHOUSE_PATH": str(warehouse), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.load"],
+        cwd=REPO,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_the_command_line_load_starts_no_run_when_nothing_changed(loaded_warehouse, tmp_path):
+    """`python -m orchestration.load` over the loaded folder: no run, the summary says why."""
+    published = loaded_warehouse.path.stat()
+    done = _command_line_load(loaded_warehouse.data_raw_dir, loaded_warehouse.path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "none changed since the published load: none read, marts not rebuilt" in done.stdout
+    assert "Warehouse up to date; nothing loaded" in done.stdout
+    assert loaded_warehouse.path.stat().st_ino == published.st_ino
 
 
 # ------------------------------------------------------------------ changes between loads
@@ -194,17 +235,19 @@ def test_second_load_extracts_nothing_and_gives_identical_tables(loaded_warehous
 PDFS = SAMPLES_DIR / "pdf" / "single"
 
 
-def _stage_only(data_raw: Path, warehouse: Path):
-    """Materialize files → extraction → staging (no dbt); returns (result, staged reports)."""
-    from orchestration.assets.extraction import extracted_reports
-    from orchestration.assets.files import report_files
-    from orchestration.assets.staging import staging_tables
+def _stage_only(data_raw: Path, warehouse: Path, **overrides):
+    """Materialize files → extraction → landing (no dbt); returns (result, reports, errors)."""
+    from orchestration.defs.assets.extraction import extracted_reports
+    from orchestration.defs.assets.files import report_files
+    from orchestration.defs.assets.landing import staging_tables
 
-    with warehouse_env(data_raw, warehouse):
-        result = dg.materialize(
-            [report_files, extracted_reports, staging_tables], instance=dg.DagsterInstance.ephemeral()
-        )
-        build = settings.build_path()
+    settings = settings_for(data_raw, warehouse, **{"executor": "in_process", **overrides})
+    result = dg.materialize(
+        [report_files, extracted_reports, staging_tables],
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"settings": settings},
+    )
+    build = settings.build_path
     con = duckdb.connect(str(build), read_only=True)
     try:
         reports = con.execute(
@@ -242,7 +285,7 @@ def test_changed_new_removed_and_duplicate_files(tmp_path):
     result, reports, errors = _stage_only(data_raw, warehouse)
     extracted = _metadata(result, "extracted_reports")
     assert extracted["files_read"] == 2  # b (changed) and d (new)
-    assert extracted["cache_hits"] == 3  # a, its copy (same content), empty.pdf
+    assert extracted["store_hits"] == 3  # a, its copy (same content), empty.pdf
     by_file = {r[1]: r for r in reports}
     assert set(by_file) == {"pdf/a 副本.pdf", "pdf/b.pdf", "pdf/d.pdf"}
     assert by_file["pdf/a 副本.pdf"][2] == ["pdf/a 副本.pdf", "pdf/a.pdf"]  # one report, both names
@@ -252,39 +295,120 @@ def test_changed_new_removed_and_duplicate_files(tmp_path):
     assert errors == [("empty.pdf", "empty_file")]
 
 
+def test_one_changed_file_among_many_is_the_only_one_read(tmp_path):
+    data_raw = copy_samples(tmp_path / "data_raw")
+    warehouse = tmp_path / "warehouse" / "warehouse.duckdb"
+    result, before, _ = _stage_only(data_raw, warehouse)
+    assert result.success
+    files = _metadata(result, "report_files")["files"]
+    changed = data_raw / "text" / "jd-09.txt"
+    old_ids = {r[0] for r in before if r[1] == "text/jd-09.txt"}
+    changed.write_text(changed.read_text(encoding="utf-8").replace("2024年度", "2023年度"), encoding="utf-8")
+
+    result, after, _ = _stage_only(data_raw, warehouse)
+    extracted = _metadata(result, "extracted_reports")
+    assert (extracted["files_read"], extracted["store_hits"]) == (1, files - 1)
+    assert "text/jd-09.txt" in extracted["read"]
+    new_ids = {r[0] for r in after if r[1] == "text/jd-09.txt"}
+    assert new_ids and not new_ids & old_ids
+    assert {r[0] for r in after} == ({r[0] for r in before} - old_ids) | new_ids
+    [reports] = [
+        e
+        for e in result.asset_materializations_for_node("staging_tables")
+        if e.asset_key.path[-1] == "reports"
+    ]
+    # no warehouse was published between the two stagings, so every report counts as added
+    assert reports.metadata["report_changes"].value == {"added": len(after)}
+
+
+# ------------------------------------------------------------------ executors
+
+
+@pytest.mark.slow
+def test_a_load_on_a_dask_cluster_gives_the_same_warehouse(loaded_warehouse, tmp_path):
+    """Every step on a dask.distributed LocalCluster of 2 workers (the `existing` scheduler path a
+    real cluster takes), through `python -m orchestration.load`: the same tables, row for row."""
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    data_raw = copy_samples(tmp_path / "data_raw")
+    warehouse = tmp_path / "warehouse" / "warehouse.duckdb"
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            resources={"warehouse": 1},
+            dashboard_address=None,
+        )
+    try:
+        done = _command_line_load(
+            data_raw,
+            warehouse,
+            DAGSTER_HOME=str(tmp_path / "dagster_home"),
+            LOAD_EXECUTOR="dask",
+            DASK_SCHEDULER_ADDRESS=cluster.scheduler_address,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "(dask executor)" in done.stdout and "Load published" in done.stdout
+        with Client(cluster) as client:
+            worker_pids = set(client.run(os.getpid).values())
+    finally:
+        cluster.close()
+    # every step ran in a worker of the cluster (which ones is the scheduler's choice)
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster_home"))
+    [run] = instance.get_runs()
+    starts = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
+    assert {e.dagster_event.pid for e in starts} <= worker_pids
+    assert {e.step_key for e in starts} >= {
+        "extracted_reports.extract_shard_0",
+        "extracted_reports.extract_shard_1",
+    }
+    assert _snapshot(warehouse, ANALYST_SCHEMAS) == _snapshot(loaded_warehouse.path, ANALYST_SCHEMAS)
+
+
 # ------------------------------------------------------------------ schedule and sensor
 
 
-def test_nightly_schedule_runs_the_whole_graph():
-    from orchestration.definitions import defs
-    from orchestration.schedules import nightly_load_schedule
+def test_nightly_schedule_runs_the_whole_graph_unless_the_warehouse_is_up_to_date(loaded_warehouse, tmp_path):
+    from orchestration.defs.schedules import nightly_load_schedule
 
+    tick = datetime(2025, 3, 1, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert nightly_load_schedule.cron_schedule == "0 2 * * *"
     assert nightly_load_schedule.execution_timezone == "Asia/Shanghai"
     assert nightly_load_schedule.job_name == "load_warehouse"
-    tick = datetime(2025, 3, 1, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    data = nightly_load_schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick))
-    assert len(data.run_requests) == 1
-    job = defs.resolve_job_def("load_warehouse")
-    graph = defs.resolve_asset_graph()
+
+    def evaluate(settings):
+        context = dg.build_schedule_context(scheduled_execution_time=tick, resources={"settings": settings})
+        return nightly_load_schedule.evaluate_tick(context)
+
+    fresh = settings_for(loaded_warehouse.data_raw_dir, tmp_path / "new" / "warehouse.duckdb")
+    [request] = evaluate(fresh).run_requests
+    assert request.run_config == fresh.run_config()  # the settings travel with the run
+    up_to_date = evaluate(settings_for(loaded_warehouse.data_raw_dir, loaded_warehouse.path))
+    assert not up_to_date.run_requests and "up to date" in up_to_date.skip_message
+    job = definitions().resolve_job_def("load_warehouse")
+    graph = definitions().resolve_asset_graph()
     assert set(job.asset_layer.selected_asset_keys) == set(graph.materializable_asset_keys)
 
 
 def test_sensor_fires_for_new_and_changed_files_only(tmp_path):
-    from orchestration.sensors import report_files_sensor
+    from orchestration.defs.sensors import report_files_sensor
 
     data_raw = tmp_path / "data_raw"
     data_raw.mkdir()
     shutil.copy(PDFS / "jd-01_lattice_compact.pdf", data_raw / "a.pdf")
     (data_raw / "notes.docx").write_text("not a report")
+    settings = settings_for(data_raw, tmp_path / "warehouse.duckdb")
 
     def tick(cursor):
-        with warehouse_env(data_raw, tmp_path / "warehouse.duckdb"):
-            data = report_files_sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor))
+        context = dg.build_sensor_context(cursor=cursor, resources={"settings": settings})
+        data = report_files_sensor.evaluate_tick(context)
         return data, data.cursor
 
     first, cursor = tick(None)  # nothing seen before: the files are new
     assert len(first.run_requests) == 1 and first.run_requests[0].job_name in (None, "load_warehouse")
+    assert first.run_requests[0].run_config == settings.run_config()
     assert set(json.loads(cursor)) == {"a.pdf"}
 
     unchanged, cursor = tick(cursor)
@@ -309,14 +433,45 @@ def test_sensor_fires_for_new_and_changed_files_only(tmp_path):
     assert not again.run_requests
 
 
-# ------------------------------------------------------------------ lineage
+# ------------------------------------------------------------------ definitions and lineage
+
+
+def test_definitions_load_and_every_definition_resolves():
+    defs = definitions()
+    dg.Definitions.validate_loadable(defs)
+    assert [job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")] == [
+        "load_warehouse"
+    ]
+    assert defs.resolve_schedule_def("nightly_load").job_name == "load_warehouse"
+    assert defs.resolve_sensor_def("report_files_sensor").job_name == "load_warehouse"
+    graph = defs.resolve_asset_graph()
+    assert {"report_files", "extracted_reports", "warehouse_published"} <= {
+        k.to_user_string() for k in graph.get_all_asset_keys()
+    }
+    job = defs.resolve_job_def("load_warehouse")
+    assert job.executor_def.name == "multiprocess"  # the default: this machine's cores
+    assert set(job.resource_defs) >= {"settings", "dbt"}
+    # the pyproject.toml project declaration finds the same definitions
+    from dagster.components.core.component_tree import ComponentTree
+
+    tree = ComponentTree.for_project(REPO / "orchestration")
+    assert tree.defs_module.__name__ == "orchestration.defs"
+
+
+def test_executor_follows_the_one_setting():
+    from orchestration.defs.resources import executor_for
+    from orchestration.settings import Settings
+
+    assert executor_for(Settings()).name == "multiprocess"
+    assert executor_for(Settings(executor="in_process")).name == "in_process"
+    dask = executor_for(Settings(executor="dask"), environ={"DASK_SCHEDULER_ADDRESS": "tcp://scheduler:8786"})
+    assert dask.name == "dask"
 
 
 def test_every_mart_is_downstream_of_the_files_asset():
-    from orchestration.assets.dbt import dbt_project
-    from orchestration.definitions import defs
+    from orchestration.dbt_project import dbt_project
 
-    graph = defs.resolve_asset_graph()
+    graph = definitions().resolve_asset_graph()
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     marts = [
         dg.AssetKey([node["schema"], node["name"]])
@@ -331,7 +486,7 @@ def test_every_mart_is_downstream_of_the_files_asset():
         assert files in upstream, mart
         assert {dg.AssetKey("extracted_reports"), STG_REPORTS} <= upstream, mart
         assert mart in graph.get(published).parent_keys
-    # dbt sources are the staging assets, not separate stubs
+    # dbt sources are the landing assets, not separate stubs
     assert graph.get(dg.AssetKey(["staging", "stg_extract__reports"])).parent_keys == {STG_REPORTS}
     assert graph.get(STG_REPORTS).parent_keys == {dg.AssetKey("extracted_reports")}
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
@@ -371,45 +526,82 @@ def gold_results() -> list[FileResult]:
     return [single, broken, two_forms, formless, copy]
 
 
-def test_staging_frames_from_records(gold_results):
-    frames = staging_frames(gold_results)
-    assert {name: list(frame.columns) for name, frame in frames.items()} == {
-        name: [column for column, _ in columns] for name, columns in TABLES.items()
-    }
-    reports = frames["reports"].set_index("report_id")
-    assert list(reports.index) == ["aaaaaaaaaaaaaaaa-01", "aaaaaaaaaaaaaaaa-02", "bbbbbbbbbbbbbbbb-01"]
-    assert reports.loc["aaaaaaaaaaaaaaaa-01", "source_files"] == ["copy of dept.pdf", "dept.pdf"]
-    assert reports.loc["aaaaaaaaaaaaaaaa-01", "source_file"] == "copy of dept.pdf"
-    assert reports.loc["aaaaaaaaaaaaaaaa-01", "project_name"] == "对口扶贫支援类"
-    assert reports.loc["aaaaaaaaaaaaaaaa-01", "n_indicators"] == 8
-    funding = frames["funding_lines"]
-    line1 = funding[(funding.report_id == "aaaaaaaaaaaaaaaa-01") & (funding.line_no == 1)].iloc[0]
+def _landed(results: list[FileResult], scratch: Path) -> dict[str, list[dict]]:
+    con = duckdb.connect()
+    try:
+        land_results(con, results, scratch)
+        tables = {}
+        for table in TABLES:
+            cursor = con.execute(f"SELECT * FROM raw.{table}")
+            names = [d[0] for d in cursor.description]
+            tables[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return tables
+    finally:
+        con.close()
+
+
+def test_landing_tables_from_records(gold_results, tmp_path):
+    tables = _landed(gold_results, tmp_path)
+    con = duckdb.connect()
+    land_results(con, gold_results, tmp_path / "again")
+    for table, columns in TABLES.items():  # the declared columns and types, in order
+        described = con.execute(f"DESCRIBE raw.{table}").fetchall()
+        assert [(row[0], row[1]) for row in described] == [(n, t) for n, t in columns], table
+    con.close()
+    reports = {r["report_id"]: r for r in tables["reports"]}
+    assert list(reports) == ["aaaaaaaaaaaaaaaa-01", "aaaaaaaaaaaaaaaa-02", "bbbbbbbbbbbbbbbb-01"]
+    assert reports["aaaaaaaaaaaaaaaa-01"]["source_files"] == ["copy of dept.pdf", "dept.pdf"]
+    assert reports["aaaaaaaaaaaaaaaa-01"]["source_file"] == "copy of dept.pdf"
+    assert reports["aaaaaaaaaaaaaaaa-01"]["project_name"] == "对口扶贫支援类"
+    assert reports["aaaaaaaaaaaaaaaa-01"]["n_indicators"] == 8
+    funding = tables["funding_lines"]
+    [line1] = [f for f in funding if f["report_id"] == "aaaaaaaaaaaaaaaa-01" and f["line_no"] == 1]
     assert (line1["line"], line1["executed"], line1["score"]) == ("年度资金总额", 21.38, 8.59)
     assert len(funding) == 4 * 3
-    indicators = frames["indicators"]
-    transfer = indicators[indicators.level3 == "转移脱贫劳动力"].iloc[0]
+    [transfer] = [i for i in tables["indicators"] if i["level3"] == "转移脱贫劳动力"][:1]
     assert (transfer["indicator_no"], transfer["score"], transfer["target_kind"]) == (2, 8.0, "quantitative")
     assert (transfer["target_op"], transfer["target_value"], transfer["actual_value"]) == ("=", 120.0, 736.0)
-    errors = frames["extract_errors"]
-    assert list(zip(errors.file, errors.error_class, strict=True)) == [
+    errors = tables["extract_errors"]
+    assert [(e["file"], e["error_class"]) for e in errors] == [
         ("blank.pdf", "no_form"),
         ("broken.pdf", "not_pdf"),
     ]
-    checks = frames["checks"]
-    assert not checks.duplicated(["report_id", "check_name"]).any()
-    assert set(checks.report_id) == set(reports.index)
+    checks = tables["checks"]
+    assert len({(c["report_id"], c["check_name"]) for c in checks}) == len(checks)
+    assert {c["report_id"] for c in checks} == set(reports)
 
 
-def test_staging_frames_are_deterministic(gold_results):
-    first = staging_frames(gold_results)
-    second = staging_frames(list(reversed(gold_results)))
-    for name in TABLES:
-        assert first[name].equals(second[name]), name
+def test_landing_tables_are_deterministic(gold_results, tmp_path):
+    assert _landed(gold_results, tmp_path / "a") == _landed(list(reversed(gold_results)), tmp_path / "b")
 
 
-def test_cache_round_trip(gold_results):
+def test_store_entries_round_trip_with_their_checksum(gold_results, tmp_path):
     for result in gold_results:
-        assert file_result_from_dict(json.loads(json.dumps(file_result_to_dict(result)))) == result
+        row = file_row(result)
+        # the row holds exactly the stored columns of the declaration
+        for form in row["forms"]:
+            parts = {"funding_lines", "indicators", "checks"}
+            assert set(form) - parts == {name for name, _ in stored_columns("reports")}
+            for part in parts:
+                for child in form[part]:
+                    assert set(child) == {name for name, _ in stored_columns(part)}, part
+        path = store.write_entry(tmp_path / f"{result.path}.parquet", result.sha256, result.kind, row)
+        assert store.verify_entry(path) is None
+        meta = store.entry_metadata(path)
+        assert meta["schema_version"] == str(store.SCHEMA_VERSION)
+        assert (meta["sha256"], meta["kind"], meta["results_version"]) == (
+            result.sha256,
+            result.kind,
+            store.results_version(),
+        )
+    # an entry edited by hand no longer verifies
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    edited = table.to_pylist()
+    edited[0]["forms"][0]["project_name"] = "改过的项目"
+    pq.write_table(type(table).from_pylist(edited, schema=table.schema), path)
+    assert store.verify_entry(path) == "checksum does not match the content"
 
 
 def test_sample_copy_is_complete(tmp_path):

@@ -27,13 +27,15 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLES_DIR, copy_samples, run_load
 from paths import REPO
 
 from extract import sha256_file
-from orchestration.bounded import Limits, run_bounded
-from orchestration.extract_cache import extract_files, scan_report_files
+from orchestration.extraction import extract_files
+from orchestration.inputs import scan_report_files
+from orchestration.workers import Limits, run_bounded
 
 SINGLE = SAMPLES_DIR / "pdf" / "single"
 GOOD_PDF = SINGLE / "jd-01_lattice_compact.pdf"
@@ -84,7 +86,7 @@ def huge_stream_pdf(glyphs: int = 1_000_000) -> bytes:
 
 # ------------------------------------------------------------------ bounded worker processes
 
-# Run in the bounded child processes, which import this module by name to find it.
+# Run in the bounded worker processes, which import this module by name to find it.
 
 
 def act(item: tuple[str, object]):
@@ -105,6 +107,8 @@ def act(item: tuple[str, object]):
         marker, seconds = arg
         Path(marker).write_text(str(os.getpid()))
         time.sleep(seconds)
+    if what == "pid":
+        return os.getpid()
     return None
 
 
@@ -129,8 +133,25 @@ def test_a_dying_hanging_or_raising_worker_costs_only_its_own_item():
     assert kinds["raise"] == ("error", "RuntimeError: boom")
     assert kinds["sleep"] == ("timeout", None)
     assert kinds["allocate_mb"] == ("memory", None)
-    assert 3 <= outcomes[4].seconds < 10
     assert elapsed < 30
+
+
+def test_workers_are_reused_across_items():
+    outcomes = dict(
+        run_bounded(act, [("pid", None)] * 20, Limits(timeout_s=30, memory_mb=None), max_workers=2)
+    )
+    pids = {o.value for o in outcomes.values()}
+    assert len(outcomes) == 20 and all(o.kind == "ok" for o in outcomes.values())
+    assert len(pids) <= 2, f"{len(pids)} processes for 20 items: workers were not reused"
+
+
+def test_the_page_limit_reaches_the_workers_and_not_the_caller(tmp_path):
+    from orchestration.settings import Settings
+
+    limits = Settings(extract_max_pages=7).limits()
+    outcomes = dict(run_bounded(os.getenv, ["EXTRACT_MAX_PAGES"], limits))
+    assert outcomes[0].value == "7"
+    assert os.environ.get("EXTRACT_MAX_PAGES") != "7"
 
 
 def _alive(pid: int) -> bool:
@@ -149,10 +170,10 @@ def test_workers_do_not_outlive_a_killed_load(tmp_path):
         f"""
         import sys
         sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
-        from orchestration.bounded import Limits, run_bounded
+        from orchestration.workers import Limits, run_bounded
         from test_reliability import act
         items = [("mark_and_sleep", (m, 120)) for m in {[str(m) for m in markers]!r}]
-        list(run_bounded(act, items, Limits(timeout_s=300, memory_mb=None)))
+        list(run_bounded(act, items, Limits(timeout_s=300, memory_mb=None), max_workers=2))
         """
     )
     caller = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
@@ -173,27 +194,87 @@ def test_workers_do_not_outlive_a_killed_load(tmp_path):
     assert not any(_alive(pid) for pid in workers), "worker processes outlived the killed caller"
 
 
+def _entry(entries: list[tuple[str, str]], name: str) -> dict:
+    [path] = [entry for file, entry in entries if file == name]
+    [row] = pq.read_table(path).to_pylist()
+    return row
+
+
 def test_memory_bound_gives_too_large_and_the_other_files_are_read(tmp_path):
     data_raw = tmp_path / "data_raw"
     data_raw.mkdir()
     (data_raw / "huge_stream.pdf").write_bytes(huge_stream_pdf())
     shutil.copy(GOOD_PDF, data_raw / "good.pdf")
-    cache = tmp_path / "cache"
-    results, stats = extract_files(
-        scan_report_files(data_raw), cache, limits=Limits(timeout_s=120, memory_mb=400)
+    store_root = tmp_path / "store"
+    # a worker reading a sample needs ~450 MB of address space; huge_stream.pdf gigabytes
+    limits = Limits(timeout_s=120, memory_mb=800)
+    entries, stats = extract_files(scan_report_files(data_raw), store_root, tmp_path / "run", limits)
+    assert sorted(stats.read) == ["good.pdf", "huge_stream.pdf"]
+    [error] = _entry(entries, "huge_stream.pdf")["errors"]
+    assert error["error_class"] == "too_large"
+    assert "800 MB" in error["message"] or "memory" in error["message"]
+    assert error["sha256"] == sha256_file(data_raw / "huge_stream.pdf")
+    good = _entry(entries, "good.pdf")
+    assert len(good["forms"]) == 1 and not good["errors"]
+    # a bound that was hit is not stored: a later load with a higher limit reads the file again
+    stored = {p.name.split("-")[0] for p in store_root.rglob("*.parquet")}
+    assert stored == {sha256_file(data_raw / "good.pdf")}
+    again, stats = extract_files(scan_report_files(data_raw), store_root, tmp_path / "run2", limits)
+    assert stats.read == ["huge_stream.pdf"] and stats.store_hits == 1
+
+
+def _process_reading(path: Path, timeout_s: float = 60) -> int:
+    """The pid of the process that has `path` open (a worker reading it), waiting for one."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for fd in Path("/proc").glob("[0-9]*/fd/*"):
+            try:
+                if os.readlink(fd) == str(path):
+                    return int(fd.parent.parent.name)
+            except OSError:
+                continue
+        time.sleep(0.1)
+    raise AssertionError(f"no process opened {path}")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_worker_costs_its_file_only_and_the_file_is_read_again_next_time(tmp_path):
+    """kill -9 of the worker process reading one file, in the middle of a batch."""
+    import threading
+
+    data_raw = tmp_path / "data_raw"
+    data_raw.mkdir()
+    shutil.copy(GOOD_PDF, data_raw / "a_good.pdf")
+    (data_raw / "b_slow.pdf").write_bytes(huge_stream_pdf())  # ~30 s of layout: long enough to kill
+    shutil.copy(GOOD_TEXT, data_raw / "c_good.txt")
+    files = scan_report_files(data_raw)
+    store_root = tmp_path / "store"
+    killed: list[int] = []
+
+    def kill() -> None:
+        worker = _process_reading(data_raw / "b_slow.pdf")
+        os.kill(worker, signal.SIGKILL)
+        killed.append(worker)
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+
+    limits = Limits(timeout_s=120, memory_mb=None)
+    entries, stats = extract_files(files, store_root, tmp_path / "run", limits, max_workers=1)
+    assert killed, "no worker was found to kill"
+    [error] = _entry(entries, "b_slow.pdf")["errors"]
+    assert (error["error_class"], error["message"]) == (
+        "form_unreadable",
+        "extraction process died (killed by signal SIGKILL)",
     )
-    by_name = {Path(r.path).name: r for r in results}
-    [error] = by_name["huge_stream.pdf"].errors
-    assert (error.error_class, error.file) == ("too_large", "huge_stream.pdf")
-    assert "400 MB" in error.message or "memory" in error.message
-    assert error.sha256 == sha256_file(data_raw / "huge_stream.pdf")
-    assert len(by_name["good.pdf"].records) == 1 and not by_name["good.pdf"].errors
-    # a bound that was hit is not cached: a later load with a higher limit reads the file again
-    cached = {p.name.split("-")[0] for p in cache.rglob("*.json")}
-    assert cached == {sha256_file(data_raw / "good.pdf")}
+    assert len(_entry(entries, "a_good.pdf")["forms"]) == 1
+    assert len(_entry(entries, "c_good.txt")["forms"]) == 1  # read by a fresh worker after the kill
+    # the crash is not the file's result: the next extraction reads it again
+    _, again = extract_files(files, store_root, tmp_path / "run2", Limits(timeout_s=2, memory_mb=None))
+    assert again.read == ["b_slow.pdf"] and again.store_hits == 2
 
 
-def test_pathological_files_become_one_error_row_each_and_the_load_completes(tmp_path, monkeypatch):
+def test_pathological_files_become_one_error_row_each_and_the_load_completes(tmp_path):
     from test_orchestration import _stage_only
 
     data_raw = tmp_path / "data_raw"
@@ -203,11 +284,11 @@ def test_pathological_files_become_one_error_row_each_and_the_load_completes(tmp
     (data_raw / "huge_stream.pdf").write_bytes(huge_stream_pdf())
     shutil.copy(GOOD_PDF, data_raw / "good.pdf")
     shutil.copy(GOOD_TEXT, data_raw / "good.txt")
-    monkeypatch.setenv("EXTRACT_MAX_PAGES", "100")
-    monkeypatch.setenv("EXTRACT_TIMEOUT_S", "3")  # the good files take ~0.2 s, huge_stream.pdf ~30 s
+    # the good files take ~0.2 s, huge_stream.pdf ~30 s
+    bounds = {"extract_max_pages": 100, "extract_timeout_s": 3}
 
     started = time.monotonic()
-    result, reports, errors = _stage_only(data_raw, tmp_path / "warehouse" / "warehouse.duckdb")
+    result, reports, errors = _stage_only(data_raw, tmp_path / "warehouse" / "warehouse.duckdb", **bounds)
     elapsed = time.monotonic() - started
     assert result.success
     assert sorted(errors) == [
@@ -219,19 +300,24 @@ def test_pathological_files_become_one_error_row_each_and_the_load_completes(tmp
     assert elapsed < 60, f"the 3 s timeout did not bound the load ({elapsed:.0f}s)"
 
 
-def test_limits_from_the_environment(monkeypatch):
-    from orchestration.bounded import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, limits_from_env
+def test_limits_from_the_environment():
+    from orchestration.settings import Settings, SettingsError
 
-    monkeypatch.delenv("EXTRACT_TIMEOUT_S", raising=False)
-    monkeypatch.delenv("EXTRACT_MEMORY_MB", raising=False)
-    assert limits_from_env() == Limits(DEFAULT_TIMEOUT_S, DEFAULT_MEMORY_MB)
-    monkeypatch.setenv("EXTRACT_TIMEOUT_S", "0.5")
-    monkeypatch.setenv("EXTRACT_MEMORY_MB", "0")
-    assert limits_from_env() == Limits(0.5, None)  # 0: no memory bound
+    defaults = Settings.from_env({}).limits()
+    assert (defaults.timeout_s, defaults.memory_mb, defaults.env) == (
+        300,
+        2048,
+        (("EXTRACT_MAX_PAGES", "5000"),),
+    )
+    limits = Settings.from_env(
+        {"EXTRACT_TIMEOUT_S": "0.5", "EXTRACT_MEMORY_MB": "0", "EXTRACT_MAX_PAGES": "9"}
+    ).limits()
+    assert limits == Limits(0.5, None, (("EXTRACT_MAX_PAGES", "9"),))  # 0: no memory bound
     for bad in ("abc", "-1", "nan"):
-        monkeypatch.setenv("EXTRACT_TIMEOUT_S", bad)
-        with pytest.raises(ValueError, match="EXTRACT_TIMEOUT_S"):
-            limits_from_env()
+        with pytest.raises(SettingsError, match="EXTRACT_TIMEOUT_S"):
+            Settings.from_env({"EXTRACT_TIMEOUT_S": bad})
+    with pytest.raises(SettingsError, match="executor"):
+        Settings.from_env({"LOAD_EXECUTOR": "spark"})
 
 
 def test_page_limit_is_checked_before_pages_are_parsed(tmp_path):
@@ -254,7 +340,7 @@ def test_bad_input_load_completes_with_one_error_row_per_bad_file(tmp_path, load
 
     import dagster as dg
 
-    from orchestration.checks import EXTRACTION_ERRORS_CHECK, STG_REPORTS
+    from orchestration.defs.assets.checks import EXTRACTION_ERRORS_CHECK, STG_REPORTS
     from sample_pdfs import write_bad_inputs
     from sample_pdfs.bad_inputs import DEMO_RECORD, EXPECTED_ERROR_CLASS
 
@@ -433,7 +519,10 @@ def _observations(out: Path) -> list[list]:
 def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
     old = live.state()
     old_b = live.rows("SELECT report_id FROM marts.dim_reports WHERE source_file = 'b.pdf'")
-    # between the loads: b.pdf changes content, c.pdf is removed, d.pdf and e.pdf are new
+    old_ids = dict(live.rows("SELECT source_file, report_id FROM raw.reports"))
+    # between the loads: b.pdf changes content, c.pdf is removed, d.pdf and e.pdf are new, and
+    # a.pdf arrives again under a second name
+    shutil.copy(live.data_raw / "a.pdf", live.data_raw / "z 副本.pdf")
     shutil.copy(SINGLE / "jd-07_lattice_compact.pdf", live.data_raw / "b.pdf")
     (live.data_raw / "c.pdf").unlink()
     shutil.copy(SINGLE / "jd-04_scrambled.pdf", live.data_raw / "d.pdf")
@@ -470,6 +559,16 @@ def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
         stale = live.rows(f"SELECT count(*) FROM raw.{table} WHERE report_id = '{old_b[0][0]}'")
         assert stale == [(0,)], table
     assert live.rows("SELECT count(*) FROM raw.reports WHERE list_contains(source_files, 'c.pdf')") == [(0,)]
+    # what changed, by report_id, for dbt models that rebuild only that
+    new_ids = dict(live.rows("SELECT source_file, report_id FROM raw.reports"))
+    assert dict(live.rows("SELECT report_id, change FROM loader.report_changes")) == {
+        old_ids["a.pdf"]: "updated",  # same content, one more name
+        old_ids["b.pdf"]: "removed",
+        new_ids["b.pdf"]: "added",
+        old_ids["c.pdf"]: "removed",
+        new_ids["d.pdf"]: "added",
+        new_ids["e.pdf"]: "added",
+    }
 
 
 def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recovers(live, tmp_path):

@@ -6,39 +6,26 @@ as changed only if its content did (a `touch` starts nothing). The run key is a 
 state, so the same change never starts two runs.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 from pathlib import Path
 
 import dagster as dg
 
-from extract import iter_report_files, sha256_file
-
-from . import settings
-from .jobs import load_warehouse_job
+from ..inputs import index_of, scan_report_files
+from ..settings import Settings
+from .jobs import LOAD_JOB
 
 State = dict[str, list]  # name → [size, mtime_ns, sha256]
 
 
 def scan_state(root: Path, previous: State) -> State:
-    state: State = {}
+    """The report files under `root` as cursor state; a file not hashed before, or changed in size
+    or mtime, is hashed (inputs.scan_report_files)."""
     if not root.is_dir():
-        return state
-    for path in iter_report_files([root]):
-        name = path.relative_to(root).as_posix()
-        try:
-            stat = path.stat()
-            before = previous.get(name)
-            if before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns:
-                digest = before[2]
-            else:
-                digest = sha256_file(path)
-        except OSError:
-            continue
-        state[name] = [stat.st_size, stat.st_mtime_ns, digest]
-    return state
+        return {}
+    files = scan_report_files(root, {name: tuple(entry) for name, entry in previous.items()})
+    return {name: list(entry) for name, entry in index_of(files).items()}
 
 
 def changes(previous: State, current: State) -> dict[str, list[str]]:
@@ -51,17 +38,17 @@ def changes(previous: State, current: State) -> dict[str, list[str]]:
 
 @dg.sensor(
     name="report_files_sensor",
-    job=load_warehouse_job,
+    job_name=LOAD_JOB,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a full load when a report file in DATA_RAW_DIR is new, changed or removed.",
 )
-def report_files_sensor(context: dg.SensorEvaluationContext):
+def report_files_sensor(context: dg.SensorEvaluationContext, settings: Settings):
     try:
         previous: State = json.loads(context.cursor) if context.cursor else {}
     except ValueError:
         previous = {}
-    current = scan_state(settings.data_raw_dir(), previous)
+    current = scan_state(settings.data_raw, previous)
     found = changes(previous, current)
     context.update_cursor(json.dumps(current, sort_keys=True, ensure_ascii=False))
     if not any(found.values()):
@@ -71,5 +58,6 @@ def report_files_sensor(context: dg.SensorEvaluationContext):
     context.log.info(f"report files: {summary}")
     return dg.RunRequest(
         run_key=hashlib.sha256(content.encode()).hexdigest()[:16],
+        run_config=settings.run_config(),
         tags={"trigger": "report_files_sensor", "report_files_changes": summary},
     )

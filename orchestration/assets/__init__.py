@@ -1,1 +1,0 @@
-"""Asset definitions, one module per stage: files → extraction → staging → dbt → publish."""

@@ -1,0 +1,33 @@
+"""The dbt project as dagster-dbt sees it (absolute imports only: `dagster-dbt project
+prepare-and-package --file orchestration/dbt_project.py` loads this file by path).
+
+`prepare_if_dev()` re-parses the project under `dagster dev`, so a model edit shows up on the next
+reload; everywhere else the manifest is built beforehand by that command (`make install` runs it
+whenever a file of the dbt project changed; a deploy runs it once).
+
+The build file reaches dbt as the var `warehouse_build_path` (read by dbt_project/profiles.yml),
+not through the environment. The manifest is parsed with the var of the configured warehouse, so
+dbt's partial parsing stays valid for the loads into it (another value costs one full parse).
+"""
+
+import json
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from orchestration.settings import DBT_PROJECT_DIR, Settings
+
+BUILD_PATH_VAR = "warehouse_build_path"
+
+
+def build_vars(build_path: Path) -> list[str]:
+    """The dbt arguments that point dbt at `build_path`."""
+    return ["--vars", json.dumps({BUILD_PATH_VAR: str(build_path)})]
+
+
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    prepare_project_cli_args=["parse", "--quiet", *build_vars(Settings.from_env().build_path)],
+)
+dbt_project.prepare_if_dev()

@@ -1,0 +1,121 @@
+"""Extraction fanned out over Dagster steps: the files are split into `EXTRACT_SHARDS` shards by
+content hash, one step per shard, and the configured executor runs the steps — on this machine's
+cores (multiprocess) or on a Dask cluster. Each step reads the files of its shard that have no
+stored result, each file under its time and memory bound, writing every result to the store as it
+finishes; what passes between steps are paths and counts.
+
+Why a static fan-out and not Dagster's dynamic outputs (DynamicOut → map → collect): the Dask
+executor does not run dynamic graphs (dagster-io/dagster#9785), and a fixed set of steps lets the
+multiprocess and Dask executors run the same graph. Sharding by content keeps the same bytes
+under two names in one step, and a changed file moves only itself.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from ... import extraction, inputs
+from ...settings import Settings
+from .files import FileManifest
+
+PREVIEW_ROWS = 50
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """What one extraction step hands on: the path of its (name, entry) list, and counts."""
+
+    entries: str  # Parquet of (name, entry) for every file of the shard
+    files: int
+    store_hits: int
+    read: int
+    read_preview: tuple[str, ...]  # the first PREVIEW_ROWS names read
+    errors: tuple[tuple[str, int], ...]  # (error class, files) among the files read
+
+
+@dataclass(frozen=True)
+class ExtractionManifest:
+    """What the landing step reads: the shards' entry lists, and the fingerprint to record."""
+
+    entries: tuple[str, ...]
+    files: int
+    fingerprint: str
+
+
+def _shard_op(index: int, shards: int) -> dg.OpDefinition:
+    @dg.op(name=f"extract_shard_{index}", description=f"Reads the files of shard {index} of {shards}.")
+    def extract_shard(context: dg.OpExecutionContext, settings: Settings, files: FileManifest) -> ShardResult:
+        mine = [f for f in inputs.read_manifest(files.path) if inputs.shard_of(f, shards) == index]
+
+        def progress(done: int, total: int, name: str, summary: extraction.FileSummary) -> None:
+            context.log.info(f"[{done}/{total}] {name}: {summary.describe()}")
+
+        entries, stats = extraction.extract_files(
+            mine,
+            settings.store_root,
+            Path(files.run_dir),
+            settings.limits(),
+            max_workers=settings.processes_per_step,
+            progress=progress,
+        )
+        context.log.info(
+            f"shard {index}: {stats.files} files, {stats.store_hits} from the store, {len(stats.read)} read"
+        )
+        path = extraction.write_entries(entries, Path(files.run_dir) / f"entries-{index}.parquet")
+        return ShardResult(
+            str(path),
+            stats.files,
+            stats.store_hits,
+            len(stats.read),
+            tuple(stats.read[:PREVIEW_ROWS]),
+            tuple(stats.errors.items()),
+        )
+
+    return extract_shard
+
+
+SHARDS = Settings.from_env().shards
+SHARD_OPS = [_shard_op(i, SHARDS) for i in range(SHARDS)]
+
+
+# One named input per shard, not a fan-in list: the Dask executor plans every step up front and
+# would hand a fan-in input an empty list.
+@dg.op(
+    ins={"files": dg.In(FileManifest), **{f"shard_{i}": dg.In(ShardResult) for i in range(SHARDS)}},
+    description="Gathers the shards' entry lists into the manifest the landing step reads.",
+)
+def collect_extraction(context: dg.OpExecutionContext, files: FileManifest, **by_shard: ShardResult):
+    shards = [by_shard[f"shard_{i}"] for i in range(SHARDS)]
+    errors: dict[str, int] = {}
+    for shard in shards:
+        for error_class, count in shard.errors:
+            errors[error_class] = errors.get(error_class, 0) + count
+    read = sorted(name for shard in shards for name in shard.read_preview)
+    context.add_output_metadata(
+        {
+            "files": files.files,
+            "files_read": sum(s.read for s in shards),
+            "store_hits": sum(s.store_hits for s in shards),
+            "shards": len(shards),
+            "errors_in_files_read": dg.MetadataValue.json(errors),
+            "read": dg.MetadataValue.md("\n".join(f"- {n}" for n in read[:PREVIEW_ROWS]) or "none"),
+        }
+    )
+    return ExtractionManifest(tuple(s.entries for s in shards), files.files, files.fingerprint)
+
+
+@dg.graph_asset(
+    group_name="ingest",
+    kinds={"python"},
+    description=(
+        "Every report file read into canonical records (one per form) or errors, by extract.extract_file, "
+        "stored per file content (sha256), kind and extractor version in the extraction store "
+        "(EXTRACT_STORE): a load over unchanged files reads nothing again. The files are split into "
+        "shards read by parallel steps, each file under its time and memory bound."
+    ),
+)
+def extracted_reports(report_files: FileManifest) -> ExtractionManifest:
+    return collect_extraction(
+        files=report_files, **{f"shard_{i}": op(report_files) for i, op in enumerate(SHARD_OPS)}
+    )

@@ -1,0 +1,78 @@
+"""The report files in DATA_RAW_DIR: the root of the lineage, and where a load decides it has
+nothing to do."""
+
+from dataclasses import dataclass
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from ... import inputs, store
+from ...plan import plan_load
+from ...settings import Settings
+from . import WAREHOUSE_STEP
+
+PREVIEW_ROWS = 50
+
+
+@dataclass(frozen=True)
+class FileManifest:
+    """What `report_files` hands on: the Parquet manifest of the files (a path, not the list), the
+    run's folder in the store, and the fingerprint the warehouse will be built from."""
+
+    path: str
+    run_dir: str
+    files: int
+    fingerprint: str
+
+
+@dg.asset(
+    group_name="ingest",
+    kinds={"python", "file"},
+    output_required=False,
+    op_tags=WAREHOUSE_STEP,
+    description=(
+        "Report files (.pdf forms or .txt text dumps) found under DATA_RAW_DIR, recursively, with the "
+        "sha256 and size of each (a file whose size and mtime did not change is not read again). When "
+        "neither the files nor the code changed since the published load, and every file's result is "
+        "in the store, nothing downstream runs: the warehouse is already what this load would build."
+    ),
+)
+def report_files(context: AssetExecutionContext, settings: Settings):
+    try:
+        plan = plan_load(settings)
+    except NotADirectoryError as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from None
+    files, root = plan.files, settings.data_raw
+    metadata = {
+        "data_raw_dir": dg.MetadataValue.path(str(root)),
+        "files": len(files),
+        "pdf_files": sum(f.kind == "pdf" for f in files),
+        "text_files": sum(f.kind == "text" for f in files),
+        "total_bytes": sum(f.size for f in files),
+        "not_in_store": plan.unstored,
+        "fingerprint": plan.fingerprint,
+        "preview": dg.MetadataValue.md(_preview(files)),
+    }
+    if plan.up_to_date:
+        context.log.info(
+            f"{len(files)} report files in {root}, all unchanged since the published load: "
+            "nothing to read, the warehouse is up to date"
+        )
+        context.log_event(
+            dg.AssetObservation(asset_key=context.asset_key, metadata={**metadata, "up_to_date": True})
+        )
+        return
+    context.log.info(f"{len(files)} report files in {root}, {plan.unstored} without a stored result")
+    run_dir = store.run_dir(settings.store_root, context.run.run_id)
+    manifest = inputs.write_manifest(files, run_dir / "files.parquet")
+    yield dg.Output(
+        FileManifest(str(manifest), str(run_dir), len(files), plan.fingerprint), metadata=metadata
+    )
+
+
+def _preview(files: list[inputs.ReportFile]) -> str:
+    lines = ["| file | kind | bytes | sha256 |", "|---|---|---:|---|"]
+    lines += [f"| {f.name} | {f.kind} | {f.size} | {f.sha256[:12]} |" for f in files[:PREVIEW_ROWS]]
+    if len(files) > PREVIEW_ROWS:
+        lines.append(f"| … {len(files) - PREVIEW_ROWS} more | | | |")
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""The landing tables (schema `raw`) in this run's build file, one asset per table.
+
+Built in DuckDB from the store entries of the run's files (staging.land); this is the only step
+that writes the build file before dbt does.
+"""
+
+from functools import cache
+
+import dagster as dg
+import duckdb
+import yaml
+from dagster import AssetExecutionContext
+
+from ... import warehouse
+from ...settings import DBT_PROJECT_DIR, Settings
+from ...staging import SCHEMA, TABLES, land
+from . import WAREHOUSE_STEP
+from .checks import record_check_results, record_check_specs
+from .extraction import ExtractionManifest
+
+SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml"
+PREVIEW_ROWS = 10
+PREVIEW_COLUMNS = {
+    "reports": ["report_id", "source_file", "project_name", "total_score", "grade", "checks_failed"],
+    "extract_errors": ["file", "error_class", "message"],
+}
+
+
+@cache
+def source_docs() -> dict[str, tuple[str, dict[str, str]]]:
+    """Table → (description, column → description), read from the dbt sources file (one place)."""
+    try:
+        data = yaml.safe_load(SOURCES_YML.read_text(encoding="utf-8"))
+        tables = next(s for s in data["sources"] if s.get("schema") == SCHEMA)["tables"]
+    except (OSError, KeyError, StopIteration, yaml.YAMLError):
+        return {}
+    return {
+        t["name"]: (
+            " ".join(str(t.get("description", "")).split()),
+            {c["name"]: " ".join(str(c.get("description", "")).split()) for c in t.get("columns", [])},
+        )
+        for t in tables
+    }
+
+
+def _column_schema(table: str) -> dg.TableSchema:
+    _, columns = source_docs().get(table, ("", {}))
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, kind, description=columns.get(name)) for name, kind in TABLES[table]]
+    )
+
+
+def _spec(table: str) -> dg.AssetSpec:
+    description, _ = source_docs().get(table, ("", {}))
+    return dg.AssetSpec(
+        [SCHEMA, table],
+        deps=["extracted_reports"],
+        group_name="ingest",
+        kinds={"duckdb"},
+        description=description or None,
+        metadata={"dagster/column_schema": _column_schema(table), "dagster/table_name": f"{SCHEMA}.{table}"},
+    )
+
+
+@dg.multi_asset(
+    name="staging_tables",
+    specs=[_spec(table) for table in TABLES],
+    ins={"extracted_reports": dg.AssetIn()},
+    check_specs=record_check_specs(),
+    op_tags=WAREHOUSE_STEP,
+)
+def staging_tables(context: AssetExecutionContext, settings: Settings, extracted_reports: ExtractionManifest):
+    """Write the landing tables into a fresh build file of this run."""
+    build = warehouse.start_build(settings, context.run.run_id)
+    con = duckdb.connect(str(build))
+    try:
+        con.execute(
+            "CREATE TEMP TABLE _entries AS SELECT name, entry FROM read_parquet(?)",
+            [list(extracted_reports.entries)],
+        )
+        counts = land(con, "_entries")
+        changes = warehouse.write_load_state(con, extracted_reports.fingerprint, settings.warehouse)
+        context.log.info(
+            "landed "
+            + ", ".join(f"{table} {rows}" for table, rows in counts.items())
+            + "; reports "
+            + (", ".join(f"{n} {change}" for change, n in sorted(changes.items())) or "unchanged")
+        )
+        for table, rows in counts.items():
+            metadata = {"dagster/row_count": rows}
+            if table in PREVIEW_COLUMNS:
+                metadata["preview"] = dg.MetadataValue.md(_preview(con, table, PREVIEW_COLUMNS[table]))
+            if table == "reports":
+                metadata["report_changes"] = dg.MetadataValue.json(changes)
+            yield dg.MaterializeResult(asset_key=[SCHEMA, table], metadata=metadata)
+        yield from record_check_results(con)
+    finally:
+        con.close()
+
+
+def _preview(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> str:
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    rows = con.execute(f"SELECT {quoted} FROM {SCHEMA}.{table} LIMIT {PREVIEW_ROWS}").fetchall()
+    total = con.execute(f"SELECT count(*) FROM {SCHEMA}.{table}").fetchone()[0]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join("" if v is None else str(v).replace("|", "/") for v in row) + " |")
+    if total > PREVIEW_ROWS:
+        lines.append(f"| … {total - PREVIEW_ROWS} more |" + " |" * (len(columns) - 1))
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""Resources, executor and loggers of the code location, from the settings (orchestration/settings.py).
+
+The executor is chosen by one setting, `LOAD_EXECUTOR`:
+- `multiprocess` (default): every step in a process of its own on this machine, up to
+  `EXTRACT_WORKERS` at once (default: one per core); step processes start from a forkserver with
+  the definitions preloaded.
+- `dask`: every step on a Dask cluster (dagster-dask) — the scheduler at `DASK_SCHEDULER_ADDRESS`,
+  or, when that is unset, a LocalCluster of `EXTRACT_WORKERS` workers started for the run. The
+  steps that touch the warehouse ask for the Dask resource `warehouse` (`WAREHOUSE_RESOURCE`), so
+  they run only on a worker started with `--resources warehouse=1` on the warehouse's machine.
+- `in_process`: every step in the launching process, one at a time (debugging).
+"""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from ..dbt_project import dbt_project
+from ..progress import progress_logger
+from ..settings import DBT_PROJECT_DIR, Settings, dbt_executable
+
+DASK_ADDRESS_ENV = "DASK_SCHEDULER_ADDRESS"
+# Modules every step process of the multiprocess executor starts with (forkserver preload).
+STEP_PRELOAD = ["orchestration.step_preload"]
+
+
+def executor_for(settings: Settings, environ=None) -> dg.ExecutorDefinition:
+    """The Dagster executor `settings.executor` names, configured for this machine or cluster."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if settings.executor == "in_process":
+        return dg.in_process_executor
+    if settings.executor == "dask":
+        import dask
+        from dagster_dask import dask_executor
+
+        # Extraction steps start worker processes of their own, which a daemonic Dask worker may
+        # not (workers elsewhere: DASK_DISTRIBUTED__WORKER__DAEMON=False, see the README).
+        dask.config.set({"distributed.worker.daemon": False})
+        if environ.get(DASK_ADDRESS_ENV):
+            cluster = {"existing": {"address": {"env": DASK_ADDRESS_ENV}}}
+        else:
+            cluster = {"local": {"n_workers": settings.workers, "resources": {"warehouse": 1}}}
+        return dask_executor.configured({"cluster": cluster}, name="dask")
+    return dg.multiprocess_executor.configured(
+        {
+            "max_concurrent": settings.workers,
+            "start_method": {"forkserver": {"preload_modules": STEP_PRELOAD}},
+        },
+        name="multiprocess",
+    )
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+    )
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    settings = Settings.from_env()
+    return dg.Definitions(
+        resources={"settings": settings, "dbt": dbt_resource()},
+        executor=executor_for(settings),
+        loggers={"progress": progress_logger},
+    )

@@ -1,0 +1,179 @@
+"""Extraction of report files into the store, each file under a time and a memory bound.
+
+`extract_files` reads the files whose content has no store entry yet, in bounded worker processes
+(`orchestration.workers`): each worker extracts one file, turns the result into its store row and
+writes the entry itself, so results stream to disk as files finish and only a few counts come
+back. The same content under several names is read once. A file over a bound, or whose worker
+dies, becomes an error of that file — written to the run's folder, not to the store, so the next
+load tries it again — and the other files carry on.
+
+No Dagster import here: worker processes import this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from extract import extract_file
+from extract.record import ExtractError, FileResult
+
+from .inputs import ReportFile
+from .staging import file_row
+from .store import entry_path, is_storable, write_entry
+from .workers import Limits, Outcome, describe_exit, run_bounded
+
+ENTRIES_SCHEMA = pa.schema([("name", pa.string()), ("entry", pa.string())])
+
+
+@dataclass(frozen=True)
+class Job:
+    """One content to read: from `path` (its first name), into the store at `entry` when the
+    result may be stored, else into `transient`."""
+
+    name: str
+    path: str
+    sha256: str
+    kind: str
+    entry: str
+    transient: str
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What one read gave: where its entry is, and counts for the progress line."""
+
+    entry: str
+    forms: int
+    indicators: int
+    forms_with_failed_checks: int
+    errors: tuple[tuple[str, str], ...]  # (error_class, message)
+
+    def describe(self) -> str:
+        parts = []
+        if self.forms:
+            parts.append(f"{self.forms} form(s), {self.indicators} indicators")
+            if self.forms_with_failed_checks:
+                parts.append(f"{self.forms_with_failed_checks} with failed checks")
+        parts += [f"ERROR {error_class}: {message}" for error_class, message in self.errors]
+        return "; ".join(parts) or "no form found"
+
+
+@dataclass
+class ExtractStats:
+    files: int = 0
+    store_hits: int = 0  # files whose content had an entry already
+    read: list[str] = field(default_factory=list)  # names read this time (one per content)
+    errors: dict[str, int] = field(default_factory=dict)  # error class → files, of those read
+
+
+def _summary(entry: Path, row: dict) -> FileSummary:
+    forms = row["forms"]
+    return FileSummary(
+        str(entry),
+        len(forms),
+        sum(len(f["indicators"]) for f in forms),
+        sum(1 for f in forms if f["checks_failed"]),
+        tuple((e["error_class"], e["message"]) for e in row["errors"]),
+    )
+
+
+def _write(job: Job, result: FileResult, read: bool = True) -> FileSummary:
+    """Write the result's entry: into the store if it is what reading these bytes gives (`read`,
+    the bytes the manifest named, no transient error), else into the run's folder."""
+    row = file_row(result)
+    storable = read and bool(job.sha256) and result.sha256 == job.sha256 and is_storable(row)
+    path = Path(job.entry if storable else job.transient)
+    return _summary(write_entry(path, result.sha256 or "", result.kind, row), row)
+
+
+def extract_to_store(job: Job) -> FileSummary:
+    """Worker entry point (module-level so a worker process finds it by name).
+
+    `extract_file` turns every exception into an error of the file, a MemoryError included; one
+    raised under the memory limit is reported as `too_large`, not as an unexplained failure."""
+    result = extract_file(job.path)
+    for error in result.errors:
+        if error.error_class == "form_unreadable" and error.message.startswith("unexpected MemoryError"):
+            error.error_class = "too_large"
+            error.message = "ran out of memory while reading the file (EXTRACT_MEMORY_MB)"
+    result.path = job.name
+    return _write(job, result)
+
+
+def _failed(job: Job, outcome: Outcome, limits: Limits) -> FileSummary:
+    """The entry of a file whose worker gave no result (timeout, memory, crash): never stored, so
+    the next load tries the file again."""
+    if outcome.kind == "timeout":
+        error_class = "timeout"
+        message = f"extraction stopped after {limits.timeout_s:g} s (EXTRACT_TIMEOUT_S)"
+    elif outcome.kind == "memory":
+        error_class = "too_large"
+        message = f"extraction needed more than {limits.memory_mb} MB of memory (EXTRACT_MEMORY_MB)"
+    elif outcome.kind == "error":
+        error_class = "form_unreadable"
+        message = f"extraction process failed: {outcome.value}"
+    else:
+        error_class = "form_unreadable"
+        message = f"extraction process died ({describe_exit(outcome.value)})"
+    error = ExtractError(Path(job.name).name, job.sha256 or None, error_class, message)
+    result = FileResult(job.name, job.sha256 or None, job.kind, errors=[error])
+    return _write(job, result, read=False)
+
+
+def extract_files(
+    files: Sequence[ReportFile],
+    store_root: Path,
+    run_dir: Path,
+    limits: Limits,
+    max_workers: int = 1,
+    progress: Callable[[int, int, str, FileSummary], None] | None = None,
+) -> tuple[list[tuple[str, str]], ExtractStats]:
+    """The store entry of every file, as (name, entry path), reading only content with no entry.
+
+    Each content is read once, in a bounded worker, up to `max_workers` at a time;
+    `progress(done, total, name, summary)` is called as each read finishes."""
+    stats = ExtractStats(files=len(files))
+    names: dict[str, list[ReportFile]] = {}
+    for file in files:
+        names.setdefault(file.content_key, []).append(file)
+    entries: list[tuple[str, str]] = []
+    jobs: list[Job] = []
+    groups: list[list[ReportFile]] = []  # the names of each job's content
+    for key, group in names.items():
+        first = group[0]
+        stored = entry_path(store_root, first.sha256, first.kind) if first.sha256 else None
+        if stored is not None and stored.exists():
+            stats.store_hits += len(group)
+            entries += [(f.name, str(stored)) for f in group]
+            continue
+        transient = run_dir / "transient" / f"{key}.parquet"
+        jobs.append(
+            Job(first.name, first.path, first.sha256, first.kind, str(stored or transient), str(transient))
+        )
+        groups.append(group)
+
+    for done, (index, outcome) in enumerate(
+        run_bounded(extract_to_store, jobs, limits, max_workers), start=1
+    ):
+        job = jobs[index]
+        summary = outcome.value if outcome.kind == "ok" else _failed(job, outcome, limits)
+        entries += [(f.name, summary.entry) for f in groups[index]]
+        stats.read.append(job.name)
+        for error_class in {e[0] for e in summary.errors}:
+            stats.errors[error_class] = stats.errors.get(error_class, 0) + 1
+        if progress:
+            progress(done, len(jobs), job.name, summary)
+    return sorted(entries), stats
+
+
+def write_entries(entries: list[tuple[str, str]], path: Path) -> Path:
+    """(name, entry) pairs as a Parquet file: what the landing step reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist([{"name": n, "entry": e} for n, e in entries], schema=ENTRIES_SCHEMA)
+    pq.write_table(table, path)
+    return path
