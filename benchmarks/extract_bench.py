@@ -67,8 +67,8 @@ def long_pdf(folder: Path, copies: int) -> str:
 
 
 def main(argv: list[str]) -> None:
+    sys.path.insert(0, str(ROOT))  # extract and sample_pdfs (not installed) from the repository
     if argv[:1] == ["--child"]:
-        sys.path.insert(0, str(ROOT))
         print(json.dumps(_measure(argv[1], argv[2:])))
         return
     with tempfile.TemporaryDirectory() as tmp:

@@ -57,6 +57,39 @@ class Check:
     detail: str = ""
 
 
+# Why a painted glyph inside a form's region is not read into any field (GlyphReport.set_aside):
+SET_ASIDE_REASONS = (
+    "watermark",  # a diagonal stamp, or faint text far larger than the form's
+    "clipped",  # outside the clipping path (cell text cut off by its cell) or the page's crop box
+    "page_furniture",  # page numbers, running headers and footers at a page break
+    "invisible",  # render mode 3/7 or a fully transparent fill: nothing is painted
+    "overprint",  # the same glyph painted again a fraction of an em away (fake bold)
+    "outside_table",  # visible, but outside the form's table (e.g. a note under the form)
+)
+
+
+@dataclass
+class GlyphReport:
+    """How a PDF form's glyphs were accounted for — the safety net of the geometry reader.
+
+    Every visible glyph inside the form's region ends in exactly one field (or a label, header or
+    title of the form), or is set aside with a reason. A glyph that ends nowhere, one read into
+    two fields, a value built from glyphs of two ruled cells, or an unmapped glyph makes the
+    affected fields uncertain (listed in Record.uncertain_fields).
+    """
+
+    read: int = 0  # visible glyphs that ended in a field, label, header or title
+    set_aside: dict[str, int] = field(default_factory=dict)  # reason (SET_ASIDE_REASONS) → glyphs
+    unplaced: int = 0  # visible glyphs in the form's table that ended in no field
+    reused: int = 0  # visible glyphs read into more than one field
+    # field path → the glyphs of that field its font maps to no character, as "(cid:N)"
+    unmapped: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def total_set_aside(self) -> int:
+        return sum(self.set_aside.values())
+
+
 @dataclass
 class Record:
     fiscal_year: int | None
@@ -73,6 +106,11 @@ class Record:
     source: Source
     uncertain_fields: list[str] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    glyphs: GlyphReport | None = None  # PDF forms only: where every glyph went (text dumps: None)
+
+    def __post_init__(self):
+        if isinstance(self.glyphs, dict):  # read back from JSON (the extraction cache)
+            self.glyphs = GlyphReport(**self.glyphs)
 
     @property
     def failed_checks(self) -> list[Check]:
@@ -106,6 +144,7 @@ ERROR_CLASSES = (
     "image_only",  # pages with no text layer (a scan)
     "no_form",  # readable, but no 绩效自评表 form found
     "form_unreadable",  # a form was found but its layout could not be read
+    "unmapped_glyphs",  # a form whose names are mostly glyphs its fonts map to no character
     "scrambled_text",  # a text dump written out of reading order
     "unreadable_text",  # a text file no supported encoding reads as a form dump (binary, garbage)
     "too_large",  # over the page or size limits

@@ -294,3 +294,5 @@ def operator_of(text: str) -> str | None:
 # The 评分等级 row's label: it starts its row (a note under the form that mentions 评分等级 is no row).
 GRADE_LABEL = r"^(?:评分|评价|自评|绩效)?等级[:：]?"
 GRADE_WORDS = frozenset({"优", "良", "中", "差", "优秀", "良好", "合格", "不合格", "较差", "一般"})
+# A note printed under the form (注：评分等级：90分以上为优…; 说明：…): explanation, not a field.
+FORM_NOTE = r"^(?:注|备注|说明|填表说明)[:：]"

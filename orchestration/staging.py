@@ -51,6 +51,8 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("uncertain_fields", "VARCHAR[]"),
         ("checks_failed", "INTEGER"),
         ("failed_check_names", "VARCHAR[]"),
+        ("glyphs_set_aside", "MAP(VARCHAR, INTEGER)"),
+        ("glyphs_unplaced", "INTEGER"),
     ],
     "funding_lines": [
         ("report_id", "VARCHAR"),
@@ -201,6 +203,8 @@ def _form(record: Record, result: FileResult, form_index: int) -> dict:
         "uncertain_fields": list(record.uncertain_fields or []),
         "checks_failed": len(failed),
         "failed_check_names": failed,
+        "glyphs_set_aside": dict(record.glyphs.set_aside) if record.glyphs else None,
+        "glyphs_unplaced": record.glyphs.unplaced if record.glyphs else None,
     }
     form["funding_lines"] = [
         {

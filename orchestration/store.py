@@ -51,6 +51,9 @@ _ARROW_TYPES = {
 def _arrow_type(duckdb_type: str) -> pa.DataType:
     if duckdb_type.endswith("[]"):
         return pa.list_(_arrow_type(duckdb_type[:-2]))
+    if duckdb_type.startswith("MAP(") and duckdb_type.endswith(")"):
+        key, value = (part.strip() for part in duckdb_type[4:-1].split(","))
+        return pa.map_(_arrow_type(key), _arrow_type(value))
     return _ARROW_TYPES[duckdb_type]
 
 

@@ -7,6 +7,7 @@ from typing import BinaryIO
 
 from reportlab.pdfgen import canvas
 
+from .conditions import draw_page_text, end_page, start_page
 from .layout import PAGE_H, PAGE_W, DrawnCell, layout_forms
 from .order import text_order
 from .style import Style
@@ -32,7 +33,8 @@ def _segments(
     return [top, right, bottom, left]
 
 
-def _draw_page(c: canvas.Canvas, cells: tuple[DrawnCell, ...], style: Style, page_no: int) -> None:
+def _draw_page(c: canvas.Canvas, cells: tuple[DrawnCell, ...], style: Style, page_no: int, font: str) -> None:
+    start_page(c, style.conditions)
     c.setLineWidth(LINE_WIDTH)
     half = LINE_WIDTH / 2
     bordered = [cell for cell in cells if cell.border]
@@ -50,10 +52,7 @@ def _draw_page(c: canvas.Canvas, cells: tuple[DrawnCell, ...], style: Style, pag
                 )
             else:
                 c.line(x0, PAGE_H - y0, x1, PAGE_H - y1)
-    font = ensure_font()
-    for line in text_order(cells, style, page_no):
-        c.setFont(font, line.size)
-        c.drawString(line.x, PAGE_H - line.baseline, line.text)
+    draw_page_text(c, cells, text_order(cells, style, page_no), style, font, page_no)
 
 
 def render_pdf(records: list[dict], path: str | Path | BinaryIO, style: Style, *, encrypt=None) -> None:
@@ -68,7 +67,10 @@ def render_pdf(records: list[dict], path: str | Path | BinaryIO, style: Style, *
     c.setProducer(style.producer)
     c.setCreator(style.producer)
     c.setTitle("财政项目支出绩效自评表")
-    for page_no, page in enumerate(layout_forms(records, style)):
-        _draw_page(c, page.cells, style, page_no)
+    pages = layout_forms(records, style)
+    font = style.conditions.font([line.text for page in pages for cell in page.cells for line in cell.lines])
+    for page_no, page in enumerate(pages):
+        _draw_page(c, page.cells, style, page_no, font)
         c.showPage()
+        end_page(c, style.conditions)
     c.save()

@@ -21,6 +21,7 @@ from .style import VARIANT_KEYS, Align, Style
 from .text import format_number, text_width, wrap
 
 PAGE_W, PAGE_H = A4
+PAGE_MIN_MARGIN = 10.0  # pt: a table wider than the page less this is narrowed (text off the page is unseen)
 ASCENT, DESCENT = 0.752, 0.271  # STSong-Light glyph box, in units of the font size
 AMOUNT_FIELDS = ("budget_initial", "budget_full_year", "executed")
 
@@ -205,7 +206,11 @@ def _funding(g: _Grid, record: dict, left: float, right: float, variant: bool) -
     headers = ["年初预算数", "全年预算数", "全年执行数", weight_head, rate_head, "得分"]
     headers = variants.with_extra_column(headers, 3, s.extra_column or "", s)
     n = len(headers)
-    x = _edges(left, [lab, name_w] + [(right - left - lab - name_w) / n] * n)
+    value_w = (right - left - lab - name_w) / n
+    if s.number_chars is not None:  # narrow value columns: long amounts wrap in their cells
+        value_w = _chars(s.number_chars, s)
+        name_w = right - left - lab - n * value_w
+    x = _edges(left, [lab, name_w] + [value_w] * n)
     r0 = g.row("funding")
     g.cell(variants.funding_label(s), x[0], x[1], r0, r0 + 4, kind="label", group="funding.label")
     g.cell("", x[1], x[2], r0, kind="header", group="funding.c0")
@@ -244,12 +249,19 @@ def _goals(g: _Grid, record: dict, left: float, right: float) -> None:
 def _indicator_columns(left: float, right: float, style: Style, with_label: bool) -> list[float]:
     lab = _chars(3, style) if with_label else 0.0
     widest = max(text_width("100.00", style.font_size), text_width("分值", style.font_size))
-    num = widest + 2 * style.pad_x + 1
+    num = widest + 2 * style.pad_x + 1 if style.number_chars is None else _chars(style.number_chars, style)
     narrow = {"指标性质": _chars(2, style), "度量单位": _chars(2, style), "指标值": _chars(4, style)}
     width_of = {"一级指标": _chars(5, style), "二级指标": _chars(5, style), "分值": num, "得分": num}
     width_of |= {"偏差原因分析及改进措施": _chars(6, style), "三级指标": 0.0} | narrow
-    widths = [width_of.get(h, _chars(6.5, style)) for h in variants.indicator_headers(style)]
-    level3 = max(right - left - lab - sum(widths), _chars(5, style))
+    headers = variants.indicator_headers(style)
+    widths = [width_of.get(h, _chars(6.5, style)) for h in headers]
+    fixed = lab + sum(widths)
+    level3 = max(right - left - fixed, _chars(5, style))
+    overflow = left + fixed + level3 - (PAGE_W - PAGE_MIN_MARGIN)
+    if overflow > 0:  # large type: narrow the text columns so that the table keeps to the page
+        text = [i for i, h in enumerate(headers) if h not in width_of or h == "偏差原因分析及改进措施"]
+        squeeze = overflow / sum(widths[i] for i in text)
+        widths = [w * (1 - squeeze) if i in text else w for i, w in enumerate(widths)]
     widths = [level3 if w == 0.0 else w for w in widths]
     return _edges(left, ([lab] if with_label else []) + widths)
 
@@ -463,6 +475,21 @@ def _parts(span: Span, pieces: list[_Piece]) -> list[list[_Piece]]:
     return parts
 
 
+def _share_lines(ls: list[str], span: Span, style: Style, heights: list[float]) -> list[list[str]]:
+    """The lines of a merged text broken over the parts of its cell: as many as fit in each part,
+    the rest in the last."""
+    shares, start = [], 0
+    for i, h in enumerate(heights):
+        n = len(ls) - start
+        if i < len(heights) - 1:
+            n = 0
+            while start + n < len(ls) and _fits(n + 1, span, style, h):
+                n += 1
+        shares.append(ls[start : start + n])
+        start += n
+    return shares
+
+
 def _materialize(g: _Grid, lines: list[list[str]], pieces: list[_Piece]) -> dict[int, list[DrawnCell]]:
     s = g.style
     cells: dict[int, list[DrawnCell]] = {}
@@ -474,12 +501,17 @@ def _materialize(g: _Grid, lines: list[list[str]], pieces: list[_Piece]) -> dict
             (i for i, h in enumerate(heights) if _fits(len(ls), span, s, h)),
             max(range(len(parts)), key=lambda i: heights[i]),
         )
+        # A merged text too long for every part of its cell is broken over the parts, as word
+        # processors do (else it would run over the table's edge at the page break).
+        shares = _share_lines(ls, span, s, heights) if not _fits(len(ls), span, s, heights[owner]) else None
         for i, part in enumerate(parts):
             top, bottom = part[0].top, part[-1].bottom
             shown = ls
             if span.first == span.last and part[0].lines is not None:
                 a, b = part[0].lines
                 shown = ls[a:b]
+            elif span.first != span.last and shares is not None:
+                shown = shares[i]
             elif span.first != span.last and i != owner:
                 repeat = s.repeat_merged_text and _fits(len(ls), span, s, bottom - top)
                 shown = ls if repeat else []

@@ -8,7 +8,9 @@ on it because nothing of our own renderer's geometry carries over.
 from __future__ import annotations
 
 import html
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -18,7 +20,9 @@ from extract.record import FUNDING_VALUE_FIELDS
 from .variants import INDICATOR_HEADERS
 
 FUNDING_HEADER = ("年初预算数", "全年预算数", "全年执行数", "分数", "执行率(%)", "得分")
-STYLE = "table{border-collapse:collapse;width:100%;font-family:'WenQuanYi Micro Hei';font-size:9pt}"
+DEFAULT_FONT = "WenQuanYi Micro Hei"
+# LibreOffice takes the font from each element's own style (not inherited from the table).
+STYLE = "table{{border-collapse:collapse;width:100%;font-size:9pt}}td,p,h3{{font-family:'{font}'}}"
 CELL_STYLE = {
     True: "td{border:1px solid black;padding:2px;text-align:center}",
     False: "td{text-align:center}",
@@ -27,6 +31,14 @@ CELL_STYLE = {
 
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def installed_font(family: str) -> bool:
+    """Whether fontconfig knows the font family (else LibreOffice would print with a substitute)."""
+    if shutil.which("fc-list") is None:
+        return False
+    listed = subprocess.run(["fc-list", f":family={family}", "family"], capture_output=True, text=True)
+    return bool(listed.stdout.strip())
 
 
 def _number(value) -> str:
@@ -100,33 +112,43 @@ def form_html(r: dict, borders: bool = True) -> str:
     return "\n".join(rows)
 
 
-def render_office_pdf(records: list[dict], path: Path, borders: bool = True, timeout: float = 300) -> None:
+def render_office_pdf(
+    records: list[dict], path: Path, borders: bool = True, font: str = DEFAULT_FONT, timeout: float = 300
+) -> None:
     """Print the forms through LibreOffice (each form after the previous one, as a word processor
-    flows them); without borders the table has no ruling at all. Raises FileNotFoundError when
-    LibreOffice is not installed."""
+    flows them) in the font family `font` (fontconfig substitutes one when it is not installed:
+    see `installed_font`); without borders the table has no ruling at all. Raises
+    FileNotFoundError when LibreOffice is not installed."""
     exe = soffice()
     if exe is None:
         raise FileNotFoundError("LibreOffice (soffice) is not installed")
     body = "".join(form_html(r, borders) + '<p style="page-break-after:always"></p>' for r in records)
-    head = f'<head><meta charset="utf-8"><style>{STYLE}{CELL_STYLE[borders]}</style></head>'
+    head = f'<head><meta charset="utf-8"><style>{STYLE.format(font=font)}{CELL_STYLE[borders]}</style></head>'
     document = f"<html>{head}<body>{body}</body></html>"
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / f"{Path(path).stem}.html"
         source.write_text(document, encoding="utf-8")
         profile = Path(tmp) / "profile"  # a private profile: parallel or leftover instances do not collide
-        subprocess.run(
-            [
-                exe,
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--convert-to",
-                "pdf:writer_web_pdf_Export",
-                "--outdir",
-                tmp,
-                str(source),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=timeout,
-        )
+        command = [
+            exe,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf:writer_web_pdf_Export",
+            "--outdir",
+            tmp,
+            str(source),
+        ]
+        # In a session of its own, so that a conversion over its time is ended with all it started.
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        ) as proc:
+            try:
+                _, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise
+        if proc.returncode:
+            raise subprocess.CalledProcessError(proc.returncode, command, stderr=err)
         shutil.move(Path(tmp) / f"{Path(path).stem}.pdf", path)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from .conditions import Conditions
+
 Align = Literal["left", "center", "right"]
 
 # Forms whose funding block was printed in the short variant (header 分值/执行率, rates with "%",
@@ -52,6 +54,9 @@ class Style:
     extra_column: str | None = None  # header of a column no reader knows (funding and indicator blocks)
     grade_row: bool = True  # print the 评分等级 row
     note: str | None = None  # a note printed under the form
+    # Conditions of published PDFs (conditions.py) and layouts that provoke them; off by default.
+    conditions: Conditions = Conditions()
+    number_chars: float | None = None  # width of the numeric columns in characters (narrow: numbers wrap)
 
     def with_(self, **changes) -> Style:
         return replace(self, **changes)

@@ -19,6 +19,7 @@ class Column:
     x0: float
     x1: float
     guessed: bool = False  # an edge came from the midpoint fallback
+    drawn: bool = False  # both edges are drawn lines (rules or cell borders), not blank gutters
 
     @property
     def xc(self) -> float:
@@ -76,14 +77,15 @@ def _flush_gap(page: PageLayout, gaps, top: float, bottom: float) -> tuple[float
 
 def separator(
     page: PageLayout, a: float, b: float, top: float, bottom: float, prefer: str = "middle"
-) -> tuple[float, bool]:
-    """An x between a and b where one cell ends and the next begins; (x, guessed).
+) -> tuple[float, bool, bool]:
+    """An x between a and b where one cell ends and the next begins; (x, guessed, drawn): drawn
+    when the edge is a rule or a cell border's end, not a blank gutter.
 
     `prefer` says which candidate wins when several qualify: the one nearest the middle, or nearest
     the "left"/"right" end of the interval (edges next to a header).
     """
     if b <= a:
-        return (a + b) / 2, True
+        return (a + b) / 2, True, False
 
     def pick(candidates: list[float]) -> float:
         if prefer == "right":
@@ -96,15 +98,15 @@ def separator(
     for found in (_rule_separators(page, top, bottom), _segment_ends(page, top, bottom)):
         inside = [x for x in found if a < x < b]
         if inside:
-            return pick(inside), False
+            return pick(inside), False, True
     gaps = _gaps(page, a, b, top, bottom)
     if gaps:
         if prefer == "middle":
             lo, hi = _flush_gap(page, gaps, top, bottom) or max(gaps, key=lambda g: g[1] - g[0])
         else:
             lo, hi = gaps[-1] if prefer == "right" else gaps[0]
-        return (lo + hi) / 2, False
-    return (a + b) / 2, True
+        return (lo + hi) / 2, False, False
+    return (a + b) / 2, True, False
 
 
 def build_columns(
@@ -117,11 +119,17 @@ def build_columns(
 ) -> list[Column]:
     """Columns for named header spans (name, x0, x1) sorted left to right, over the band top..bottom."""
     headers = sorted(headers, key=lambda h: h[1])
-    edges: list[tuple[float, bool]] = [separator(page, left_limit, headers[0][1], top, bottom, "right")]
+    edges: list[tuple[float, bool, bool]] = [separator(page, left_limit, headers[0][1], top, bottom, "right")]
     for (_, _, a), (_, b, _) in zip(headers, headers[1:], strict=False):
         edges.append(separator(page, a, b, top, bottom))
     edges.append(separator(page, headers[-1][2], right_limit, top, bottom, "left"))
     return [
-        Column(name, edges[i][0], edges[i + 1][0], edges[i][1] or edges[i + 1][1])
+        Column(
+            name,
+            edges[i][0],
+            edges[i + 1][0],
+            edges[i][1] or edges[i + 1][1],
+            edges[i][2] and edges[i + 1][2],
+        )
         for i, (name, _, _) in enumerate(headers)
     ]

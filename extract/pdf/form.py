@@ -7,10 +7,14 @@ crossing a column that is never merged. Nothing here depends on the order of the
 
 from __future__ import annotations
 
+import math
+
 from ..cells import grade_cell
 from ..record import Indicator, ReadError, Record, Source
 from ..vocabulary import (
     FISCAL_YEAR,
+    FORM_NOTE,
+    FUNDING_BLOCK,
     GOAL_EXPECTED,
     GRADE_LABEL,
     IMPLEMENTING_UNIT,
@@ -18,11 +22,16 @@ from ..vocabulary import (
     SUPERVISING_DEPT,
     label,
 )
+from .accounting import account, flag_unmapped_values
 from .columns import Column
 from .funding import funding_fields, read_funding
 from .goals import read_goals
-from .indicators import INDICATOR_FIELDS, find_indicator_header, read_indicators
-from .table import Form, Hit, Part, cell_text, parse_cell, row_band, value_right_of
+from .indicators import INDICATOR_FIELDS, INDICATOR_TEXT_FIELDS, find_indicator_header, read_indicators
+from .painting import UNMAPPED
+from .table import Form, Hit, Part, cell_text, parse_cell, row_band, text_right_of, value_right_of
+
+LEVELS = ("level1", "level2", "level3")
+UNMAPPED_NAMES_SHARE = 0.5  # above this share of unmapped glyphs in its names a form is refused
 
 
 def read_year(form: Form, name_hit: Hit) -> int | None:
@@ -62,7 +71,12 @@ def read_grade(form: Form, total: Hit | None, after: tuple[int, float]) -> str |
         if total is None:
             form.uncertain.append("grade")
         return None
-    grade, certain = grade_cell(value_right_of(form, hit))
+    text, box = text_right_of(form, hit)
+    grade, certain = grade_cell(text)
+    if grade is None and certain:  # a legend of the bands printed as a note: no field
+        form.set_aside_box(*box, "outside_table")
+        return None
+    form.claim(*box, "grade")
     if not certain:
         form.uncertain.append("grade")
     return grade
@@ -93,10 +107,14 @@ def read_form(parts: list[Part], source: Source) -> Record:
         raise ReadError("form_unreadable", "no 项目名称 label")
     dept = form.find(label(SUPERVISING_DEPT), after=(name_hit.part, name_hit.line.top - 0.1))
     unit = form.find(label(IMPLEMENTING_UNIT), after=(name_hit.part, name_hit.line.top - 0.1))
-    project_name = value_right_of(form, name_hit, _next_label_x(form, name_hit, dept))
-    supervising = value_right_of(form, dept, _next_label_x(form, dept, unit)) if dept else None
-    implementing = value_right_of(form, unit) if unit else None
+    project_name = value_right_of(form, name_hit, "project_name", _next_label_x(form, name_hit, dept))
+    supervising = (
+        value_right_of(form, dept, "supervising_dept", _next_label_x(form, dept, unit)) if dept else None
+    )
+    implementing = value_right_of(form, unit, "implementing_unit") if unit else None
+    _claim_title(form, name_hit)
     anchor = max((h for h in (name_hit, dept, unit) if h), key=lambda h: h.pos)
+    form.find(FUNDING_BLOCK, after=anchor.pos)  # the block's own label, claimed as such
     next_block = [h.pos for h in (form.find(GOAL_EXPECTED, after=anchor.pos),) if h]
     next_block += [h.pos for h in (find_indicator_header(form, anchor.pos),) if h]
     funding, after_funding = read_funding(form, anchor, min(next_block, default=None))
@@ -105,12 +123,32 @@ def read_form(parts: list[Part], source: Source) -> Record:
     indicators, total, columns = read_indicators(form, after_funding)
     total_weight, total_score = read_totals(form, total, columns)
     grade = read_grade(form, total, after_funding)
+    _set_aside_notes(form, total.pos if total else after_funding)
     source.pages = sorted({p.page.number for p in parts if p.lines()})
     if not any(p.page.hrules or p.page.vrules for p in parts):
         # No ruling at all: cells are inferred from text positions alone, so nothing is certain.
         form.uncertain.extend(_table_fields(indicators))
+    fiscal_year = read_year(form, name_hit)
+    if fiscal_year is None:  # every form prints its year: one that cannot be read is not known
+        form.uncertain.append("fiscal_year")
+    glyphs = account(form)
+    texts = {
+        "project_name": project_name,
+        "supervising_dept": supervising,
+        "implementing_unit": implementing,
+        "goal_expected": goal_expected,
+        "goal_actual": goal_actual,
+        "grade": grade,
+    }
+    texts.update(
+        (f"indicators[{i}].{name}", getattr(ind, name))
+        for i, ind in enumerate(indicators)
+        for name in INDICATOR_TEXT_FIELDS
+    )
+    flag_unmapped_values(form, glyphs, texts)
+    _refuse_unmapped_names([project_name, supervising, implementing], indicators)
     return Record(
-        fiscal_year=read_year(form, name_hit),
+        fiscal_year=fiscal_year,
         project_name=project_name,
         supervising_dept=supervising,
         implementing_unit=implementing,
@@ -123,4 +161,36 @@ def read_form(parts: list[Part], source: Source) -> Record:
         grade=grade,
         source=source,
         uncertain_fields=sorted(set(form.uncertain)),
+        glyphs=glyphs,
     )
+
+
+def _set_aside_notes(form: Form, after: tuple[int, float]) -> None:
+    """A note under the form (注：…, 说明：…, below the 总分 row) is no field: its lines, to the end
+    of the form's part on that page, are set aside as `outside_table`."""
+    note = form.find(FORM_NOTE, after=after)
+    if note is not None:
+        part = form.parts[note.part]
+        form.set_aside_box(note.part, -math.inf, math.inf, note.line.top - 0.1, part.bottom, "outside_table")
+
+
+def _claim_title(form: Form, name_hit: Hit) -> None:
+    """The title lines above the 项目名称 row (财政项目支出绩效自评表, （2024年度）), also on the page
+    before when the title was left there, are the form's own."""
+    for pi, part in enumerate(form.parts[: name_hit.part + 1]):
+        bottom = part.bottom
+        if pi == name_hit.part:
+            bottom = row_band(part, (name_hit.x0 + name_hit.x1) / 2, name_hit.line)[0]
+        form.claim_label_box(pi, 0.0, part.page.width, part.top, bottom)
+
+
+def _refuse_unmapped_names(names: list[str | None], indicators: list[Indicator]) -> None:
+    """A form whose names (项目名称, 主管部门, 实施单位, 一/二/三级指标) are mostly glyphs its fonts
+    map to no character cannot be read: ReadError `unmapped_glyphs`."""
+    texts = [t for t in names + [getattr(i, f) for i in indicators for f in LEVELS] if t]
+    unmapped = sum(len(UNMAPPED.findall(t)) for t in texts)
+    mapped = sum(len(UNMAPPED.sub("", t)) for t in texts)
+    if unmapped > UNMAPPED_NAMES_SHARE * (unmapped + mapped):
+        total = unmapped + mapped
+        message = f"{unmapped} of {total} glyphs of the form's names map to no character in their font"
+        raise ReadError("unmapped_glyphs", message)

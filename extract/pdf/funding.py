@@ -18,6 +18,7 @@ from .columns import build_columns
 from .layout import split_fragments
 from .table import (
     UNKNOWN,
+    UNKNOWN_COLUMN,
     Form,
     Hit,
     Part,
@@ -83,6 +84,7 @@ def read_funding(
         for col in columns:
             text = cell_text(row_part.page, col.x0, col.x1, top, bottom)
             if col.name.startswith(UNKNOWN):  # a column no reader knows: its text is no value
+                form.set_aside_box(hit.part, col.x0, col.x1, top, bottom, UNKNOWN_COLUMN)
                 if text:
                     form.uncertain.extend(f"funding[{i}].{name}" for name in beside_unknown[col.name])
                 continue

@@ -6,7 +6,7 @@ from ..cells import clean_text
 from ..vocabulary import GOAL_ACTUAL, GOAL_EXPECTED, GOALS_BLOCK
 from .columns import build_columns
 from .layout import TextLine
-from .table import Form, Hit, cell_lines, row_band, value_right_of
+from .table import Form, Hit, cell_lines, row_band, ruled_bottom, ruled_top, value_right_of
 
 
 def paragraphs(lines: list[TextLine], right: float) -> list[str]:
@@ -32,11 +32,12 @@ def read_goals(form: Form, after, before) -> tuple[str | None, str | None]:
         return None, None
     part = form.parts[exp.part]
     if exp.part == act.part and abs(exp.line.yc - act.line.yc) < exp.line.bottom - exp.line.top:
-        _, h_bottom = row_band(part, (exp.x0 + exp.x1) / 2, exp.line)
+        h_top, h_bottom = row_band(part, (exp.x0 + exp.x1) / 2, exp.line)
+        form.claim_label_box(exp.part, 0.0, part.page.width, h_top, h_bottom)  # the header row
         label = form.find(GOALS_BLOCK, after=after, before=before)
         return _goal_columns(form, exp, act, h_bottom, before, label if label and label.x1 < exp.x0 else None)
     # Stacked layout: each label heads its own row with the text to its right.
-    return value_right_of(form, exp), value_right_of(form, act)
+    return value_right_of(form, exp, "goal_expected"), value_right_of(form, act, "goal_actual")
 
 
 def _goal_columns(
@@ -48,8 +49,8 @@ def _goal_columns(
     rights: dict[str, float] = {}
     for pi in range(exp.part, len(form.parts)):
         part = form.parts[pi]
-        top = h_bottom if pi == exp.part else part.top
-        bottom = part.bottom
+        top = h_bottom if pi == exp.part else ruled_top(part)
+        bottom = ruled_bottom(part)
         if before is not None and pi > before[0]:
             break
         if before is not None and pi == before[0]:
@@ -57,7 +58,9 @@ def _goal_columns(
         spans = [("expected", exp.x0, exp.x1), ("actual", act.x0, act.x1)]
         left = label.x1 if label and label.part == pi else form.table_left(pi)
         cols = build_columns(part.page, spans, top, bottom, left, form.table_right(pi))
+        form.claim_label_box(pi, form.table_left(pi), cols[0].x0, top, bottom)  # the 年度总体目标 column
         for col in cols:
+            form.claim(pi, col.x0, col.x1, top, bottom, f"goal_{col.name}")
             lines = cell_lines(part.page, col.x0, col.x1, top, bottom)
             texts[col.name].extend(lines)
             rights[col.name] = max([rights.get(col.name, 0.0)] + [ln.x1 for ln in lines])

@@ -23,20 +23,25 @@ from .layout import PageLayout, group_lines
 from .merged_cells import LevelCell, Row, fill_merged, join_rows_split_by_page_breaks
 from .table import (
     UNKNOWN,
+    UNKNOWN_COLUMN,
     Form,
     Hit,
-    Part,
     cell_lines,
-    cell_text,
     columns_beside_unknown,
     header_spans,
     parse_cell,
     row_band,
+    ruled_bottom,
+    ruled_top,
     unknown_header_spans,
+    wrapped,
 )
 
 INDICATOR_FIELDS = tuple(INDICATOR_HEADERS)
 _TOTAL_ROW = re.compile(f"^({TOTAL_LABEL})")
+NUMERIC_FIELDS = ("weight", "score")
+INDICATOR_TEXT_FIELDS = tuple(f for f in INDICATOR_FIELDS if f not in NUMERIC_FIELDS)
+ROW_TEXT_FIELDS = ("level3", "target", "actual", "deviation_note")  # a row's own text, never merged
 
 
 def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
@@ -56,22 +61,53 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
     label = form.find(INDICATOR_BLOCK, after=(header.part, h_top - 0.1))
     level1 = min(x0 for _, x0, _ in spans)
     label_x1 = label.x1 if label and label.x1 < level1 else None
-    rows: list[Row] = []
+    bodies = []  # (part, columns, top, bottom) of the table body on each page it runs over
     columns: dict[str, Column] = {}
     for pi in range(header.part, len(form.parts)):
         part = form.parts[pi]
-        top = h_bottom if pi == header.part else _skip_repeated_header(form, pi, _ruled_top(part))
-        bottom = _ruled_bottom(part)
+        top = h_bottom if pi == header.part else _skip_repeated_header(form, pi, ruled_top(part))
+        bottom = ruled_bottom(part)
         if total and total.part == pi:
             bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)[0]
+        left = label_x1 if label_x1 is not None else form.table_left(pi)
         if bottom - top > 1:
-            left = label_x1 if label_x1 is not None else form.table_left(pi)
             cols = build_columns(part.page, spans, top, bottom, left, form.table_right(pi))
-            rows.extend(_rows_on_part(form, pi, cols, top, bottom))
+            form.claim_label_box(pi, form.table_left(pi), cols[0].x0, top, bottom)  # a 绩效指标 column
+            bodies.append((pi, cols, top, bottom))
             columns = {c.name: c for c in cols}
         if total and total.part == pi:
+            # The 总分 row's cells: edges found over the rows above it and the row itself (alone
+            # at the top of a page, it has the columns of the page before).
+            total_bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)[1]
+            if bottom - top > 1 or not columns:
+                right = form.table_right(pi)
+                columns = {
+                    c.name: c
+                    for c in build_columns(part.page, spans, min(top, bottom), total_bottom, left, right)
+                }
             break
+    # A producer that rules rows rules every row: then a ruled band is one row, whatever it holds.
+    rows_ruled = any(
+        len(_weight_rules(form.parts[pi].page, cols, top, bottom)) > 2 for pi, cols, top, bottom in bodies
+    )
+    rows = [
+        row
+        for pi, cols, top, bottom in bodies
+        for row in _rows_on_part(form, pi, cols, top, bottom, rows_ruled, pi > header.part)
+    ]
+    if (
+        rows
+        and rows[0].part > header.part
+        and not (rows[0].values.get("weight") or rows[0].values.get("score"))
+    ):
+        # The header row's last lines, cut off by the page break before the first indicator row.
+        for pi, x0, x1, top, bottom in (cell for cells in rows.pop(0).cells.values() for cell in cells):
+            form.claim_label_box(pi, x0, x1, top, bottom)
     rows = join_rows_split_by_page_breaks(rows)
+    for i, row in enumerate(rows):
+        for name, cells in row.cells.items():
+            for pi, x0, x1, top, bottom in cells:
+                form.claim(pi, x0, x1, top, bottom, f"indicators[{i}].{name}")
     indicators = []
     for i, row in enumerate(rows):
         v = row.values
@@ -119,28 +155,6 @@ def _read_extra_columns(values: dict[str, str | None], cols: list[Column], unsur
             unsure |= {f for n in beside if (f := _field_of(n))}
 
 
-def _ruled_top(part: Part) -> float:
-    """Where the table starts on a continuation page: its first rule, unless text sits just above
-    it (an unruled top row); a running header far above is left out."""
-    ys = [r.pos for r in part.page.hrules if part.top - 1 <= r.pos < part.bottom]
-    if not ys:
-        return part.top
-    above = [ln for ln in part.lines() if ln.bottom <= min(ys)]
-    near = [ln for ln in above if min(ys) - ln.bottom < 1.5 * (ln.bottom - ln.top)]
-    return part.top if near else min(ys)
-
-
-def _ruled_bottom(part: Part) -> float:
-    """Where the table ends on a page it runs off: its last rule, unless text sits just below it
-    (an unruled last row); a page footer far below is left out."""
-    ys = [r.pos for r in part.page.hrules if part.top < r.pos <= part.bottom + 1]
-    if not ys:
-        return part.bottom
-    below = [ln for ln in part.lines() if ln.top >= max(ys)]
-    near = [ln for ln in below if ln.top - max(ys) < 1.5 * (ln.bottom - ln.top)]
-    return part.bottom if near else max(ys)
-
-
 def find_indicator_header(form: Form, after: tuple[int, float], parts: range | None = None) -> Hit | None:
     """The indicator table's header row: the first line holding several header words, which
     survives headers wrapped in narrow columns ("一级指" / "标")."""
@@ -159,56 +173,89 @@ def _skip_repeated_header(form: Form, pi: int, top: float) -> float:
     part = form.parts[pi]
     header = find_indicator_header(form, (pi, top - 0.1), range(pi, pi + 1))
     if header and any(header.line is ln for ln in part.lines()[:3]):
-        return row_band(part, (header.x0 + header.x1) / 2, header.line)[1]
+        bottom = row_band(part, (header.x0 + header.x1) / 2, header.line)[1]
+        form.claim_label_box(pi, 0.0, part.page.width, top, bottom)
+        return bottom
     return top
 
 
-def _rows_on_part(form: Form, pi: int, cols: list[Column], top: float, bottom: float) -> list[Row]:
+def _weight_rules(page: PageLayout, cols: list[Column], top: float, bottom: float) -> list[float]:
+    """y of the rules crossing the 分值 column within the body top..bottom (rounded to 0.1 pt)."""
+    weight = next(c for c in cols if c.name == "weight")
+    return sorted({round(y, 1) for y in page.hrules_at(weight.xc) if top - 2 <= y <= bottom + 2})
+
+
+def _rows_on_part(
+    form: Form, pi: int, cols: list[Column], top: float, bottom: float, rows_ruled: bool, continues: bool
+) -> list[Row]:
+    """The indicator rows of the body top..bottom on part pi: one per band between rules crossing
+    the never-merged 分值 column; a band without rules at both ends, or in a table that rules no
+    rows (`rows_ruled` False), is cut between its 分值 values. `continues`: the body continues
+    from an earlier page."""
     page = form.parts[pi].page
     by_name = {c.name: c for c in cols}
     weight = by_name["weight"]
-    ys = sorted(
-        {round(y, 1) for y in page.hrules_at(weight.xc) if top - 2 <= y <= bottom + 2} | {top, bottom}
-    )
+    rule_ys = set(_weight_rules(page, cols, top, bottom))
+    ys = sorted(rule_ys | {top, bottom})
     ys = [y for i, y in enumerate(ys) if i == 0 or y - ys[i - 1] > 2]
-    bands = []  # (top, bottom, ruled): unruled bands were cut between weight values
+    text_cols = [c for c in cols if c.name in ROW_TEXT_FIELDS]
+    bands = []  # (top, bottom, split, ruled): split bands were cut between weight values
     for a, b in zip(ys, ys[1:], strict=False):
-        pieces = _split_by_anchors(page, weight, a, b)
-        bands.extend((pa, pb, len(pieces) == 1) for pa, pb in pieces)
+        ruled = round(a, 1) in rule_ys and round(b, 1) in rule_ys
+        pieces = [(a, b)] if ruled and rows_ruled else _split_by_anchors(page, weight, text_cols, a, b)
+        bands.extend((pa, pb, len(pieces) > 1, ruled) for pa, pb in pieces)
     rows = []
-    for a, b, ruled in bands:
-        values = {
-            c.name: cell_text(page, c.x0, c.x1, a, b) for c in cols if c.name not in ("level1", "level2")
-        }
-        guessed = {f for c in cols if c.guessed and (f := _field_of(c.name))}
+    for a, b, split, ruled in bands:
+        values: dict[str, str | None] = {}
+        cells: dict[str, list[tuple]] = {}
+        stacked: set[str] = set()
+        for c in cols:
+            if c.name in ("level1", "level2"):
+                continue
+            lines = cell_lines(page, c.x0, c.x1, a, b)
+            values[c.name] = join_cell_lines([ln.text for ln in lines])
+            field = _field_of(c.name)
+            if field is None:  # a column no reader knows: its text is no value
+                form.set_aside_box(pi, c.x0, c.x1, a, b, UNKNOWN_COLUMN)
+            else:
+                cells.setdefault(field, []).append((pi, c.x0, c.x1, a, b))
+            # One number per numeric cell: lines that are not one number wrapped at the cell's
+            # width are stacked numbers, and without rules around the band even a wrap is a guess.
+            if c.name in NUMERIC_FIELDS and len(lines) > 1 and not (ruled and wrapped(lines, c.x0, c.x1)):
+                stacked.add(c.name)
+        guessed = {f for c in cols if c.guessed and (f := _field_of(c.name))} | stacked
         _read_extra_columns(values, cols, guessed)
-        if not any(values.values()):
-            continue
-        if not ruled:
-            guessed |= {"level3", "target", "actual", "deviation_note"}
+        if split:
+            guessed |= set(ROW_TEXT_FIELDS)
         level_cells = {}
         for name in ("level1", "level2"):
             col = by_name.get(name)
             if col is None:
                 continue
             # Without row rules a merged cell's extent is unknown: read the row's own slice.
-            c_top, c_bottom = _cell_span(page, col.xc, (a + b) / 2, top, bottom) if ruled else (a, b)
+            c_top, c_bottom = _cell_span(page, col.xc, (a + b) / 2, top, bottom) if not split else (a, b)
             glyphs = page.glyphs_in(col.x0, col.x1, c_top, c_bottom)
             values[name] = join_cell_lines([ln.text for ln in group_lines(glyphs)])
+            cells[name] = [(pi, col.x0, col.x1, c_top, c_bottom)]
             level_cells[name] = LevelCell(
                 c_top,
                 c_bottom,
-                ruled and c_top <= top + 1,
-                ruled and c_bottom >= bottom - 1,
+                not split and c_top <= top + 1,
+                not split and c_bottom >= bottom - 1,
                 a,
                 b,
                 min((g.top for g in glyphs), default=None),
                 max((g.bottom for g in glyphs), default=None),
                 max((g.size for g in glyphs), default=0.0),
             )
+        own_text = any(v for name, v in values.items() if name not in ("level1", "level2"))
+        # A band with level names only is empty, unless it opens a page the table runs on to: then
+        # it is the rest of a row (or of the header row) a page break cut.
+        if not own_text and not (continues and not rows and any(values.values())):
+            continue
         numbers = page.glyphs_in(weight.x0, weight.x1, a, b)  # one line: shows the producer's alignment
         gaps = (min(g.top for g in numbers) - a, b - max(g.bottom for g in numbers)) if numbers else None
-        rows.append(Row(pi, values, level_cells, guessed, gaps))
+        rows.append(Row(pi, values, level_cells, guessed, gaps, cells))
     return rows
 
 
@@ -219,10 +266,22 @@ def _cell_span(page: PageLayout, x: float, y: float, top: float, bottom: float) 
     return (top if above is None else above), (bottom if below is None else below)
 
 
-def _split_by_anchors(page: PageLayout, weight: Column, a: float, b: float) -> list[tuple[float, float]]:
-    """A band holding several weight values lacks its row rules: split it between the values."""
+def _split_by_anchors(
+    page: PageLayout, weight: Column, text_cols: list[Column], a: float, b: float
+) -> list[tuple[float, float]]:
+    """A band holding several weight values lacks its row rules: split it between the values —
+    not between the lines of one number wrapped at the cell's width, and not where a piece would
+    hold no text of its own (三级指标, 指标值, …): then the values are numbers stacked in one
+    row's cell, and the band is one row."""
     anchors = [ln for ln in cell_lines(page, weight.x0, weight.x1, a, b) if re.search(r"\d", ln.text)]
-    if len(anchors) <= 1:
-        return [(a, b)]
-    cuts = [a] + [(p.bottom + n.top) / 2 for p, n in zip(anchors, anchors[1:], strict=False)] + [b]
-    return list(zip(cuts, cuts[1:], strict=False))
+    cuts = [a]
+    for above, below in zip(anchors, anchors[1:], strict=False):
+        # Between blank gutters a cell's width, and so a wrap, is not known.
+        if not (weight.drawn and wrapped([above, below], weight.x0, weight.x1)):
+            cuts.append((above.bottom + below.top) / 2)
+    cuts.append(b)
+    pieces = list(zip(cuts, cuts[1:], strict=False))
+    own_text = (any(page.glyphs_in(c.x0, c.x1, pa, pb) for c in text_cols) for pa, pb in pieces)
+    if len(pieces) > 1 and all(own_text):
+        return pieces
+    return [(a, b)]

@@ -9,30 +9,35 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 
 RULE_SNAP = 1.5  # ruling endpoints closer than this (pt) are the same line
 MIN_RULE_LENGTH = 4.0  # shorter strokes are decoration, not cell borders
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Glyph:
+    """A visible glyph: its text (one character, or "(cid:N)" when its font has no Unicode for
+    it), its box (pt) and `turn`, the clockwise degrees (0, 90, 180, 270) its text is turned on
+    the page, as in a 一级指标 name printed sideways in its merged cell."""
+
     text: str
     x0: float
     x1: float
     top: float
     bottom: float
+    turn: int = 0
+    # The centre and the em size (the box's extent across the reading direction), kept: the
+    # readers ask for them millions of times.
+    xc: float = field(init=False, compare=False, repr=False)
+    yc: float = field(init=False, compare=False, repr=False)
+    size: float = field(init=False, compare=False, repr=False)
 
-    @property
-    def xc(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def yc(self) -> float:
-        return (self.top + self.bottom) / 2
-
-    @property
-    def size(self) -> float:
-        return self.bottom - self.top
+    def __post_init__(self):
+        object.__setattr__(self, "xc", (self.x0 + self.x1) / 2)
+        object.__setattr__(self, "yc", (self.top + self.bottom) / 2)
+        size = self.bottom - self.top if self.turn in (0, 180) else self.x1 - self.x0
+        object.__setattr__(self, "size", size)
 
 
 @dataclass(frozen=True)
@@ -51,36 +56,51 @@ class Rule:
 class TextLine:
     glyphs: list[Glyph]
 
-    @property
+    # A line's glyphs never change once it is built: its text and extent are computed once.
+    @cached_property
     def text(self) -> str:
         return "".join(g.text for g in self.glyphs)
 
-    @property
+    @cached_property
     def x0(self) -> float:
-        return self.glyphs[0].x0
+        return min(g.x0 for g in self.glyphs)
 
-    @property
+    @cached_property
     def x1(self) -> float:
         return max(g.x1 for g in self.glyphs)
 
-    @property
+    @cached_property
     def top(self) -> float:
         return min(g.top for g in self.glyphs)
 
-    @property
+    @cached_property
     def bottom(self) -> float:
         return max(g.bottom for g in self.glyphs)
 
-    @property
+    @cached_property
     def yc(self) -> float:
         return (self.top + self.bottom) / 2
 
     def find(self, pattern: str | re.Pattern) -> list[tuple[float, float, re.Match]]:
         """x-spans of regex matches in the line's text (whitespace already dropped)."""
-        text = self.text
-        return [
-            (self.glyphs[m.start()].x0, self.glyphs[m.end() - 1].x1, m) for m in re.finditer(pattern, text)
-        ]
+        out = []
+        for m in re.finditer(pattern, self.text):
+            matched = glyphs_at(self.glyphs, m.start(), m.end())
+            out.append((matched[0].x0, matched[-1].x1, m))
+        return out
+
+
+def glyphs_at(glyphs: list[Glyph], start: int, end: int) -> list[Glyph]:
+    """The glyphs whose text makes up characters start..end of their joined text (a glyph may
+    stand for several characters: "(cid:26)", a ligature)."""
+    if all(len(g.text) == 1 for g in glyphs):
+        return glyphs[start:end]
+    out, offset = [], 0
+    for g in glyphs:
+        if offset < end and offset + len(g.text) > start:
+            out.append(g)
+        offset += len(g.text)
+    return out
 
 
 @dataclass
@@ -94,10 +114,22 @@ class PageLayout:
     hsegments: list[Rule] = field(default_factory=list)  # horizontal strokes as drawn (cell borders)
     has_images: bool = False
     lines: list[TextLine] = field(default_factory=list)
+    # Painted glyphs a person does not see as the form's text, with the reason (SET_ASIDE_REASONS).
+    aside: list[tuple[Glyph, str]] = field(default_factory=list)
+    # id of a clipped glyph in `aside` → the clipping box (x0, x1, top, bottom) that cut it
+    clips: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.lines:
             self.lines = group_lines(self.glyphs)
+        self._tops = [g.top for g in self.glyphs]
+
+    def set_aside(self, glyphs: list[Glyph], reason: str) -> None:
+        """Take glyphs out of the page's text (page furniture found once the page breaks are known)."""
+        gone = {id(g) for g in glyphs}
+        self.glyphs = [g for g in self.glyphs if id(g) not in gone]
+        self.aside.extend((g, reason) for g in glyphs)
+        self.lines = group_lines(self.glyphs)
         self._tops = [g.top for g in self.glyphs]
 
     def glyphs_in(self, x0: float, x1: float, top: float, bottom: float) -> list[Glyph]:
@@ -127,11 +159,35 @@ class PageLayout:
 
 
 def group_lines(glyphs: list[Glyph]) -> list[TextLine]:
-    """Cluster glyphs into visual lines by vertical overlap, each sorted left to right.
+    """Cluster glyphs into visual lines, each in its own reading direction: upright text into
+    rows read left to right, text turned 90° into columns read downwards (the first line on the
+    right), and so on. Upright lines come first, top to bottom.
 
-    Duplicate glyphs (fake bold drawn twice) are dropped; whitespace glyphs are dropped because the
-    forms never need spaces and producers put them anywhere.
+    Whitespace glyphs are dropped: the forms never need spaces and producers put them anywhere.
     """
+    if all(g.turn == 0 for g in glyphs):
+        return _upright_lines(glyphs)
+    lines = _upright_lines([g for g in glyphs if g.turn == 0])
+    for turn in (90, 180, 270):
+        turned = [g for g in glyphs if g.turn == turn]
+        if turned:
+            upright = [_to_reading_frame(g) for g in turned]
+            back = {id(u): g for u, g in zip(upright, turned, strict=True)}
+            lines.extend(TextLine([back[id(u)] for u in line.glyphs]) for line in _upright_lines(upright))
+    return lines
+
+
+def _to_reading_frame(g: Glyph) -> Glyph:
+    """The glyph in coordinates where its text reads upright (its page box turned back)."""
+    if g.turn == 90:
+        return Glyph(g.text, g.top, g.bottom, -g.x1, -g.x0)
+    if g.turn == 180:
+        return Glyph(g.text, -g.x1, -g.x0, -g.bottom, -g.top)
+    return Glyph(g.text, -g.bottom, -g.top, g.x0, g.x1)
+
+
+def _upright_lines(glyphs: list[Glyph]) -> list[TextLine]:
+    """Cluster upright glyphs into lines by vertical overlap, each sorted left to right."""
     rows: list[list[Glyph]] = []
     row_mid: list[float] = []
     for g in sorted(glyphs, key=lambda g: g.yc):
@@ -144,17 +200,9 @@ def group_lines(glyphs: list[Glyph]) -> list[TextLine]:
         else:
             rows.append([g])
             row_mid.append(g.yc)
-    lines = []
     for row in rows:
         row.sort(key=lambda g: g.x0)
-        kept = [row[0]]
-        for g in row[1:]:
-            prev = kept[-1]
-            if g.text == prev.text and abs(g.x0 - prev.x0) < max(prev.size, 1.0) * 0.3:
-                continue
-            kept.append(g)
-        lines.append(TextLine(kept))
-    return lines
+    return [TextLine(row) for row in rows]
 
 
 def merge_rules(segments: list[tuple[float, float, float]]) -> list[Rule]:
@@ -181,11 +229,15 @@ def merge_rules(segments: list[tuple[float, float, float]]) -> list[Rule]:
 
 def split_fragments(line: TextLine, vrules: list[Rule], gap_ratio: float = 0.6) -> list[TextLine]:
     """Split a line where glyphs are far apart or a vertical rule runs between them."""
+    # Rules (sorted by position) that reach the line's height; the test per glyph is then a bisect.
+    near = [r for r in vrules if r.start - RULE_SNAP <= line.bottom and line.top <= r.end + RULE_SNAP]
+    positions = [r.pos for r in near]
     parts = [[line.glyphs[0]]]
     for g in line.glyphs[1:]:
         prev = parts[-1][-1]
         gap = g.x0 - prev.x1
-        crosses = any(prev.xc < r.pos < g.xc and r.covers(g.yc) for r in vrules)
+        between = near[bisect_right(positions, prev.xc) : bisect_left(positions, g.xc)]
+        crosses = any(r.covers(g.yc) for r in between)
         if crosses or gap > gap_ratio * max(prev.size, g.size, 1.0):
             parts.append([g])
         else:

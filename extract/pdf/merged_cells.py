@@ -40,9 +40,13 @@ class Row:
     part: int
     values: dict[str, str | None]
     level_cells: dict[str, LevelCell]
-    # fields read unsure: a guessed column edge, an unknown column beside them
+    # fields not settled by the geometry: a guessed column edge, an unknown column beside them,
+    # stacked numbers, a band cut between values
     guessed: set[str] = field(default_factory=set)
     gaps: tuple[float, float] | None = None  # blank above and below the 分值 text in its row
+    # field → the cells (part, x0, x1, top, bottom) it was read from (several when a page break
+    # split the row)
+    cells: dict[str, list[tuple]] = field(default_factory=dict)
 
 
 def join_rows_split_by_page_breaks(rows: list[Row]) -> list[Row]:
@@ -72,6 +76,8 @@ def join_rows_split_by_page_breaks(rows: list[Row]) -> list[Row]:
                     renamed[(row.part, name, cell.span if cell else None)] = (tail, joined)
                 prev.values[name] = joined or head or tail
             prev.guessed |= row.guessed
+            for name, cells in row.cells.items():
+                prev.cells.setdefault(name, []).extend(cells)
             continue
         out.append(row)
     return out
@@ -179,14 +185,17 @@ def _text_blocks(idx: list[int], cells: list[LevelCell], values: list[str | None
     rows ("服务对象满" / "意度指标") is one run."""
     blocks = []
     k = 0
+    # A cell holds a text of its own only where glyphs were found in it: a value carried over
+    # from another row (a name joined across a page break) has no place in this cell.
+    printed = [bool(values[i]) and cell.text_top is not None for i, cell in zip(idx, cells, strict=True)]
     while k < len(idx):
-        if not values[idx[k]]:
+        if not printed[k]:
             k += 1
             continue
         first, text, top = k, values[idx[k]], cells[k].text_top
         while (
             k + 1 < len(idx)
-            and values[idx[k + 1]]
+            and printed[k + 1]
             and cells[k + 1].text_top - cells[k].text_bottom < 0.6 * max(cells[k].text_size, 1.0)
         ):
             k += 1

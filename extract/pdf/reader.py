@@ -20,8 +20,10 @@ from pdfminer.pdftypes import resolve1
 from ..record import ExtractError, ReadError, Record, Source
 from ..vocabulary import FISCAL_YEAR, PROJECT_NAME, has_title
 from .form import read_form
-from .layout import MIN_RULE_LENGTH, Glyph, PageLayout, Rule, merge_rules
+from .layout import MIN_RULE_LENGTH, PageLayout, Rule, merge_rules
+from .painting import UNMAPPED, paint_page
 from .table import Part
+from .visibility import Margins, SortedPage, margins_of, set_aside_furniture, stamps
 
 MAX_PAGES = 5000
 MAX_PAGES_ENV = "EXTRACT_MAX_PAGES"  # overrides MAX_PAGES (e.g. lower, for a test)
@@ -144,12 +146,16 @@ def _read_document(pdf, file: str, sha256: str, limit: int) -> tuple[list[Record
         if stats["glyphs"] == 0:
             raise ReadError("no_form", "PDF has no text")
         if stats["unmapped"] > stats["glyphs"] / 2:
-            raise ReadError("form_unreadable", "fonts carry no Unicode map: text reads as (cid:N) codes")
+            raise ReadError("unmapped_glyphs", "fonts carry no Unicode map: text reads as (cid:N) codes")
         raise ReadError("no_form", "no 财政项目支出绩效自评表 form found (no 项目名称 label)")
     return records, errors
 
 
 def _layouts(pdf, stats) -> Iterator[PageLayout]:
+    """The pages' layouts, page furniture set aside. A running header or footer is known when the
+    next page repeats it, so a page is marked before the previous one is read (its form is read
+    only once a later page starts the next form)."""
+    previous: Margins | None = None
     for number in range(1, len(pdf.pages) + 1):
         try:
             page = pdf.pages[number - 1]
@@ -159,48 +165,52 @@ def _layouts(pdf, stats) -> Iterator[PageLayout]:
             _reraise_memory_error(exc)
             stats["bad_pages"].append(number)
             continue
+        starts = _form_starts(layout)
+        margins = margins_of(layout, starts[0] if starts else None)
+        set_aside_furniture(margins, previous)
+        previous = margins
         stats["glyphs"] += len(layout.glyphs)
-        stats["unmapped"] += sum(g.text.startswith("(cid:") for g in layout.glyphs)
+        stats["unmapped"] += sum(bool(UNMAPPED.fullmatch(g.text)) for g in layout.glyphs)
         stats["images"] += int(layout.has_images)
         yield layout
 
 
 def page_layout(page, number: int) -> PageLayout:
-    glyphs = [
-        Glyph(c["text"], float(c["x0"]), float(c["x1"]), float(c["top"]), float(c["bottom"]))
-        for c in page.chars
-        if c.get("upright", True) and c["text"].strip()
-    ]
-    glyphs.sort(key=lambda g: (g.top, g.x0))
-    h_raw, v_raw = _strokes(page)
-    return PageLayout(
+    """The page as the form reader sees it: visible glyphs, ruling and the glyphs set aside."""
+    sorted_page = SortedPage(paint_page(page))
+    h_raw, v_raw = _strokes(sorted_page)
+    layout = PageLayout(
         number=number,
-        width=float(page.width),
-        height=float(page.height),
-        glyphs=glyphs,
+        width=sorted_page.width,
+        height=sorted_page.height,
+        glyphs=sorted(sorted_page.glyphs, key=lambda g: (g.top, g.x0)),
         hrules=merge_rules(h_raw),
         vrules=merge_rules(v_raw),
         hsegments=[Rule(*s) for s in h_raw if s[2] - s[1] >= MIN_RULE_LENGTH],
-        has_images=bool(page.images),
+        has_images=sorted_page.images > 0,
+        aside=sorted_page.aside,
+        clips=sorted_page.clips,
     )
+    stamped = stamps(layout.glyphs, layout.hrules, layout.vrules)
+    if stamped:
+        layout.set_aside(stamped, "watermark")
+    return layout
 
 
-def _strokes(page) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+def _strokes(page: SortedPage) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
     """Horizontal and vertical strokes (pos, start, end) from lines and thin or outlined rectangles."""
     h, v = [], []
-    for obj in page.lines:
-        x0, x1, top, bottom = obj["x0"], obj["x1"], obj["top"], obj["bottom"]
-        if abs(bottom - top) <= STROKE_THICKNESS:
-            h.append(((top + bottom) / 2, x0, x1))
-        elif abs(x1 - x0) <= STROKE_THICKNESS:
-            v.append(((x0 + x1) / 2, top, bottom))
-    for obj in page.rects:
-        x0, x1, top, bottom = obj["x0"], obj["x1"], obj["top"], obj["bottom"]
+    for x0, x1, top, bottom in page.lines:
         if bottom - top <= STROKE_THICKNESS:
             h.append(((top + bottom) / 2, x0, x1))
         elif x1 - x0 <= STROKE_THICKNESS:
             v.append(((x0 + x1) / 2, top, bottom))
-        elif obj.get("stroke"):
+    for x0, x1, top, bottom, stroked in page.rects:
+        if bottom - top <= STROKE_THICKNESS:
+            h.append(((top + bottom) / 2, x0, x1))
+        elif x1 - x0 <= STROKE_THICKNESS:
+            v.append(((x0 + x1) / 2, top, bottom))
+        elif stroked:
             h.extend([(top, x0, x1), (bottom, x0, x1)])
             v.extend([(x0, top, bottom), (x1, top, bottom)])
     return h, v
@@ -208,20 +218,37 @@ def _strokes(page) -> tuple[list[tuple[float, float, float]], list[tuple[float, 
 
 def _forms(layouts: Iterator[PageLayout]) -> Iterator[list[Part]]:
     """Cut the page stream into forms: a form starts at its title (or 项目名称 line) and runs until
-    the next one starts, over as many pages as it takes. Pages before the first form are skipped."""
+    the next one starts, over as many pages as it takes. Pages before the first form are skipped.
+    A title left alone at the bottom of a page (a word processor keeps the heading but moves the
+    table on) goes with the form on the next page."""
     current: list[Part] = []
+    heading: Part | None = None  # a title at a page's bottom whose form starts on the next page
     for page in layouts:
         starts = _form_starts(page)
-        first = starts[0] if starts else page.height
+        title = _orphaned_title(page, starts)
+        first = starts[0] if starts else (title if title is not None else page.height)
         if current and first > 0:
             current.append(Part(page, 0.0, first))
-        ends = [*starts[1:], page.height] if starts else []
+        ends = [*starts[1:], title if title is not None else page.height] if starts else []
         for top, bottom in zip(starts, ends, strict=True):
             if current:
                 yield current
-            current = [Part(page, top, bottom)]
+            current = ([heading] if heading else []) + [Part(page, top, bottom)]
+            heading = None
+        if title is not None:
+            heading = Part(page, title, page.height)
     if current:
         yield current
+
+
+def _orphaned_title(page: PageLayout, starts: list[float]) -> float | None:
+    """Top y of a form title below the page's last rule with no 项目名称 after it on the page."""
+    last_rule = max((r.pos for r in page.hrules), default=-1.0)
+    after = [ln for ln in page.lines if ln.top > max([last_rule, *starts])]
+    for i, line in enumerate(after):
+        if has_title(line.text) and not any(FORM_START.search(ln.text) for ln in after[i:]):
+            return line.top - 1
+    return None
 
 
 def _form_starts(page: PageLayout) -> list[float]:

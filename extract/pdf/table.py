@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass, field
 
 from ..cells import join_cell_lines, parse_number, parse_percent
-from .layout import Glyph, PageLayout, TextLine, group_lines, split_fragments
+from .layout import Glyph, PageLayout, TextLine, glyphs_at, group_lines, split_fragments
 
 UNKNOWN = "unknown:"  # name prefix of a column whose header the vocabulary does not know
+UNKNOWN_COLUMN = "unknown_column"  # set-aside reason of the glyphs in such a column
 
 
 @dataclass
@@ -38,12 +39,20 @@ class Hit:
 
 @dataclass
 class Form:
+    """A form's page regions, the fields it has marked uncertain, and what it has read where:
+    `fields` maps a cell (part, x0, x1, top, bottom) to the paths of the fields read from it,
+    `labels` holds the ids of glyphs read as the form's own words (labels, headers, title).
+    Both feed the glyph accounting (accounting.py)."""
+
     parts: list[Part]
     uncertain: list[str] = field(default_factory=list)
+    fields: dict[tuple[int, float, float, float, float], set[str]] = field(default_factory=dict)
+    labels: set[int] = field(default_factory=set)
+    aside: dict[int, str] = field(default_factory=dict)  # glyph id → why a block reader left it unread
 
     def find(self, pattern, after: tuple[int, float] = (0, -1.0), before=None) -> Hit | None:
         """The first label matching pattern after `after`, also when its cell wraps it over two
-        lines ("其中：当年财政拨" / "款")."""
+        lines ("其中：当年财政拨" / "款"). The label's cell text is claimed as a label."""
         for pi, part in enumerate(self.parts):
             lines = part.lines()
             for i, line in enumerate(lines):
@@ -51,12 +60,34 @@ class Form:
                     continue
                 found = line.find(pattern)
                 if found:
-                    return Hit(pi, line, found[0][0], found[0][1])
-                for below in lines[i + 1 : i + 4]:
-                    hit = _wrapped_match(part.page, line, below, pattern)
-                    if hit:
-                        return Hit(pi, line, *hit)
+                    hit = Hit(pi, line, found[0][0], found[0][1])
+                else:
+                    tails = (_wrapped_match(part.page, line, b, pattern) for b in lines[i + 1 : i + 4])
+                    span = next(filter(None, tails), None)
+                    if span is None:
+                        continue
+                    hit = Hit(pi, line, *span)
+                self.labels.update(id(g) for g in label_cell(part.page, line, hit.x0, hit.x1))
+                return hit
         return None
+
+    def claim(self, pi: int, x0: float, x1: float, top: float, bottom: float, path: str) -> None:
+        """Record that the field at `path` was read from the cell x0..x1, top..bottom of part pi."""
+        self.fields.setdefault((pi, x0, x1, top, bottom), set()).add(path)
+
+    def set_aside_box(self, pi: int, x0: float, x1: float, top: float, bottom: float, reason: str) -> None:
+        """Record that the glyphs in a box are deliberately read into no field (e.g. the cells of a
+        column no reader knows, `unknown_column`); the accounting counts them under `reason`."""
+        for g in self.parts[pi].page.glyphs_in(x0, x1, top, bottom):
+            self.aside.setdefault(id(g), reason)
+
+    def claim_label_box(self, pi: int, x0: float, x1: float, top: float, bottom: float) -> None:
+        """Record that the glyphs in a box (a header row, the title) are the form's own words."""
+        self.labels.update(id(g) for g in self.parts[pi].page.glyphs_in(x0, x1, top, bottom))
+
+    def part_index(self, page: PageLayout) -> int:
+        """The index of the form's part on `page` (a form has one part per page)."""
+        return next(i for i, p in enumerate(self.parts) if p.page is page)
 
     def table_left(self, pi: int) -> float:
         page = self.parts[pi].page
@@ -65,6 +96,47 @@ class Form:
     def table_right(self, pi: int) -> float:
         page = self.parts[pi].page
         return max((r.end for r in page.hrules), default=page.width) + 1
+
+
+LABEL_LINE_GAP = 0.8  # line heights: a label cell's wrapped lines are closer than this
+
+
+def label_cell(page: PageLayout, line: TextLine, x0: float, x1: float) -> list[Glyph]:
+    """The glyphs of the label cell whose text matched on `line` between x0 and x1: the matched
+    line fragments and the lines its cell wraps onto above and below ("项目资金" / "（万元）"),
+    up to a rule or a wider gap."""
+    frags = [f for f in split_fragments(line, page.vrules) if f.x0 < x1 and x0 < f.x1]
+    if not frags:
+        return []
+    glyphs = [g for f in frags for g in f.glyphs]
+    lo, hi = min(f.x0 for f in frags), max(f.x1 for f in frags)
+    height = max(g.size for g in glyphs)
+    for downwards in (False, True):
+        edge = max(g.bottom for g in glyphs) if downwards else min(g.top for g in glyphs)
+        while True:
+            near = [
+                f
+                for ln in page.lines
+                if ln is not line and ln.top < edge + 2 * height and ln.bottom > edge - 2 * height
+                for f in split_fragments(ln, page.vrules)
+                if f.x0 < hi
+                and lo < f.x1
+                and -LABEL_LINE_GAP / 2
+                < ((f.top - edge) if downwards else (edge - f.bottom)) / height
+                < LABEL_LINE_GAP
+                and not any(g in glyphs for g in f.glyphs)
+                and not _rule_between(page, (f.x0 + f.x1) / 2, edge, f.yc)
+            ]
+            if not near:
+                break
+            glyphs.extend(g for f in near for g in f.glyphs)
+            edge = max(f.bottom for f in near) if downwards else min(f.top for f in near)
+    return glyphs
+
+
+def _rule_between(page: PageLayout, x: float, y0: float, y1: float) -> bool:
+    lo, hi = min(y0, y1), max(y0, y1)
+    return any(lo < y < hi for y in page.hrules_at(x))
 
 
 def _wrapped_match(page: PageLayout, line: TextLine, below: TextLine, pattern) -> tuple[float, float] | None:
@@ -77,8 +149,8 @@ def _wrapped_match(page: PageLayout, line: TextLine, below: TextLine, pattern) -
         for tail in tails:
             if tail.x0 < frag.x1 and frag.x0 < tail.x1:
                 m = re.search(pattern, frag.text + tail.text)
-                if m and m.start() < len(frag.glyphs) < m.end():
-                    return frag.glyphs[m.start()].x0, frag.x1
+                if m and m.start() < len(frag.text) < m.end():
+                    return glyphs_at(frag.glyphs, m.start(), m.end())[0].x0, frag.x1
     return None
 
 
@@ -95,14 +167,32 @@ def cell_lines(page: PageLayout, x0: float, x1: float, top: float, bottom: float
     return group_lines(page.glyphs_in(x0, x1, top, bottom))
 
 
-def cell_text(page: PageLayout, x0: float, x1: float, top: float, bottom: float) -> str | None:
-    return join_cell_lines([ln.text for ln in cell_lines(page, x0, x1, top, bottom)])
+class CellText(str):
+    """A cell's text (its wrapped lines joined) that remembers where it was read — the page, the
+    box (x0, x1, top, bottom in pt) and the lines — so that the field it is parsed into
+    (`parse_cell`) can claim the cell and check that it holds one number."""
+
+    page: PageLayout
+    box: tuple[float, float, float, float]
+    lines: list[TextLine]
+
+    def __new__(cls, text: str, page: PageLayout, box: tuple[float, float, float, float], lines):
+        obj = super().__new__(cls, text)
+        obj.page, obj.box, obj.lines = page, box, lines
+        return obj
+
+
+def cell_text(page: PageLayout, x0: float, x1: float, top: float, bottom: float) -> CellText | None:
+    lines = cell_lines(page, x0, x1, top, bottom)
+    text = join_cell_lines([ln.text for ln in lines])
+    return None if text is None else CellText(text, page, (x0, x1, top, bottom), lines)
 
 
 def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[str, str]):
     """(name, x0, x1) of each header found in the band: first on single lines, then in header cells
     whose text wraps over several lines ("年初预" / "算数")."""
     page = form.parts[pi].page
+    form.claim_label_box(pi, 0.0, page.width, top, bottom)
     spans = {}
     fragments = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]
     for frag in fragments:  # within one cell's line: a match across two cells would mislead
@@ -115,7 +205,7 @@ def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[
         for name, pattern in patterns.items():
             m = re.search(pattern, text) if name not in spans else None
             if m:
-                matched = glyphs[m.start() : m.end()]
+                matched = glyphs_at(glyphs, m.start(), m.end())
                 spans[name] = (name, min(g.x0 for g in matched), max(g.x1 for g in matched))
     return list(spans.values())
 
@@ -158,7 +248,35 @@ def header_cells(fragments: list[TextLine]) -> list[list[Glyph]]:
     return [sorted(c[2], key=lambda g: (round(g.top), g.x0)) for c in cells]
 
 
+MAX_CELL_PAD = 6.0  # pt: the most padding producers leave between a cell's border and its text
+WRAP_TOLERANCE = 0.5  # pt: rounding of glyph advances when a producer decides a line is full
+
+
+def wrapped(lines: list[TextLine], x0: float, x1: float) -> bool:
+    """Whether a cell's lines are one text wrapped at the cell's width (x0..x1, pt) rather than
+    several values stacked: every line but the last reaches the cell's padding on one side, and
+    the next line's first glyph would not have fitted beside it."""
+    for line, below in zip(lines, lines[1:], strict=False):
+        left, right = line.x0 - x0, x1 - line.x1
+        pad = min(left, right)
+        first = below.glyphs[0]
+        room = first.x1 - first.x0
+        reaches_edge = pad <= MAX_CELL_PAD + room / 2
+        full = (line.x1 - line.x0) + room > (x1 - x0) - 2 * pad - WRAP_TOLERANCE
+        if not (reaches_edge and full):
+            return False
+    return True
+
+
 def parse_cell(form: Form, path: str, text: str | None, percent: bool = False) -> float | None:
+    """A numeric cell's value; unreadable text, or a cell holding several stacked numbers rather
+    than one number wrapped at its width, marks `path` uncertain. Text read by `cell_text` claims
+    its cell for `path`."""
+    if isinstance(text, CellText):
+        x0, x1, top, bottom = text.box
+        form.claim(form.part_index(text.page), x0, x1, top, bottom, path)
+        if not wrapped(text.lines, x0, x1):
+            form.uncertain.append(path)
     try:
         return parse_percent(text) if percent else parse_number(text)
     except ValueError:
@@ -166,8 +284,42 @@ def parse_cell(form: Form, path: str, text: str | None, percent: bool = False) -
         return None
 
 
-def value_right_of(form: Form, hit: Hit, stop_x: float | None = None) -> str | None:
+def text_right_of(
+    form: Form, hit: Hit, stop_x: float | None = None
+) -> tuple[str | None, tuple[int, float, float, float, float]]:
+    """The text right of a label in its row, up to `stop_x` or the table's right edge, and its box
+    (part, x0, x1, top, bottom in pt), claimed for no field yet."""
     part = form.parts[hit.part]
     top, bottom = row_band(part, (hit.x0 + hit.x1) / 2, hit.line)
-    right = stop_x if stop_x is not None else form.table_right(hit.part)
-    return cell_text(part.page, hit.x1 + 0.1, right - 0.1, top, bottom)
+    right = (stop_x if stop_x is not None else form.table_right(hit.part)) - 0.1
+    text = join_cell_lines([ln.text for ln in cell_lines(part.page, hit.x1 + 0.1, right, top, bottom)])
+    return text, (hit.part, hit.x1 + 0.1, right, top, bottom)
+
+
+def value_right_of(form: Form, hit: Hit, path: str, stop_x: float | None = None) -> str | None:
+    """The text right of a label in its row (`text_right_of`), read as the field at `path`."""
+    text, box = text_right_of(form, hit, stop_x)
+    form.claim(*box, path)
+    return text
+
+
+def ruled_top(part: Part) -> float:
+    """Where the table starts on a continuation page: its first rule, unless text sits just above
+    it (an unruled top row); a running header far above is left out."""
+    ys = [r.pos for r in part.page.hrules if part.top - 1 <= r.pos < part.bottom]
+    if not ys:
+        return part.top
+    above = [ln for ln in part.lines() if ln.bottom <= min(ys)]
+    near = [ln for ln in above if min(ys) - ln.bottom < 1.5 * (ln.bottom - ln.top)]
+    return part.top if near else min(ys)
+
+
+def ruled_bottom(part: Part) -> float:
+    """Where the table ends on a page it runs off: its last rule, unless text sits just below it
+    (an unruled last row); a page footer far below is left out."""
+    ys = [r.pos for r in part.page.hrules if part.top < r.pos <= part.bottom + 1]
+    if not ys:
+        return part.bottom
+    below = [ln for ln in part.lines() if ln.top >= max(ys)]
+    near = [ln for ln in below if ln.top - max(ys) < 1.5 * (ln.bottom - ln.top)]
+    return part.bottom if near else max(ys)

@@ -14,13 +14,6 @@ from extract import extract_file
 CASES = sorted(p.stem for p in (CASES_DIR / "expected").glob("*.json"))
 # Cases whose values cannot all be read from the file: the unreadable fields must be flagged.
 MAY_BE_FLAGGED = {"02-partial-tounicode-cid"}
-# Not yet read as expected (issue 9): each entry goes when its kind is fixed.
-NOT_YET = {
-    "02-partial-tounicode-cid",
-    "20-diagonal-watermark-text",
-    "21-rotate90-flag-only",
-    "22-one-wrapped-weight",
-}
 
 
 def test_cases_found():
@@ -28,9 +21,7 @@ def test_cases_found():
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_case_reads_as_expected(name, request):
-    if name in NOT_YET:
-        request.applymarker(pytest.mark.xfail(reason="issue 9: not yet read as expected", strict=True))
+def test_case_reads_as_expected(name):
     (path,) = (CASES_DIR / "inputs").glob(name + ".*")
     expected = json.loads((CASES_DIR / "expected" / f"{name}.json").read_text(encoding="utf-8"))
     verdict, diffs = case_verdict(expected, extract_file(path))

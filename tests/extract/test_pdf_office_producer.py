@@ -1,4 +1,5 @@
-"""Every sample form printed by an independent producer (LibreOffice) and read back exactly."""
+"""Every sample form printed by an independent producer (LibreOffice), in several CJK font
+families, and read back exactly: the product must read the same whatever fonts a machine has."""
 
 from __future__ import annotations
 
@@ -6,18 +7,26 @@ import pytest
 from gold import field_diffs, gold_records, mismatches
 
 from extract import extract_file
-from sample_pdfs.office import render_office_pdf, soffice
+from sample_pdfs.office import DEFAULT_FONT, installed_font, render_office_pdf, soffice
 
-pytestmark = pytest.mark.skipif(
-    soffice() is None,
-    reason="LibreOffice is not installed (make test installs it with apt-get when run as root)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        soffice() is None,
+        reason="LibreOffice is not installed (make test installs it with apt-get when run as root)",
+    ),
+]
+
+# Fonts of other metrics and styles (a sans, a serif) move every line break and page break.
+FONT_FAMILIES = ("WenQuanYi Micro Hei", "Noto Serif CJK SC")
 
 
-@pytest.fixture(scope="module")
-def office_pdf(tmp_path_factory):
+@pytest.fixture(scope="module", params=FONT_FAMILIES)
+def office_pdf(request, tmp_path_factory):
+    if not installed_font(request.param):
+        pytest.skip(f"font family {request.param!r} is not installed (make test installs it)")
     path = tmp_path_factory.mktemp("office") / "office.pdf"
-    render_office_pdf(list(gold_records()), path)
+    render_office_pdf(list(gold_records()), path, font=request.param)
     return extract_file(path)
 
 
@@ -28,6 +37,10 @@ def test_every_form_read(office_pdf):
 
 def test_every_field_exact(office_pdf):
     assert mismatches(office_pdf.records) == {}
+
+
+def test_no_uncertainty_on_a_clean_print(office_pdf):
+    assert {r.project_name: r.uncertain_fields for r in office_pdf.records if r.uncertain_fields} == {}
 
 
 def test_rows_and_names_cut_by_page_breaks_are_whole(office_pdf):
@@ -46,7 +59,7 @@ def test_unruled_table_is_never_read_as_fact(tmp_path):
     out wrong must be marked uncertain, never given as fact."""
     path = tmp_path / "unruled.pdf"
     golds = list(gold_records())[:6]
-    render_office_pdf(golds, path, borders=False)
+    render_office_pdf(golds, path, borders=False, font=DEFAULT_FONT)
     result = extract_file(path)
     assert len(result.records) == len(golds)
     for gold, record in zip(golds, result.records, strict=True):  # forms come out in file order

@@ -19,5 +19,7 @@ select
     n_indicators,
     uncertain_fields,
     checks_failed,
-    failed_check_names
+    failed_check_names,
+    glyphs_set_aside,
+    glyphs_unplaced
 from {{ source('extract', 'reports') }}
