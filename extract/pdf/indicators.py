@@ -60,7 +60,13 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
     # A 绩效指标 label column, where found, bounds the table on the left even when no rule does.
     label = form.find(INDICATOR_BLOCK, after=(header.part, h_top - 0.1))
     level1 = min(x0 for _, x0, _ in spans)
-    label_x1 = label.x1 if label and label.x1 < level1 else None
+    # Without a rule between them, the label's line may run on into the 一级/二级指标 cells beside
+    # it ("绩效指" + a wrapped name's "标"): the label ends at its last glyph left of the table.
+    label_x1 = (
+        max((g.x1 for g in label.line.glyphs if label.x0 <= g.x0 and g.x1 < level1), default=None)
+        if label and label.x0 < level1
+        else None
+    )
     bodies = []  # (part, columns, top, bottom) of the table body on each page it runs over
     columns: dict[str, Column] = {}
     for pi in range(header.part, len(form.parts)):

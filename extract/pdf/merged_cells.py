@@ -125,16 +125,62 @@ def _valign(rows: list[Row]) -> str | None:
     return votes[0]
 
 
-def _producer_cuts_merged_cells(rows: list[Row]) -> bool:
+# Rows of 一级指标 cells, all one row high, from which on a form has too few 一级指标 to have
+# printed them all unmerged: its merged cells were cut by full-width rules.
+CUT_CELLS_MIN_ROWS = 6
+
+
+def _producer_cuts_merged_cells(rows: list[Row]) -> bool | None:
     """Whether the producer draws a rule between every two rows right through the 一级指标
     column: a form has a handful of 一级指标 over many rows, so its cells can only all be one row
-    high if merged cells were cut."""
+    high if merged cells were cut. None when the rows cannot tell: every cell one row high, but
+    too few rows for that to be unlikely."""
     cells = [r.level_cells["level1"] for r in rows if "level1" in r.level_cells]
-    return len(cells) >= 6 and all(c.one_row for c in cells)
+    if not all(c.one_row for c in cells):
+        return False
+    return True if len(cells) >= CUT_CELLS_MIN_ROWS else None
+
+
+# One part's cells of a level column: row indices, their cells, and the text runs in them
+# (first, last, text, centre y) as _text_blocks finds them.
+PartBlocks = tuple[list[int], list[LevelCell], list[tuple[int, int, str, float]]]
+
+
+def _blocks_by_part(rows: list[Row], values: list[str | None], name: str) -> dict[int, PartBlocks]:
+    """Per part, the level column's cells and the runs of text in them, before any is joined."""
+    out: dict[int, PartBlocks] = {}
+    for part in sorted({r.part for r in rows}):
+        idx = [i for i, r in enumerate(rows) if r.part == part and name in r.level_cells]
+        cells = [rows[i].level_cells[name] for i in idx]
+        out[part] = (idx, cells, _text_blocks(idx, cells, values))
+    return out
+
+
+def _join_text_cut_by_rules(
+    values: list[str | None], blocks: dict[int, PartBlocks], certain: bool
+) -> set[int]:
+    """A text that a rule cuts between two rows of one-row cells ("经济成本指" / "标") is one
+    cell's: every row of the run gets the whole text. Returns the rows so filled when that is not `certain` (the rows
+    cannot tell whether the producer cuts merged cells): their field is uncertain."""
+    unsure: set[int] = set()
+    for idx, cells, runs in blocks.values():
+        if not all(c.one_row for c in cells):
+            continue  # real merged cells hold their text whole
+        for first, last, text, _ in runs:
+            if last > first:
+                for k in range(first, last + 1):
+                    values[idx[k]] = text
+                    if not certain:
+                        unsure.add(idx[k])
+    return unsure
 
 
 def _cut_cell_text(
-    rows: list[Row], values: list[str | None], name: str, first_part: int, cut_parts: set[int]
+    rows: list[Row],
+    values: list[str | None],
+    blocks: dict[int, PartBlocks],
+    first_part: int,
+    cut_parts: set[int],
 ) -> set[int]:
     """Rows of merged level cells that the producer's full-width rules cut into one cell per row:
     the text sits in one row, and the cell it belongs to is inferred from how the producer aligns
@@ -142,26 +188,19 @@ def _cut_cell_text(
     Returns the rows so filled; rows the geometry cannot settle are left empty. Parts whose level
     cells are cut row by row are added to cut_parts."""
     filled: set[int] = set()
-    if not _producer_cuts_merged_cells(rows):
-        return filled
-    for part in sorted({r.part for r in rows}):
-        idx = [i for i, r in enumerate(rows) if r.part == part and name in r.level_cells]
-        cells = [rows[i].level_cells[name] for i in idx]
+    for part, (idx, cells, runs) in blocks.items():
         if not cells or not all(c.one_row for c in cells):
             continue  # real merged cells
         cut_parts.add(part)
-        blocks = _text_blocks(idx, cells, values)
-        for first, last, text, _ in blocks:  # a text a rule cuts in two is one cell's, for certain
-            for k in range(first, last + 1):
-                values[idx[k]] = text
         if all(values[i] for i in idx):
             continue
         align = _valign([rows[i] for i in idx])
-        if not blocks or align is None or (blocks[0][0] > 0 and part != first_part):
+        if not runs or align is None or (runs[0][0] > 0 and part != first_part):
             continue  # the first cell may continue from the previous page: its start is unknown
         start = 0
-        for n, (first, last, text, centre) in enumerate(blocks):
-            end_limit = blocks[n + 1][0] - 1 if n + 1 < len(blocks) else len(idx) - 1
+        for n, (first, last, _, centre) in enumerate(runs):
+            text = values[idx[first]]  # the run's text, joined across a page break where it was cut
+            end_limit = runs[n + 1][0] - 1 if n + 1 < len(runs) else len(idx) - 1
             if align == "top":
                 if first != start:
                     break
@@ -214,11 +253,19 @@ def fill_merged(form: Form, rows: list[Row], indicators: list[Indicator]) -> Non
     neighbour and marked uncertain.
     """
     n = len(indicators)
+    cuts = _producer_cuts_merged_cells(rows)
     for name in ("level1", "level2"):
         values = [getattr(ind, name) for ind in indicators]
+        # Runs of text across a rule are joined before names cut by a page break, so that the
+        # tail of one ("标") is not taken for the head of the next page's name.
+        blocks = _blocks_by_part(rows, values, name) if cuts is not False else {}
+        unsure = _join_text_cut_by_rules(values, blocks, certain=bool(cuts))
+        form.uncertain.extend(f"indicators[{i}].{name}" for i in sorted(unsure))
         _join_text_split_by_page_breaks(rows, values, name)
         cut_parts: set[int] = set()
-        inferred = _cut_cell_text(rows, values, name, rows[0].part if rows else 0, cut_parts)
+        inferred = (
+            _cut_cell_text(rows, values, blocks, rows[0].part if rows else 0, cut_parts) if cuts else set()
+        )
         for i in range(n):
             if values[i] or name not in rows[i].level_cells or i in inferred:
                 setattr(indicators[i], name, values[i])

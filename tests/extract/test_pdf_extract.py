@@ -87,3 +87,31 @@ def test_merged_cells_cut_by_full_width_rules_are_never_read_as_fact(tmp_path):
         data = record.to_dict()
         wrong = {d.split(":")[0] for d in field_diffs(match_gold(data), data)}
         assert wrong <= set(record.uncertain_fields), record.project_name
+
+
+SHORT_TARGETS = ("健全", "有效", "满意")
+
+
+@pytest.mark.parametrize("style, font_size, rows", [("hrules_ordered", 10.0, 2), ("scrambled", 9.0, 3)])
+def test_few_rows_cut_by_full_width_rules_are_never_read_as_fact(tmp_path, style, font_size, rows):
+    """With only a few indicator rows, nothing tells a merged cell cut by full-width rules from cells
+    of their own: a name wrapped across the rule ("经济成本指" / "标"), or a 绩效指标 label column
+    whose line runs on into the names beside it, is read whole or marked uncertain, never split
+    or glued as fact."""
+    records = []
+    for g in list(gold_records())[:6]:
+        g = {
+            **g,
+            "indicators": [
+                {**i, "target": SHORT_TARGETS[k % 3]} for k, i in enumerate(g["indicators"][:rows])
+            ],
+        }
+        records.append(g)
+    path = tmp_path / "few_rows.pdf"
+    render_pdf(records, path, STYLES[style].with_(name="few", rules="rows", font_size=font_size))
+    result = extract_file(path)
+    assert len(result.records) == len(records)
+    for want, record in zip(records, result.records, strict=True):
+        data = record.to_dict()
+        wrong = {d.split(":")[0] for d in field_diffs(want, data) if not d.startswith(("total", "grade"))}
+        assert wrong <= set(record.uncertain_fields), (want["key"], wrong)
