@@ -160,8 +160,9 @@ def _join_text_cut_by_rules(
     values: list[str | None], blocks: dict[int, PartBlocks], certain: bool
 ) -> set[int]:
     """A text that a rule cuts between two rows of one-row cells ("经济成本指" / "标") is one
-    cell's: every row of the run gets the whole text. Returns the rows so filled when that is not `certain` (the rows
-    cannot tell whether the producer cuts merged cells): their field is uncertain."""
+    cell's: every row of the run gets the whole text. Returns the rows so filled when that is not
+    `certain` (the rows cannot tell whether the producer cuts merged cells): their field is
+    uncertain."""
     unsure: set[int] = set()
     for idx, cells, runs in blocks.values():
         if not all(c.one_row for c in cells):
