@@ -161,8 +161,8 @@ def _join_text_cut_by_rules(
 ) -> set[int]:
     """A text that a rule cuts between two rows of one-row cells ("经济成本指" / "标") is one
     cell's: every row of the run gets the whole text. Returns the rows so filled when that is not
-    `certain` (the rows cannot tell whether the producer cuts merged cells): their field is
-    uncertain."""
+    `certain` (the rows cannot tell whether the producer cuts merged cells) or the joined text is
+    no whole name: their field is uncertain."""
     unsure: set[int] = set()
     for idx, cells, runs in blocks.values():
         if not all(c.one_row for c in cells):
@@ -171,7 +171,7 @@ def _join_text_cut_by_rules(
             if last > first:
                 for k in range(first, last + 1):
                     values[idx[k]] = text
-                    if not certain:
+                    if not (certain and text.endswith(LEVEL_NAME_SUFFIX)):
                         unsure.add(idx[k])
     return unsure
 
@@ -222,7 +222,8 @@ def _cut_cell_text(
 
 def _text_blocks(idx: list[int], cells: list[LevelCell], values: list[str | None]):
     """(first, last, text, centre y) of each run of texts; a text that a rule cuts between two
-    rows ("服务对象满" / "意度指标") is one run."""
+    rows ("服务对象满" / "意度指标") is one run. A piece that is a whole name (it ends in 指标)
+    ends its run: in tight rows the next row's own name sits as close."""
     blocks = []
     k = 0
     # A cell holds a text of its own only where glyphs were found in it: a value carried over
@@ -237,6 +238,7 @@ def _text_blocks(idx: list[int], cells: list[LevelCell], values: list[str | None
             k + 1 < len(idx)
             and printed[k + 1]
             and cells[k + 1].text_top - cells[k].text_bottom < 0.6 * max(cells[k].text_size, 1.0)
+            and not str(values[idx[k]]).endswith(LEVEL_NAME_SUFFIX)
         ):
             k += 1
             text += values[idx[k]]
