@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from .api import extract_file, iter_report_files
 from .record import FileResult
@@ -35,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print all records as one JSON list")
     args = parser.parse_args(argv)
 
-    records, failed = [], False
+    records: list[dict[str, Any]] = []
+    failed = False
     for path in iter_report_files(args.paths):
         result = extract_file(path)
         for line in error_lines(result):

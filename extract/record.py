@@ -7,6 +7,7 @@ floats as printed, "-" or an empty cell is None, wrapped cell lines are joined w
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 FUNDING_LINES = ("年度资金总额", "当年财政拨款", "上年结转资金", "其他资金")
 
@@ -108,7 +109,7 @@ class Record:
     checks: list[Check] = field(default_factory=list)
     glyphs: GlyphReport | None = None  # PDF forms only: where every glyph went (text dumps: None)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if isinstance(self.glyphs, dict):  # read back from JSON (the extraction cache)
             self.glyphs = GlyphReport(**self.glyphs)
 
@@ -116,7 +117,7 @@ class Record:
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `python -m extract --json` (reports.json's shape plus provenance)."""
         return asdict(self)
 
@@ -131,7 +132,7 @@ class ExtractError:
     message: str
     pages: list[int] = field(default_factory=list)  # set when only part of a file failed
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -23,7 +23,8 @@ def expected_grade(total_score: float) -> str:
 
 
 def _sum(values: list[float | None]) -> float | None:
-    return None if any(v is None for v in values) else round(sum(values), 2)
+    present = [v for v in values if v is not None]
+    return None if len(present) < len(values) else round(sum(present), 2)
 
 
 def check_weights(record: Record) -> Check:
@@ -36,7 +37,9 @@ def check_scores(record: Record) -> Check:
     return _compare("scores_sum", record.total_score, _sum(parts), SCORE_TOLERANCE)
 
 
-def computed_rate(budget_initial, budget_full_year, executed) -> float | None:
+def computed_rate(
+    budget_initial: float | None, budget_full_year: float | None, executed: float | None
+) -> float | None:
     """executed / full-year budget in percent, falling back to the initial budget where blank."""
     base = budget_full_year if budget_full_year is not None else budget_initial
     if executed is None or not base:

@@ -60,7 +60,9 @@ def _gaps(page: PageLayout, a: float, b: float, top: float, bottom: float) -> li
     return gaps
 
 
-def _flush_gap(page: PageLayout, gaps, top: float, bottom: float) -> tuple[float, float] | None:
+def _flush_gap(
+    page: PageLayout, gaps: list[tuple[float, float]], top: float, bottom: float
+) -> tuple[float, float] | None:
     """The gutter that several rows' text is flush against: right-aligned cells end just before
     their column's right edge, left-aligned ones start just after its left edge."""
     frags = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]

@@ -28,7 +28,7 @@ from .funding import funding_fields, read_funding
 from .goals import read_goals
 from .indicators import INDICATOR_FIELDS, INDICATOR_TEXT_FIELDS, find_indicator_header, read_indicators
 from .painting import UNMAPPED
-from .table import Form, Hit, Part, cell_text, parse_cell, row_band, text_right_of, value_right_of
+from .table import Form, Hit, Part, Pos, cell_text, parse_cell, row_band, text_right_of, value_right_of
 
 LEVELS = ("level1", "level2", "level3")
 UNMAPPED_NAMES_SHARE = 0.5  # above this share of unmapped glyphs in its names a form is refused
@@ -54,15 +54,16 @@ def read_totals(
         return None, None
     part = form.parts[total.part]
     top, bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)
-    return tuple(
+    weight, score = (
         parse_cell(
             form, f"total_{name}", cell_text(part.page, columns[name].x0, columns[name].x1, top, bottom)
         )
         for name in ("weight", "score")
     )
+    return weight, score
 
 
-def read_grade(form: Form, total: Hit | None, after: tuple[int, float]) -> str | None:
+def read_grade(form: Form, total: Hit | None, after: Pos) -> str | None:
     """评分等级: the text beside the label that starts the grade row below 总分. No such row → None,
     uncertain only where the table's end (总分) was not found either, so a grade row may have been
     missed; a note under the form (注：评分等级：90分以上为优…) is no grade row."""
@@ -165,7 +166,7 @@ def read_form(parts: list[Part], source: Source) -> Record:
     )
 
 
-def _set_aside_notes(form: Form, after: tuple[int, float]) -> None:
+def _set_aside_notes(form: Form, after: Pos) -> None:
     """A note under the form (注：…, 说明：…, below the 总分 row) is no field: its lines, to the end
     of the form's part on that page, are set aside as `outside_table`."""
     note = form.find(FORM_NOTE, after=after)

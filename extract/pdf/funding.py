@@ -22,6 +22,7 @@ from .table import (
     Form,
     Hit,
     Part,
+    Pos,
     cell_text,
     columns_beside_unknown,
     header_spans,
@@ -38,9 +39,7 @@ def funding_fields() -> list[str]:
     return [f"funding[{i}].{f}" for i in range(len(FUNDING_LINES)) for f in FUNDING_VALUE_FIELDS]
 
 
-def read_funding(
-    form: Form, anchor: Hit, before: tuple[int, float] | None = None
-) -> tuple[list[FundingLine], tuple[int, float]]:
+def read_funding(form: Form, anchor: Hit, before: Pos | None = None) -> tuple[list[FundingLine], Pos]:
     """The 项目资金 block: its header row lies between the row above (anchor) and 年度资金总额; its
     lines are looked for before `before` (the next block). Returns the four lines (amounts in 万元)
     and the position of the last line found. A line the form does not print (one printed by
@@ -105,7 +104,7 @@ def read_funding(
     return lines, cursor
 
 
-def _find_line_name(form: Form, i: int, after: tuple[int, float], before) -> Hit | None:
+def _find_line_name(form: Form, i: int, after: Pos, before: Pos | None) -> Hit | None:
     """The first row label after `after` naming funding line i as a whole word in its cell."""
     hit = form.find(funding_line_pattern(i), after=after, before=before)
     while hit is not None and not starts_a_name(_cell_text_before(form, hit)):

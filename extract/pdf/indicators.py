@@ -24,8 +24,10 @@ from .merged_cells import LevelCell, Row, fill_merged, join_rows_split_by_page_b
 from .table import (
     UNKNOWN,
     UNKNOWN_COLUMN,
+    Cell,
     Form,
     Hit,
+    Pos,
     cell_lines,
     columns_beside_unknown,
     header_spans,
@@ -44,7 +46,7 @@ INDICATOR_TEXT_FIELDS = tuple(f for f in INDICATOR_FIELDS if f not in NUMERIC_FI
 ROW_TEXT_FIELDS = ("level3", "target", "actual", "deviation_note")  # a row's own text, never merged
 
 
-def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
+def read_indicators(form: Form, after: Pos) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
     header = find_indicator_header(form, after)
     if header is None:
         form.uncertain.append("indicators")
@@ -155,7 +157,7 @@ def _read_extra_columns(values: dict[str, str | None], cols: list[Column], unsur
             unsure |= {f for n in beside if (f := _field_of(n))}
 
 
-def find_indicator_header(form: Form, after: tuple[int, float], parts: range | None = None) -> Hit | None:
+def find_indicator_header(form: Form, after: Pos, parts: range | None = None) -> Hit | None:
     """The indicator table's header row: the first line holding several header words, which
     survives headers wrapped in narrow columns ("一级指" / "标")."""
     for pi in parts if parts is not None else range(len(form.parts)):
@@ -199,15 +201,16 @@ def _rows_on_part(
     ys = sorted(rule_ys | {top, bottom})
     ys = [y for i, y in enumerate(ys) if i == 0 or y - ys[i - 1] > 2]
     text_cols = [c for c in cols if c.name in ROW_TEXT_FIELDS]
-    bands = []  # (top, bottom, split, ruled): split bands were cut between weight values
+    # (top, bottom, split, ruled): split bands were cut between weight values
+    bands: list[tuple[float, float, bool, bool]] = []
     for a, b in zip(ys, ys[1:], strict=False):
         ruled = round(a, 1) in rule_ys and round(b, 1) in rule_ys
         pieces = [(a, b)] if ruled and rows_ruled else _split_by_anchors(page, weight, text_cols, a, b)
         bands.extend((pa, pb, len(pieces) > 1, ruled) for pa, pb in pieces)
-    rows = []
+    rows: list[Row] = []
     for a, b, split, ruled in bands:
         values: dict[str, str | None] = {}
-        cells: dict[str, list[tuple]] = {}
+        cells: dict[str, list[Cell]] = {}
         stacked: set[str] = set()
         for c in cols:
             if c.name in ("level1", "level2"):

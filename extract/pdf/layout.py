@@ -33,7 +33,7 @@ class Glyph:
     yc: float = field(init=False, compare=False, repr=False)
     size: float = field(init=False, compare=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "xc", (self.x0 + self.x1) / 2)
         object.__setattr__(self, "yc", (self.top + self.bottom) / 2)
         size = self.bottom - self.top if self.turn in (0, 180) else self.x1 - self.x0
@@ -81,9 +81,9 @@ class TextLine:
     def yc(self) -> float:
         return (self.top + self.bottom) / 2
 
-    def find(self, pattern: str | re.Pattern) -> list[tuple[float, float, re.Match]]:
+    def find(self, pattern: str | re.Pattern[str]) -> list[tuple[float, float, re.Match[str]]]:
         """x-spans of regex matches in the line's text (whitespace already dropped)."""
-        out = []
+        out: list[tuple[float, float, re.Match[str]]] = []
         for m in re.finditer(pattern, self.text):
             matched = glyphs_at(self.glyphs, m.start(), m.end())
             out.append((matched[0].x0, matched[-1].x1, m))
@@ -119,7 +119,7 @@ class PageLayout:
     # id of a clipped glyph in `aside` → the clipping box (x0, x1, top, bottom) that cut it
     clips: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.lines:
             self.lines = group_lines(self.glyphs)
         self._tops = [g.top for g in self.glyphs]

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 from ..record import Indicator
 from ..vocabulary import LEVEL_NAME_SUFFIX
-from .table import Form
+from .table import Cell, Form
+
+# Pieces of one text that a rule cuts between two rows are closer than this (em of the text).
+CUT_TEXT_GAP_EM = 0.6
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Row:
     gaps: tuple[float, float] | None = None  # blank above and below the 分值 text in its row
     # field → the cells (part, x0, x1, top, bottom) it was read from (several when a page break
     # split the row)
-    cells: dict[str, list[tuple]] = field(default_factory=dict)
+    cells: dict[str, list[Cell]] = field(default_factory=dict)
 
 
 def join_rows_split_by_page_breaks(rows: list[Row]) -> list[Row]:
@@ -54,7 +57,8 @@ def join_rows_split_by_page_breaks(rows: list[Row]) -> list[Row]:
     of the break, belongs to the row across it. A level name cut by the same break is joined, and
     the rows below that share the cut cell get the joined name too."""
     out: list[Row] = []
-    renamed: dict[tuple, tuple[str, str]] = {}  # (part, level, cell) -> (tail text, joined name)
+    # (part, level, cell span) -> (tail text, joined name)
+    renamed: dict[tuple[int, str, tuple[float, float] | None], tuple[str | None, str]] = {}
     for row in rows:
         for name in ("level1", "level2"):
             cell = row.level_cells.get(name)
@@ -180,27 +184,37 @@ def _cut_cell_text(
     return filled
 
 
-def _text_blocks(idx: list[int], cells: list[LevelCell], values: list[str | None]):
+def _printed_text(value: str | None, cell: LevelCell) -> tuple[str, float, float] | None:
+    """A level cell's own text with the top and bottom (pt) of its glyphs; None where no glyph was
+    found in the cell: a value carried over from another row (a name joined across a page break)
+    has no place in this cell."""
+    if not value or cell.text_top is None or cell.text_bottom is None:
+        return None
+    return value, cell.text_top, cell.text_bottom
+
+
+def _text_blocks(
+    idx: list[int], cells: list[LevelCell], values: list[str | None]
+) -> list[tuple[int, int, str, float]]:
     """(first, last, text, centre y) of each run of texts; a text that a rule cuts between two
     rows ("服务对象满" / "意度指标") is one run."""
     blocks = []
     k = 0
-    # A cell holds a text of its own only where glyphs were found in it: a value carried over
-    # from another row (a name joined across a page break) has no place in this cell.
-    printed = [bool(values[i]) and cell.text_top is not None for i, cell in zip(idx, cells, strict=True)]
+    printed = [_printed_text(values[i], cell) for i, cell in zip(idx, cells, strict=True)]
     while k < len(idx):
-        if not printed[k]:
+        own = printed[k]
+        if own is None:
             k += 1
             continue
-        first, text, top = k, values[idx[k]], cells[k].text_top
+        first, (text, top, bottom) = k, own
         while (
             k + 1 < len(idx)
-            and printed[k + 1]
-            and cells[k + 1].text_top - cells[k].text_bottom < 0.6 * max(cells[k].text_size, 1.0)
+            and (below := printed[k + 1]) is not None
+            and below[1] - bottom < CUT_TEXT_GAP_EM * max(cells[k].text_size, 1.0)
         ):
             k += 1
-            text += values[idx[k]]
-        blocks.append((first, k, text, (top + cells[k].text_bottom) / 2))
+            text, bottom = text + below[0], below[2]
+        blocks.append((first, k, text, (top + bottom) / 2))
         k += 1
     return blocks
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
+from pdfplumber.page import Page
+from pdfplumber.pdf import PDF
 
 from ..record import ExtractError, ReadError, Record, Source
 from ..vocabulary import FISCAL_YEAR, PROJECT_NAME, has_title
@@ -67,7 +70,7 @@ def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]
         _close(pdf)
 
 
-def _close(pdf) -> None:
+def _close(pdf: PDF) -> None:
     """pdf.close() walks the page tree to close every page: a broken tree raises there again, and
     that must not replace the error already raised for it (corrupt_pdf). The file handle is what
     has to be closed."""
@@ -79,7 +82,8 @@ def _close(pdf) -> None:
 
 def _causes(exc: BaseException) -> list[BaseException]:
     """The exception, what it wraps (pdfplumber puts pdfminer's error in args) and its context."""
-    seen, todo = [], [exc]
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
     while todo:
         e = todo.pop()
         if e is None or any(e is s for s in seen):
@@ -104,7 +108,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(inner).__name__}: {inner}".rstrip(": ")
 
 
-def _declared_page_count(pdf) -> int | None:
+def _declared_page_count(pdf: PDF) -> int | None:
     """The /Count of the document's page tree, without walking it; None if it cannot be read."""
     try:
         count = resolve1(resolve1(pdf.doc.catalog["Pages"])["Count"])
@@ -113,7 +117,17 @@ def _declared_page_count(pdf) -> int | None:
     return count if isinstance(count, int) else None
 
 
-def _read_document(pdf, file: str, sha256: str, limit: int) -> tuple[list[Record], list[ExtractError]]:
+@dataclass
+class _PageStats:
+    """What the pages of a document held, for telling why no form was found in it."""
+
+    glyphs: int = 0  # visible glyphs
+    unmapped: int = 0  # of them, glyphs whose font maps them to no character
+    images: int = 0  # pages with images
+    bad_pages: list[int] = field(default_factory=list)  # 1-based pages pdfminer could not parse
+
+
+def _read_document(pdf: PDF, file: str, sha256: str, limit: int) -> tuple[list[Record], list[ExtractError]]:
     try:
         n_pages = len(pdf.pages)
     except Exception as exc:  # noqa: BLE001
@@ -125,7 +139,7 @@ def _read_document(pdf, file: str, sha256: str, limit: int) -> tuple[list[Record
         raise ReadError("too_large", f"{n_pages} pages, over the limit of {limit}")
     records: list[Record] = []
     errors: list[ExtractError] = []
-    stats = {"glyphs": 0, "unmapped": 0, "images": 0, "bad_pages": []}
+    stats = _PageStats()
     for parts in _forms(_layouts(pdf, stats)):
         source = Source(file=file, sha256=sha256, form_index=len(records) + len(errors) + 1)
         pages = sorted({p.page.number for p in parts})
@@ -137,21 +151,21 @@ def _read_document(pdf, file: str, sha256: str, limit: int) -> tuple[list[Record
             _reraise_memory_error(exc)
             message = f"layout not understood: {_describe(exc)}"
             errors.append(ExtractError(file, sha256, "form_unreadable", message, pages))
-    if stats["bad_pages"]:
-        pages = stats["bad_pages"]
+    if stats.bad_pages:
+        pages = stats.bad_pages
         errors.append(ExtractError(file, sha256, "corrupt_pdf", f"pages {pages} could not be parsed", pages))
     if not records and not errors:
-        if stats["glyphs"] == 0 and stats["images"]:
+        if stats.glyphs == 0 and stats.images:
             raise ReadError("image_only", "pages hold images but no text layer (a scan?); OCR is not done")
-        if stats["glyphs"] == 0:
+        if stats.glyphs == 0:
             raise ReadError("no_form", "PDF has no text")
-        if stats["unmapped"] > stats["glyphs"] / 2:
+        if stats.unmapped > stats.glyphs / 2:
             raise ReadError("unmapped_glyphs", "fonts carry no Unicode map: text reads as (cid:N) codes")
         raise ReadError("no_form", "no 财政项目支出绩效自评表 form found (no 项目名称 label)")
     return records, errors
 
 
-def _layouts(pdf, stats) -> Iterator[PageLayout]:
+def _layouts(pdf: PDF, stats: _PageStats) -> Iterator[PageLayout]:
     """The pages' layouts, page furniture set aside. A running header or footer is known when the
     next page repeats it, so a page is marked before the previous one is read (its form is read
     only once a later page starts the next form)."""
@@ -163,19 +177,19 @@ def _layouts(pdf, stats) -> Iterator[PageLayout]:
             page.close()
         except Exception as exc:  # noqa: BLE001 - keep the pages that do parse
             _reraise_memory_error(exc)
-            stats["bad_pages"].append(number)
+            stats.bad_pages.append(number)
             continue
         starts = _form_starts(layout)
         margins = margins_of(layout, starts[0] if starts else None)
         set_aside_furniture(margins, previous)
         previous = margins
-        stats["glyphs"] += len(layout.glyphs)
-        stats["unmapped"] += sum(bool(UNMAPPED.fullmatch(g.text)) for g in layout.glyphs)
-        stats["images"] += int(layout.has_images)
+        stats.glyphs += len(layout.glyphs)
+        stats.unmapped += sum(bool(UNMAPPED.fullmatch(g.text)) for g in layout.glyphs)
+        stats.images += int(layout.has_images)
         yield layout
 
 
-def page_layout(page, number: int) -> PageLayout:
+def page_layout(page: Page, number: int) -> PageLayout:
     """The page as the form reader sees it: visible glyphs, ruling and the glyphs set aside."""
     sorted_page = SortedPage(paint_page(page))
     h_raw, v_raw = _strokes(sorted_page)

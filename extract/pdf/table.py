@@ -12,6 +12,9 @@ from .layout import Glyph, PageLayout, TextLine, glyphs_at, group_lines, split_f
 UNKNOWN = "unknown:"  # name prefix of a column whose header the vocabulary does not know
 UNKNOWN_COLUMN = "unknown_column"  # set-aside reason of the glyphs in such a column
 
+Cell = tuple[int, float, float, float, float]  # a cell of a form: part, x0, x1, top, bottom (pt)
+Pos = tuple[int, float]  # a place in a form: part, y (pt); ordered as the form reads
+
 
 @dataclass
 class Part:
@@ -33,7 +36,7 @@ class Hit:
     x1: float
 
     @property
-    def pos(self) -> tuple[int, float]:
+    def pos(self) -> Pos:
         return (self.part, self.line.yc)
 
 
@@ -46,11 +49,13 @@ class Form:
 
     parts: list[Part]
     uncertain: list[str] = field(default_factory=list)
-    fields: dict[tuple[int, float, float, float, float], set[str]] = field(default_factory=dict)
+    fields: dict[Cell, set[str]] = field(default_factory=dict)
     labels: set[int] = field(default_factory=set)
     aside: dict[int, str] = field(default_factory=dict)  # glyph id → why a block reader left it unread
 
-    def find(self, pattern, after: tuple[int, float] = (0, -1.0), before=None) -> Hit | None:
+    def find(
+        self, pattern: str | re.Pattern[str], after: Pos = (0, -1.0), before: Pos | None = None
+    ) -> Hit | None:
         """The first label matching pattern after `after`, also when its cell wraps it over two
         lines ("其中：当年财政拨" / "款"). The label's cell text is claimed as a label."""
         for pi, part in enumerate(self.parts):
@@ -139,7 +144,9 @@ def _rule_between(page: PageLayout, x: float, y0: float, y1: float) -> bool:
     return any(lo < y < hi for y in page.hrules_at(x))
 
 
-def _wrapped_match(page: PageLayout, line: TextLine, below: TextLine, pattern) -> tuple[float, float] | None:
+def _wrapped_match(
+    page: PageLayout, line: TextLine, below: TextLine, pattern: str | re.Pattern[str]
+) -> tuple[float, float] | None:
     """x-span on `line` of a match that runs on into the fragment right below it in the same cell."""
     height = line.bottom - line.top
     if below.top - line.bottom > 0.8 * height:
@@ -176,7 +183,9 @@ class CellText(str):
     box: tuple[float, float, float, float]
     lines: list[TextLine]
 
-    def __new__(cls, text: str, page: PageLayout, box: tuple[float, float, float, float], lines):
+    def __new__(
+        cls, text: str, page: PageLayout, box: tuple[float, float, float, float], lines: list[TextLine]
+    ) -> CellText:
         obj = super().__new__(cls, text)
         obj.page, obj.box, obj.lines = page, box, lines
         return obj
@@ -188,12 +197,14 @@ def cell_text(page: PageLayout, x0: float, x1: float, top: float, bottom: float)
     return None if text is None else CellText(text, page, (x0, x1, top, bottom), lines)
 
 
-def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[str, str]):
+def header_spans(
+    form: Form, pi: int, top: float, bottom: float, patterns: dict[str, str]
+) -> list[tuple[str, float, float]]:
     """(name, x0, x1) of each header found in the band: first on single lines, then in header cells
     whose text wraps over several lines ("年初预" / "算数")."""
     page = form.parts[pi].page
     form.claim_label_box(pi, 0.0, page.width, top, bottom)
-    spans = {}
+    spans: dict[str, tuple[str, float, float]] = {}
     fragments = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]
     for frag in fragments:  # within one cell's line: a match across two cells would mislead
         for name, pattern in patterns.items():
@@ -284,9 +295,7 @@ def parse_cell(form: Form, path: str, text: str | None, percent: bool = False) -
         return None
 
 
-def text_right_of(
-    form: Form, hit: Hit, stop_x: float | None = None
-) -> tuple[str | None, tuple[int, float, float, float, float]]:
+def text_right_of(form: Form, hit: Hit, stop_x: float | None = None) -> tuple[str | None, Cell]:
     """The text right of a label in its row, up to `stop_x` or the table's right edge, and its box
     (part, x0, x1, top, bottom in pt), claimed for no field yet."""
     part = form.parts[hit.part]

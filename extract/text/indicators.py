@@ -80,7 +80,7 @@ class Cut:
     def label_texts(self) -> tuple[str, ...]:
         return tuple(_join(group) for group in self.labels)
 
-    def reading(self) -> tuple:
+    def reading(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         return (_join(self.note), self.label_texts(), tuple(_join(c) for c in self.cells))
 
 
