@@ -43,6 +43,7 @@ def is_null(text: str) -> bool:
 # The form's title: 财政项目支出绩效自评表, also without 财政 (2022 forms), as 绩效自评表 or 自评表.
 FORM_TITLE = r"(?:财政)?(?:项目支出)?(?:绩效自评表?|自评表)"
 FISCAL_YEAR = re.compile(r"(\d{4})\s*年度?")
+FISCAL_YEARS = range(1990, 2101)  # a year outside is no fiscal year of a form (a code, a misread)
 _TITLE_LINE = re.compile(rf"^(?:附件\d*[:：]?)?(?:\d{{4}}年度?)?{FORM_TITLE}(?:[（(]\d{{4}}年度?[)）])?$")
 
 

@@ -13,6 +13,7 @@ from ..cells import grade_cell
 from ..record import Indicator, ReadError, Record, Source
 from ..vocabulary import (
     FISCAL_YEAR,
+    FISCAL_YEARS,
     FORM_NOTE,
     FUNDING_BLOCK,
     GOAL_EXPECTED,
@@ -27,6 +28,7 @@ from .columns import Column
 from .funding import funding_fields, read_funding
 from .goals import read_goals
 from .indicators import INDICATOR_FIELDS, INDICATOR_TEXT_FIELDS, find_indicator_header, read_indicators
+from .layout import NUDGE
 from .painting import UNMAPPED
 from .table import Form, Hit, Part, Pos, cell_text, parse_cell, row_band, text_right_of, value_right_of
 
@@ -40,7 +42,7 @@ def read_year(form: Form, name_hit: Hit) -> int | None:
             if (form.parts.index(part), line.yc) > name_hit.pos:
                 break
             m = FISCAL_YEAR.search(line.text)
-            if m and 1990 <= int(m.group(1)) <= 2100:
+            if m and int(m.group(1)) in FISCAL_YEARS:
                 return int(m.group(1))
     return None
 
@@ -106,8 +108,8 @@ def read_form(parts: list[Part], source: Source) -> Record:
     name_hit = form.find("^" + label(PROJECT_NAME))
     if name_hit is None:
         raise ReadError("form_unreadable", "no 项目名称 label")
-    dept = form.find(label(SUPERVISING_DEPT), after=(name_hit.part, name_hit.line.top - 0.1))
-    unit = form.find(label(IMPLEMENTING_UNIT), after=(name_hit.part, name_hit.line.top - 0.1))
+    dept = form.find(label(SUPERVISING_DEPT), after=(name_hit.part, name_hit.line.top - NUDGE))
+    unit = form.find(label(IMPLEMENTING_UNIT), after=(name_hit.part, name_hit.line.top - NUDGE))
     project_name = value_right_of(form, name_hit, "project_name", _next_label_x(form, name_hit, dept))
     supervising = (
         value_right_of(form, dept, "supervising_dept", _next_label_x(form, dept, unit)) if dept else None
@@ -172,7 +174,9 @@ def _set_aside_notes(form: Form, after: Pos) -> None:
     note = form.find(FORM_NOTE, after=after)
     if note is not None:
         part = form.parts[note.part]
-        form.set_aside_box(note.part, -math.inf, math.inf, note.line.top - 0.1, part.bottom, "outside_table")
+        form.set_aside_box(
+            note.part, -math.inf, math.inf, note.line.top - NUDGE, part.bottom, "outside_table"
+        )
 
 
 def _claim_title(form: Form, name_hit: Hit) -> None:

@@ -31,7 +31,9 @@ from .table import (
     unknown_header_spans,
 )
 
-WORD_GAP = 0.25  # font sizes: glyphs of one word are set closer than this
+WORD_GAP = 0.25  # em: glyphs of one word are set closer than this
+HEADER_SLACK = 0.5  # pt: header text may reach this far below the rule above the first line's row
+LABEL_CELL_GAP = 0.5  # pt: the 项目资金 label cell ends at least this far left of the line names
 
 
 def funding_fields() -> list[str]:
@@ -60,11 +62,11 @@ def read_funding(form: Form, anchor: Hit, before: Pos | None = None) -> tuple[li
         row_band(part, (anchor.x0 + anchor.x1) / 2, anchor.line)[1] if anchor.part == first.part else part.top
     )
     h_bottom = row_band(part, (first.x0 + first.x1) / 2, first.line)[0]
-    spans = header_spans(form, first.part, h_top, h_bottom + 0.5, FUNDING_HEADERS)
+    spans = header_spans(form, first.part, h_top, h_bottom + HEADER_SLACK, FUNDING_HEADERS)
     if not spans:
         form.uncertain.extend(funding_fields())
         return [FundingLine(name) for name in FUNDING_LINES], cursor
-    spans += unknown_header_spans(part.page, h_top, h_bottom + 0.5, spans)
+    spans += unknown_header_spans(part.page, h_top, h_bottom + HEADER_SLACK, spans)
     on_page = [h for h in rows if h and h.part == first.part]
     label_right = max(h.x1 for h in on_page)
     block_bottom = row_band(part, (on_page[-1].x0 + on_page[-1].x1) / 2, on_page[-1].line)[1]
@@ -100,7 +102,7 @@ def read_funding(form: Form, anchor: Hit, before: Pos | None = None) -> tuple[li
     found = {c.name for c in columns}
     for name in FUNDING_HEADERS:
         if name not in found:
-            form.uncertain.extend(f"funding[{i}].{name}" for i in range(4))
+            form.uncertain.extend(f"funding[{i}].{name}" for i in range(len(FUNDING_LINES)))
     return lines, cursor
 
 
@@ -129,7 +131,7 @@ def block_unit(part: Part, h_top: float, h_bottom: float, block_bottom: float, r
     (项目资金（元）, wrapped as "项目资金（" / "元）"), the header cells (年初预算数（元）) and a
     单位：万元 line between the form's top and the block."""
     page = part.page
-    label = cell_text(page, 0.0, rows_x0 - 0.5, h_top, block_bottom)
+    label = cell_text(page, 0.0, rows_x0 - LABEL_CELL_GAP, h_top, block_bottom)
     header = [line.text for line in page.lines_in(h_top, h_bottom)]
     above = [line.text for line in page.lines_in(part.top, h_top)]
     return funding_unit([label or "", *header, *above])

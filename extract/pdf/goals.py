@@ -8,6 +8,8 @@ from .columns import build_columns
 from .layout import TextLine
 from .table import Form, Hit, Pos, cell_lines, row_band, ruled_bottom, ruled_top, value_right_of
 
+PARAGRAPH_END_EM = 1.5  # em: a line ending this far short of its column's right edge ends a paragraph
+
 
 def paragraphs(lines: list[TextLine], right: float) -> list[str]:
     """Wrapped lines joined; a line ending well short of the column's right edge ends a paragraph."""
@@ -16,7 +18,7 @@ def paragraphs(lines: list[TextLine], right: float) -> list[str]:
     for line in lines:
         current += line.text
         size = line.bottom - line.top
-        if line.x1 < right - 1.5 * size:
+        if line.x1 < right - PARAGRAPH_END_EM * size:
             paras.append(current)
             current = ""
     if current:

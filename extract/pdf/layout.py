@@ -11,8 +11,15 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
-RULE_SNAP = 1.5  # ruling endpoints closer than this (pt) are the same line
+# Tolerances of the geometry, in pt unless said otherwise ("em": the glyph's size, `Glyph.size`).
+RULE_SNAP = 1.5  # ruling endpoints closer than this are the same line
 MIN_RULE_LENGTH = 4.0  # shorter strokes are decoration, not cell borders
+SAME_EDGE = 1.0  # edges closer than this are one edge: producers round coordinates differently
+NUDGE = 0.1  # a step past an edge, so that a box beginning at a line or label leaves it out
+MIN_EM = 1.0  # the least em size tolerances scale with: a zero-height glyph box must not zero them
+TALLEST_GLYPH = 50.0  # no glyph box is taller: a search by `top` starts this far above a box
+LINE_OVERLAP_EM = 0.45  # glyph centres this close vertically (em) are on one visual line
+FRAGMENT_GAP_EM = 0.6  # a blank this wide (em) between glyphs of a line separates two cells' text
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +141,7 @@ class PageLayout:
 
     def glyphs_in(self, x0: float, x1: float, top: float, bottom: float) -> list[Glyph]:
         """Glyphs whose centre lies inside the box."""
-        lo = bisect_left(self._tops, top - 50)
+        lo = bisect_left(self._tops, top - TALLEST_GLYPH)
         hi = bisect_right(self._tops, bottom)
         return [g for g in self.glyphs[lo:hi] if x0 <= g.xc < x1 and top <= g.yc < bottom]
 
@@ -193,7 +200,7 @@ def _upright_lines(glyphs: list[Glyph]) -> list[TextLine]:
     for g in sorted(glyphs, key=lambda g: g.yc):
         if not g.text.strip():
             continue
-        if rows and abs(g.yc - row_mid[-1]) <= max(g.size, 1.0) * 0.45:
+        if rows and abs(g.yc - row_mid[-1]) <= max(g.size, MIN_EM) * LINE_OVERLAP_EM:
             rows[-1].append(g)
             n = len(rows[-1])
             row_mid[-1] += (g.yc - row_mid[-1]) / n
@@ -227,7 +234,7 @@ def merge_rules(segments: list[tuple[float, float, float]]) -> list[Rule]:
     )
 
 
-def split_fragments(line: TextLine, vrules: list[Rule], gap_ratio: float = 0.6) -> list[TextLine]:
+def split_fragments(line: TextLine, vrules: list[Rule], gap_ratio: float = FRAGMENT_GAP_EM) -> list[TextLine]:
     """Split a line where glyphs are far apart or a vertical rule runs between them."""
     # Rules (sorted by position) that reach the line's height; the test per glyph is then a bisect.
     near = [r for r in vrules if r.start - RULE_SNAP <= line.bottom and line.top <= r.end + RULE_SNAP]
@@ -238,7 +245,7 @@ def split_fragments(line: TextLine, vrules: list[Rule], gap_ratio: float = 0.6) 
         gap = g.x0 - prev.x1
         between = near[bisect_right(positions, prev.xc) : bisect_left(positions, g.xc)]
         crosses = any(r.covers(g.yc) for r in between)
-        if crosses or gap > gap_ratio * max(prev.size, g.size, 1.0):
+        if crosses or gap > gap_ratio * max(prev.size, g.size, MIN_EM):
             parts.append([g])
         else:
             parts[-1].append(g)

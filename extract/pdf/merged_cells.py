@@ -7,10 +7,16 @@ from dataclasses import dataclass, field
 
 from ..record import Indicator
 from ..vocabulary import LEVEL_NAME_SUFFIX
+from .layout import MIN_EM, SAME_EDGE
 from .table import Cell, Form
 
-# Pieces of one text that a rule cuts between two rows are closer than this (em of the text).
-CUT_TEXT_GAP_EM = 0.6
+# Tolerances, in pt unless said otherwise.
+CUT_TEXT_GAP_EM = 0.6  # em: pieces of one text that a rule cuts between two rows are closer than this
+ROOM_TO_SPARE = 6.0  # a 分值 cell with this much blank above or below its text shows the alignment
+TOP_ALIGNED_BLANKS = 3  # text is top-aligned when the blank below it is over this many times the one above
+CENTRED = 2.0  # text is centred when the blanks above and below differ by less than this
+CENTRE_MATCH = 3.0  # a text centred within this of a run of rows is those rows' merged cell's
+MIN_CUT_CELLS = 6  # cells: this many one-row 一级指标 cells can only be merged cells the producer cut
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class LevelCell:
     @property
     def one_row(self) -> bool:
         """Whether the cell is only as high as its row (a rule crosses the column at both ends)."""
-        return abs(self.top - self.row_top) < 1 and abs(self.bottom - self.row_bottom) < 1
+        return abs(self.top - self.row_top) < SAME_EDGE and abs(self.bottom - self.row_bottom) < SAME_EDGE
 
 
 @dataclass
@@ -121,9 +127,10 @@ def _valign(rows: list[Row]) -> str | None:
     "top", "middle", or None when the rows do not tell."""
     votes = []
     for row in rows:
-        if row.gaps and max(row.gaps) > 6:
+        if row.gaps and max(row.gaps) > ROOM_TO_SPARE:
             above, below = row.gaps
-            votes.append("top" if above < below / 3 else "middle" if abs(above - below) < 2 else "other")
+            top = above < below / TOP_ALIGNED_BLANKS
+            votes.append("top" if top else "middle" if abs(above - below) < CENTRED else "other")
     if len(votes) < 2 or len(set(votes)) > 1 or votes[0] == "other":
         return None
     return votes[0]
@@ -134,7 +141,7 @@ def _producer_cuts_merged_cells(rows: list[Row]) -> bool:
     column: a form has a handful of 一级指标 over many rows, so its cells can only all be one row
     high if merged cells were cut."""
     cells = [r.level_cells["level1"] for r in rows if "level1" in r.level_cells]
-    return len(cells) >= 6 and all(c.one_row for c in cells)
+    return len(cells) >= MIN_CUT_CELLS and all(c.one_row for c in cells)
 
 
 def _cut_cell_text(
@@ -175,7 +182,7 @@ def _cut_cell_text(
                     range(last, end_limit + 1),
                     key=lambda e: abs((cells[start].row_top + cells[e].row_bottom) / 2 - centre),
                 )
-                if abs((cells[start].row_top + cells[end].row_bottom) / 2 - centre) > 3:
+                if abs((cells[start].row_top + cells[end].row_bottom) / 2 - centre) > CENTRE_MATCH:
                     break
             for k in range(start, end + 1):
                 values[idx[k]] = text
@@ -210,7 +217,7 @@ def _text_blocks(
         while (
             k + 1 < len(idx)
             and (below := printed[k + 1]) is not None
-            and below[1] - bottom < CUT_TEXT_GAP_EM * max(cells[k].text_size, 1.0)
+            and below[1] - bottom < CUT_TEXT_GAP_EM * max(cells[k].text_size, MIN_EM)
         ):
             k += 1
             text, bottom = text + below[0], below[2]

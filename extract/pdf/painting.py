@@ -154,6 +154,7 @@ class PaintedPage:
 FAINT_ALPHA = 0.6  # fill opacity (/ca) below which text reads as a watermark's, not the form's
 FAINT_LIGHTNESS = 0.6  # fill lightness (0 black .. 1 white) above which text is a light tint
 DARK_FILL_LIGHTNESS = 0.5  # a filled box darker than this is a background light text shows on
+LUMA = (0.299, 0.587, 0.114)  # weights of red, green and blue in a colour's lightness (ITU-R BT.601)
 
 
 def _lightness(color: Color) -> float:
@@ -165,12 +166,12 @@ def _lightness(color: Color) -> float:
     if len(v) == 1:
         return v[0]
     if len(v) == 3:
-        return 0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]
+        return LUMA[0] * v[0] + LUMA[1] * v[1] + LUMA[2] * v[2]
     if len(v) == 4:
         return (
-            (1 - min(1.0, v[0] + v[3])) * 0.299
-            + (1 - min(1.0, v[1] + v[3])) * 0.587
-            + (1 - min(1.0, v[2] + v[3])) * 0.114
+            (1 - min(1.0, v[0] + v[3])) * LUMA[0]
+            + (1 - min(1.0, v[1] + v[3])) * LUMA[1]
+            + (1 - min(1.0, v[2] + v[3])) * LUMA[2]
         )
     return 0.0
 

@@ -31,7 +31,10 @@ from .visibility import Margins, SortedPage, margins_of, set_aside_furniture, st
 MAX_PAGES = 5000
 MAX_PAGES_ENV = "EXTRACT_MAX_PAGES"  # overrides MAX_PAGES (e.g. lower, for a test)
 FORM_START = re.compile(f"^{PROJECT_NAME}")
-STROKE_THICKNESS = 3.0  # a filled rectangle thinner than this is a drawn rule
+STROKE_THICKNESS = 3.0  # pt: a filled rectangle thinner than this is a drawn rule
+HEADER_BYTES = 1024  # viewers accept the %PDF- header anywhere in a file's first 1024 bytes
+FORM_TOP_MARGIN = 1.0  # pt: a form's region starts this far above its first line
+TITLE_BLOCK_HEIGHT = 120.0  # pt: lines further above 项目名称 (past a gap this wide) are no part of its title
 
 
 def max_pages() -> int:
@@ -49,7 +52,7 @@ def _out_of_memory() -> ReadError:
 
 def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]:
     with open(path, "rb") as fh:
-        head = fh.read(1024)
+        head = fh.read(HEADER_BYTES)
     if b"%PDF-" not in head:
         raise ReadError("not_pdf", "not a PDF file (no %PDF- header)")
     try:
@@ -213,18 +216,23 @@ def page_layout(page: Page, number: int) -> PageLayout:
 
 def _strokes(page: SortedPage) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
     """Horizontal and vertical strokes (pos, start, end) from lines and thin or outlined rectangles."""
-    h, v = [], []
+    h: list[tuple[float, float, float]] = []
+    v: list[tuple[float, float, float]] = []
+
+    def thin(x0: float, x1: float, top: float, bottom: float) -> bool:
+        """A box thinner than STROKE_THICKNESS across is a rule along its centre line (kept)."""
+        if bottom - top <= STROKE_THICKNESS:
+            h.append(((top + bottom) / 2, x0, x1))
+        elif x1 - x0 <= STROKE_THICKNESS:
+            v.append(((x0 + x1) / 2, top, bottom))
+        else:
+            return False
+        return True
+
     for x0, x1, top, bottom in page.lines:
-        if bottom - top <= STROKE_THICKNESS:
-            h.append(((top + bottom) / 2, x0, x1))
-        elif x1 - x0 <= STROKE_THICKNESS:
-            v.append(((x0 + x1) / 2, top, bottom))
+        thin(x0, x1, top, bottom)
     for x0, x1, top, bottom, stroked in page.rects:
-        if bottom - top <= STROKE_THICKNESS:
-            h.append(((top + bottom) / 2, x0, x1))
-        elif x1 - x0 <= STROKE_THICKNESS:
-            v.append(((x0 + x1) / 2, top, bottom))
-        elif stroked:
+        if not thin(x0, x1, top, bottom) and stroked:
             h.extend([(top, x0, x1), (bottom, x0, x1)])
             v.extend([(x0, top, bottom), (x1, top, bottom)])
     return h, v
@@ -261,7 +269,7 @@ def _orphaned_title(page: PageLayout, starts: list[float]) -> float | None:
     after = [ln for ln in page.lines if ln.top > max([last_rule, *starts])]
     for i, line in enumerate(after):
         if has_title(line.text) and not any(FORM_START.search(ln.text) for ln in after[i:]):
-            return line.top - 1
+            return line.top - FORM_TOP_MARGIN
     return None
 
 
@@ -273,13 +281,13 @@ def _form_starts(page: PageLayout) -> list[float]:
     for i, line in enumerate(lines):
         if not FORM_START.search(line.text):
             continue
-        top = line.top - 1
+        top = line.top - FORM_TOP_MARGIN
         for earlier in reversed(lines[:i]):
             if earlier.top < previous_start:
                 break
             if has_title(earlier.text) or FISCAL_YEAR.search(earlier.text):
-                top = earlier.top - 1
-            elif line.top - earlier.bottom > 120:
+                top = earlier.top - FORM_TOP_MARGIN
+            elif line.top - earlier.bottom > TITLE_BLOCK_HEIGHT:
                 break
         starts.append(top)
         previous_start = line.bottom

@@ -7,13 +7,23 @@ import re
 from dataclasses import dataclass, field
 
 from ..cells import join_cell_lines, parse_number, parse_percent
-from .layout import Glyph, PageLayout, TextLine, glyphs_at, group_lines, split_fragments
+from .layout import NUDGE, SAME_EDGE, Glyph, PageLayout, TextLine, glyphs_at, group_lines, split_fragments
 
 UNKNOWN = "unknown:"  # name prefix of a column whose header the vocabulary does not know
 UNKNOWN_COLUMN = "unknown_column"  # set-aside reason of the glyphs in such a column
 
 Cell = tuple[int, float, float, float, float]  # a cell of a form: part, x0, x1, top, bottom (pt)
 Pos = tuple[int, float]  # a place in a form: part, y (pt); ordered as the form reads
+
+# Tolerances: "lines" are line heights of the text concerned, the rest pt.
+TABLE_MARGIN = 1.0  # the table's left and right ends lie this far beyond its outermost rules
+LABEL_LINE_GAP = 0.8  # lines: a label cell's wrapped lines are closer than this
+WRAP_LOOKAHEAD_LINES = 3  # a label's wrapped tail is looked for in this many lines below it
+ROW_PAD = 0.3  # lines: an unruled row reaches this far above and below its label's line
+MAX_ROW_HEIGHT = 12  # lines: rules further apart than this bound the table, not the label's row
+UNRULED_ROW_GAP = 1.5  # lines: text this close outside the outermost rule is an unruled row's
+MAX_CELL_PAD = 6.0  # the most padding producers leave between a cell's border and its text
+WRAP_TOLERANCE = 0.5  # rounding of glyph advances when a producer decides a line is full
 
 
 @dataclass
@@ -67,7 +77,8 @@ class Form:
                 if found:
                     hit = Hit(pi, line, found[0][0], found[0][1])
                 else:
-                    tails = (_wrapped_match(part.page, line, b, pattern) for b in lines[i + 1 : i + 4])
+                    below = lines[i + 1 : i + 1 + WRAP_LOOKAHEAD_LINES]
+                    tails = (_wrapped_match(part.page, line, b, pattern) for b in below)
                     span = next(filter(None, tails), None)
                     if span is None:
                         continue
@@ -96,14 +107,11 @@ class Form:
 
     def table_left(self, pi: int) -> float:
         page = self.parts[pi].page
-        return min((r.start for r in page.hrules), default=0.0) - 1
+        return min((r.start for r in page.hrules), default=0.0) - TABLE_MARGIN
 
     def table_right(self, pi: int) -> float:
         page = self.parts[pi].page
-        return max((r.end for r in page.hrules), default=page.width) + 1
-
-
-LABEL_LINE_GAP = 0.8  # line heights: a label cell's wrapped lines are closer than this
+        return max((r.end for r in page.hrules), default=page.width) + TABLE_MARGIN
 
 
 def label_cell(page: PageLayout, line: TextLine, x0: float, x1: float) -> list[Glyph]:
@@ -149,7 +157,7 @@ def _wrapped_match(
 ) -> tuple[float, float] | None:
     """x-span on `line` of a match that runs on into the fragment right below it in the same cell."""
     height = line.bottom - line.top
-    if below.top - line.bottom > 0.8 * height:
+    if below.top - line.bottom > LABEL_LINE_GAP * height:
         return None
     tails = split_fragments(below, page.vrules)
     for frag in split_fragments(line, page.vrules):
@@ -164,8 +172,8 @@ def _wrapped_match(
 def row_band(part: Part, x: float, line: TextLine) -> tuple[float, float]:
     """The vertical extent of the cell holding a label: its rules, else the label's own line."""
     band = part.page.band_at(x, line.yc)
-    pad = (line.bottom - line.top) * 0.3
-    if band is None or band[1] - band[0] > 12 * (line.bottom - line.top):
+    pad = (line.bottom - line.top) * ROW_PAD
+    if band is None or band[1] - band[0] > MAX_ROW_HEIGHT * (line.bottom - line.top):
         return line.top - pad, line.bottom + pad
     return band
 
@@ -259,10 +267,6 @@ def header_cells(fragments: list[TextLine]) -> list[list[Glyph]]:
     return [sorted(c[2], key=lambda g: (round(g.top), g.x0)) for c in cells]
 
 
-MAX_CELL_PAD = 6.0  # pt: the most padding producers leave between a cell's border and its text
-WRAP_TOLERANCE = 0.5  # pt: rounding of glyph advances when a producer decides a line is full
-
-
 def wrapped(lines: list[TextLine], x0: float, x1: float) -> bool:
     """Whether a cell's lines are one text wrapped at the cell's width (x0..x1, pt) rather than
     several values stacked: every line but the last reaches the cell's padding on one side, and
@@ -300,9 +304,9 @@ def text_right_of(form: Form, hit: Hit, stop_x: float | None = None) -> tuple[st
     (part, x0, x1, top, bottom in pt), claimed for no field yet."""
     part = form.parts[hit.part]
     top, bottom = row_band(part, (hit.x0 + hit.x1) / 2, hit.line)
-    right = (stop_x if stop_x is not None else form.table_right(hit.part)) - 0.1
-    text = join_cell_lines([ln.text for ln in cell_lines(part.page, hit.x1 + 0.1, right, top, bottom)])
-    return text, (hit.part, hit.x1 + 0.1, right, top, bottom)
+    left, right = hit.x1 + NUDGE, (stop_x if stop_x is not None else form.table_right(hit.part)) - NUDGE
+    text = join_cell_lines([ln.text for ln in cell_lines(part.page, left, right, top, bottom)])
+    return text, (hit.part, left, right, top, bottom)
 
 
 def value_right_of(form: Form, hit: Hit, path: str, stop_x: float | None = None) -> str | None:
@@ -315,20 +319,20 @@ def value_right_of(form: Form, hit: Hit, path: str, stop_x: float | None = None)
 def ruled_top(part: Part) -> float:
     """Where the table starts on a continuation page: its first rule, unless text sits just above
     it (an unruled top row); a running header far above is left out."""
-    ys = [r.pos for r in part.page.hrules if part.top - 1 <= r.pos < part.bottom]
+    ys = [r.pos for r in part.page.hrules if part.top - SAME_EDGE <= r.pos < part.bottom]
     if not ys:
         return part.top
     above = [ln for ln in part.lines() if ln.bottom <= min(ys)]
-    near = [ln for ln in above if min(ys) - ln.bottom < 1.5 * (ln.bottom - ln.top)]
+    near = [ln for ln in above if min(ys) - ln.bottom < UNRULED_ROW_GAP * (ln.bottom - ln.top)]
     return part.top if near else min(ys)
 
 
 def ruled_bottom(part: Part) -> float:
     """Where the table ends on a page it runs off: its last rule, unless text sits just below it
     (an unruled last row); a page footer far below is left out."""
-    ys = [r.pos for r in part.page.hrules if part.top < r.pos <= part.bottom + 1]
+    ys = [r.pos for r in part.page.hrules if part.top < r.pos <= part.bottom + SAME_EDGE]
     if not ys:
         return part.bottom
     below = [ln for ln in part.lines() if ln.top >= max(ys)]
-    near = [ln for ln in below if ln.top - max(ys) < 1.5 * (ln.bottom - ln.top)]
+    near = [ln for ln in below if ln.top - max(ys) < UNRULED_ROW_GAP * (ln.bottom - ln.top)]
     return part.bottom if near else max(ys)
