@@ -45,6 +45,8 @@ def parse_percent(text: str | None) -> float | None:
 
 
 def is_number(text: str | None) -> bool:
+    """True when a cell prints a number or a percentage ("40.87%", "1,614.00"); False for a null
+    token ("-") or text ("达成指标")."""
     try:
         return parse_percent(text) is not None
     except ValueError:

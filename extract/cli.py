@@ -12,6 +12,7 @@ from .record import FileResult
 
 
 def summary_line(result: FileResult) -> str:
+    """One line per file for the terminal: forms read, checks failed, uncertain fields and errors."""
     failed = sum(len(r.failed_checks) for r in result.records)
     uncertain = sum(len(r.uncertain_fields) for r in result.records)
     return (
@@ -21,6 +22,7 @@ def summary_line(result: FileResult) -> str:
 
 
 def error_lines(result: FileResult) -> list[str]:
+    """One "error: PATH: CLASS: MESSAGE (pages …)" line per ExtractError of the file."""
     return [
         f"error: {result.path}: {e.error_class}: {e.message}" + (f" (pages {e.pages})" if e.pages else "")
         for e in result.errors
@@ -28,6 +30,9 @@ def error_lines(result: FileResult) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line (`argv`: the arguments after the program name, default sys.argv[1:]).
+
+    Returns the exit status: 1 when any file had an error, else 0."""
     parser = argparse.ArgumentParser(
         prog="python -m extract",
         description="Extract 财政项目支出绩效自评表 forms from PDF reports and text dumps.",

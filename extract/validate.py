@@ -19,6 +19,7 @@ GRADE_BANDS = (("优", 90.0), ("良", 80.0), ("中", 60.0), ("差", float("-inf"
 
 
 def expected_grade(total_score: float) -> str:
+    """The 评分等级 band (GRADE_BANDS) of a total score in pt: 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, else 差."""
     return next(grade for grade, floor in GRADE_BANDS if total_score >= floor)
 
 
@@ -28,11 +29,15 @@ def _sum(values: list[float | None]) -> float | None:
 
 
 def check_weights(record: Record) -> Check:
+    """`weights_sum`: the 总分 row's 分值 equals the indicators' 分值 plus the 项目资金 block's
+    (pt, within SCORE_TOLERANCE); fails when any of them is missing."""
     parts = [i.weight for i in record.indicators] + [record.funding[0].weight if record.funding else None]
     return _compare("weights_sum", record.total_weight, _sum(parts), SCORE_TOLERANCE)
 
 
 def check_scores(record: Record) -> Check:
+    """`scores_sum`: the 总分 row's 得分 equals the indicators' 得分 plus the 项目资金 block's (pt,
+    within SCORE_TOLERANCE); fails when any of them is missing."""
     parts = [i.score for i in record.indicators] + [record.funding[0].score if record.funding else None]
     return _compare("scores_sum", record.total_score, _sum(parts), SCORE_TOLERANCE)
 
@@ -48,6 +53,8 @@ def computed_rate(
 
 
 def check_rates(record: Record) -> list[Check]:
+    """`execution_rate[i]` for each funding line printing a 执行率 that can be computed: the printed
+    rate (%) equals `computed_rate` within RATE_TOLERANCE_PCT."""
     checks = []
     for i, line in enumerate(record.funding):
         expected = computed_rate(line.budget_initial, line.budget_full_year, line.executed)
@@ -59,6 +66,8 @@ def check_rates(record: Record) -> list[Check]:
 
 
 def check_grade(record: Record) -> Check:
+    """`grade_band`: the printed 评分等级 is the band of the total score; fails when either is
+    missing."""
     if record.total_score is None or record.grade is None:
         return Check("grade_band", False, None, record.total_score, "total score or grade missing")
     want = expected_grade(record.total_score)
@@ -89,6 +98,8 @@ def _compare(name: str, printed: float | None, computed: float | None, tolerance
 
 
 def validate(record: Record) -> list[Check]:
+    """Every check of a record, in a fixed order: complete, weights_sum, scores_sum,
+    execution_rate[i] and grade_band."""
     return [
         check_complete(record),
         check_weights(record),

@@ -20,6 +20,9 @@ FLUSH = 0.5  # text ending (starting) this close to a gutter is flush against it
 
 @dataclass(frozen=True)
 class Column:
+    """A table column: its header's name (a FundingLine or Indicator field, or "unknown:" + the
+    header printed), its left and right edges x0, x1 (pt), and how sure the edges are."""
+
     name: str
     x0: float
     x1: float
@@ -28,6 +31,7 @@ class Column:
 
     @property
     def xc(self) -> float:
+        """The column's centre x (pt)."""
         return (self.x0 + self.x1) / 2
 
 

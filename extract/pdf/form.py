@@ -37,6 +37,8 @@ UNMAPPED_NAMES_SHARE = 0.5  # above this share of unmapped glyphs in its names a
 
 
 def read_year(form: Form, name_hit: Hit) -> int | None:
+    """The fiscal year (年度) of the title lines above the 项目名称 label: the first four-digit year
+    followed by 年 or 年度 that lies in FISCAL_YEARS; None when there is none."""
     for part in form.parts[: name_hit.part + 1]:
         for line in part.lines():
             if (form.parts.index(part), line.yc) > name_hit.pos:
@@ -104,6 +106,12 @@ def _table_fields(indicators: list[Indicator]) -> list[str]:
 
 
 def read_form(parts: list[Part], source: Source) -> Record:
+    """Read one form, laid out over `parts` (its page regions, in page order), into a Record.
+
+    Every field the geometry cannot settle is listed in uncertain_fields; the glyph accounting
+    (GlyphReport) is attached. Raises ReadError `form_unreadable` for a form without a 项目名称 label
+    or whose indicator header lacks 三级指标, 分值 or 得分, and `unmapped_glyphs` for a form whose
+    names are mostly glyphs its fonts map to no character."""
     form = Form(parts)
     name_hit = form.find("^" + label(PROJECT_NAME))
     if name_hit is None:

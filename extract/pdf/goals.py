@@ -27,6 +27,9 @@ def paragraphs(lines: list[TextLine], right: float) -> list[str]:
 
 
 def read_goals(form: Form, after: Pos, before: Pos | None) -> tuple[str | None, str | None]:
+    """年度总体目标 between `after` and `before` (the indicator header): the 预期目标 and 实际完成情况
+    texts, paragraphs joined by "\\n", from columns under their headers or from the cell right of
+    each label. Both None, and uncertain, when either label is missing."""
     exp = form.find(GOAL_EXPECTED, after=after, before=before)
     act = form.find(GOAL_ACTUAL, after=after, before=before)
     if exp is None or act is None:

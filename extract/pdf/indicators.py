@@ -53,6 +53,12 @@ REPEATED_HEADER_LINES = 3  # lines: a header repeated on a continuation page is 
 
 
 def read_indicators(form: Form, after: Pos) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
+    """The 绩效指标 table after `after`, over every page it runs on.
+
+    Returns the rows as Indicators (分值 and 得分 in pt, merged 一级/二级指标 cells filled in), the
+    总分 row's label (None when not found) and the columns by name on the 总分 row's page. A form
+    with no indicator header gives no rows and marks `indicators` uncertain. Raises ReadError
+    `form_unreadable` for a header without 三级指标, 分值 and 得分 columns."""
     header = find_indicator_header(form, after)
     if header is None:
         form.uncertain.append("indicators")

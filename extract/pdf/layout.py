@@ -56,36 +56,46 @@ class Rule:
     end: float
 
     def covers(self, v: float, tol: float = RULE_SNAP) -> bool:
+        """Whether position `v` along the rule lies on it, `tol` (pt) beyond either end allowed."""
         return self.start - tol <= v <= self.end + tol
 
 
 @dataclass
 class TextLine:
+    """One visual line of glyphs in its reading order (left to right when upright), whitespace
+    dropped. Its text and extent (pt) are computed once: a line's glyphs never change."""
+
     glyphs: list[Glyph]
 
     # A line's glyphs never change once it is built: its text and extent are computed once.
     @cached_property
     def text(self) -> str:
+        """The line's text: its glyphs' texts joined."""
         return "".join(g.text for g in self.glyphs)
 
     @cached_property
     def x0(self) -> float:
+        """Left edge of the line's glyphs (pt)."""
         return min(g.x0 for g in self.glyphs)
 
     @cached_property
     def x1(self) -> float:
+        """Right edge of the line's glyphs (pt)."""
         return max(g.x1 for g in self.glyphs)
 
     @cached_property
     def top(self) -> float:
+        """Top of the line's highest glyph (pt from the page's top)."""
         return min(g.top for g in self.glyphs)
 
     @cached_property
     def bottom(self) -> float:
+        """Bottom of the line's lowest glyph (pt from the page's top)."""
         return max(g.bottom for g in self.glyphs)
 
     @cached_property
     def yc(self) -> float:
+        """The line's vertical centre (pt)."""
         return (self.top + self.bottom) / 2
 
     def find(self, pattern: str | re.Pattern[str]) -> list[tuple[float, float, re.Match[str]]]:
@@ -112,6 +122,13 @@ def glyphs_at(glyphs: list[Glyph], start: int, end: int) -> list[Glyph]:
 
 @dataclass
 class PageLayout:
+    """One page as the form reader sees it, in extract.pdf's coordinates (pt, origin top-left).
+
+    Its size, the visible glyphs and their text lines, the horizontal and vertical rules
+    (collinear strokes merged), the horizontal strokes as drawn (cell borders), whether it holds
+    images, and the painted glyphs set aside with their reason (SET_ASIDE_REASONS), with the
+    clipping box of each clipped one."""
+
     number: int  # 1-based
     width: float
     height: float
@@ -146,6 +163,7 @@ class PageLayout:
         return [g for g in self.glyphs[lo:hi] if x0 <= g.xc < x1 and top <= g.yc < bottom]
 
     def lines_in(self, top: float, bottom: float) -> list[TextLine]:
+        """The text lines whose vertical centre lies in top..bottom (pt)."""
         return [ln for ln in self.lines if top <= ln.yc < bottom]
 
     def hrules_at(self, x: float) -> list[float]:

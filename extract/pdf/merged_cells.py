@@ -36,6 +36,7 @@ class LevelCell:
 
     @property
     def span(self) -> tuple[float, float]:
+        """The cell's vertical extent (top, bottom) in pt: what tells one merged cell from another."""
         return (self.top, self.bottom)
 
     @property
@@ -46,6 +47,10 @@ class LevelCell:
 
 @dataclass
 class Row:
+    """One indicator row as read from its band of the table: the cells' texts by field, its
+    一级/二级指标 cells, the fields the geometry did not settle, the blank (pt) above and below its
+    分值 text, and the cells each field was read from."""
+
     part: int
     values: dict[str, str | None]
     level_cells: dict[str, LevelCell]

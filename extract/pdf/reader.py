@@ -51,6 +51,12 @@ def _out_of_memory() -> ReadError:
 
 
 def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]:
+    """Every form of a PDF file: the records read, and an ExtractError for each form that could not
+    be read and for pages that could not be parsed.
+
+    Raises ReadError for a file refused as a whole: `not_pdf`, `encrypted_pdf`, `corrupt_pdf`,
+    `too_large` (over `max_pages()` pages, or out of memory), `image_only`, `unmapped_glyphs` or
+    `no_form`."""
     with open(path, "rb") as fh:
         head = fh.read(HEADER_BYTES)
     if b"%PDF-" not in head:

@@ -35,11 +35,15 @@ class Part:
     bottom: float
 
     def lines(self) -> list[TextLine]:
+        """The page's text lines whose vertical centre lies in the part."""
         return self.page.lines_in(self.top, self.bottom)
 
 
 @dataclass
 class Hit:
+    """A label found in a form: the part it is on, the text line holding it and its x-span x0..x1
+    (pt)."""
+
     part: int
     line: TextLine
     x0: float
@@ -47,6 +51,7 @@ class Hit:
 
     @property
     def pos(self) -> Pos:
+        """(part, y of its line's centre): orders labels as the form reads."""
         return (self.part, self.line.yc)
 
 
@@ -106,10 +111,13 @@ class Form:
         return next(i for i, p in enumerate(self.parts) if p.page is page)
 
     def table_left(self, pi: int) -> float:
+        """Left end (pt) of the table on part pi: TABLE_MARGIN left of its horizontal rules."""
         page = self.parts[pi].page
         return min((r.start for r in page.hrules), default=0.0) - TABLE_MARGIN
 
     def table_right(self, pi: int) -> float:
+        """Right end (pt) of the table on part pi: TABLE_MARGIN right of its horizontal rules (the
+        page's right edge when it has none)."""
         page = self.parts[pi].page
         return max((r.end for r in page.hrules), default=page.width) + TABLE_MARGIN
 
@@ -179,6 +187,7 @@ def row_band(part: Part, x: float, line: TextLine) -> tuple[float, float]:
 
 
 def cell_lines(page: PageLayout, x0: float, x1: float, top: float, bottom: float) -> list[TextLine]:
+    """The text lines of the glyphs centred in the box x0..x1, top..bottom (pt)."""
     return group_lines(page.glyphs_in(x0, x1, top, bottom))
 
 
@@ -200,6 +209,8 @@ class CellText(str):
 
 
 def cell_text(page: PageLayout, x0: float, x1: float, top: float, bottom: float) -> CellText | None:
+    """The text of the box x0..x1, top..bottom (pt): its lines joined with no separator, as a
+    CellText that remembers the box; None when the box holds no glyph."""
     lines = cell_lines(page, x0, x1, top, bottom)
     text = join_cell_lines([ln.text for ln in lines])
     return None if text is None else CellText(text, page, (x0, x1, top, bottom), lines)

@@ -166,6 +166,8 @@ class Margins:
     form_start: float | None
 
     def in_title_block(self, line: TextLine) -> bool:
+        """Whether the line is in the form's title block, between the form's start and the table's
+        first rule: never page furniture."""
         first_rule = min((r.pos for r in self.page.hrules), default=math.inf)
         return self.form_start is not None and line.top >= self.form_start and line.bottom <= first_rule
 

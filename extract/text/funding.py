@@ -23,6 +23,10 @@ RATE_TOLERANCE = 0.011  # printed rates are rounded or truncated to two decimals
 
 @dataclass
 class FundingResult:
+    """项目资金 as read from a dump: the four FundingLines (amounts in 万元), the paths not read with
+    certainty ("funding[0].budget_initial"), the header's columns, and the lines after the
+    funding lines."""
+
     lines: list[FundingLine]
     uncertain: list[str] = field(default_factory=list)  # paths such as "funding[0].budget_initial"
     columns: list[str] = field(default_factory=list)

@@ -57,11 +57,15 @@ class Piece:
 
     @property
     def width(self) -> float:
+        """The piece's printed width in em."""
         return text_width(self.text)
 
 
 @dataclass(frozen=True)
 class Anchor:
+    """The line printing a row's 分值 and 得分 (weight, score in pt): the tokens before them (the
+    row's rightmost cells, perhaps level labels) and the text after them (the row's deviation note)."""
+
     line: Line
     lead: tuple[str, ...]  # tokens before 分值/得分: the row's rightmost cells (and labels)
     weight: float | None
@@ -78,14 +82,19 @@ class Cut:
     cells: tuple[tuple[Piece, ...], ...]  # the next row's cells printed before its anchor
 
     def label_texts(self) -> tuple[str, ...]:
+        """The texts of the cut's level labels (一级/二级指标 names)."""
         return tuple(_join(group) for group in self.labels)
 
     def reading(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """What the cut reads, to compare cuts: (note, labels, cells) as texts."""
         return (_join(self.note), self.label_texts(), tuple(_join(c) for c in self.cells))
 
 
 @dataclass
 class Gap:
+    """The lines between two anchors (the previous row's and the next row's), the readings (cuts)
+    they allow, the one chosen and the parts (note, labels, cells) it leaves unsettled."""
+
     lines: list[Line]
     prev: Anchor | None
     anchor: Anchor | None  # None after the last row
@@ -97,6 +106,9 @@ class Gap:
 
 @dataclass
 class TableResult:
+    """The 绩效指标 table of a dump: its Indicators, the paths not read with certainty, and how many
+    rows have no regular 三级指标 text (a sign of a dump out of reading order)."""
+
     indicators: list[Indicator]
     uncertain: list[str] = field(default_factory=list)
     rows_without_names: int = 0  # rows with no (or no regular) 三级指标 text: a sign of scrambled text

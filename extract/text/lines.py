@@ -31,6 +31,9 @@ _PAGE_NUMBER = re.compile(r"^([-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*�
 
 @dataclass(frozen=True)
 class Line:
+    """One non-blank line of a dump: its 1-based number in the file, its text (stripped), its
+    1-based page and its chunk (lines of one text box share a chunk)."""
+
     no: int  # 1-based line number in the file
     text: str  # stripped of surrounding whitespace, never empty
     page: int  # 1-based page within the file
@@ -38,14 +41,17 @@ class Line:
 
     @property
     def tokens(self) -> list[str]:
+        """The line's whitespace-separated tokens: a dump separates the cells of a row by spaces."""
         return self.text.split()
 
     @property
     def clean(self) -> str:
+        """The line's text with all whitespace dropped."""
         return re.sub(r"\s+", "", self.text)
 
     @property
     def width(self) -> float:
+        """The line's printed width in em (text_width)."""
         return text_width(self.text)
 
 

@@ -56,6 +56,9 @@ def read_text_dump(data: bytes, file: str, sha256: str) -> tuple[list[Record], l
 
 
 def read_form(form: FormText, source: Source) -> Record:
+    """One form of a dump into a Record: head, 项目资金, 年度总体目标, 绩效指标, 总分 and 评分等级, with
+    everything the text cannot settle in uncertain_fields. Raises ReadError `scrambled_text` when
+    many indicator rows have no 三级指标 text (the dump is out of reading order)."""
     uncertain: list[str] = []
     year, name, dept, unit = _head(form, uncertain)
     fund_end = form.anchors.get("goals header", form.anchors["indicator header"])
