@@ -51,6 +51,14 @@ class Indicator:
     page: int | None = None  # 1-based page of the row; None for text dumps
 
 
+# Indicator fields by what they hold: the 一级/二级指标 names a merged cell prints once for several
+# rows, a row's own text, and its numbers (pt).
+MERGED_LEVEL_FIELDS = ("level1", "level2")
+ROW_TEXT_FIELDS = ("level3", "target", "actual", "deviation_note")
+NUMERIC_FIELDS = ("weight", "score")
+INDICATOR_TEXT_FIELDS = MERGED_LEVEL_FIELDS + ROW_TEXT_FIELDS
+
+
 @dataclass
 class Source:
     """Where a record was read: the file's name and SHA-256, the 1-based pages the form spans, and

@@ -42,14 +42,23 @@ def check_scores(record: Record) -> Check:
     return _compare("scores_sum", record.total_score, _sum(parts), SCORE_TOLERANCE)
 
 
-def computed_rate(
+def execution_rate(
     budget_initial: float | None, budget_full_year: float | None, executed: float | None
 ) -> float | None:
-    """executed / full-year budget in percent, falling back to the initial budget where blank."""
+    """执行率 as the form's amounts give it: 全年执行数 / 全年预算数 in percent, the 年初预算数 where
+    全年预算数 is blank; unrounded. None when the executed amount or the budget is missing or zero."""
     base = budget_full_year if budget_full_year is not None else budget_initial
     if executed is None or not base:
         return None
-    return round(100.0 * executed / base, 2)
+    return 100.0 * executed / base
+
+
+def computed_rate(
+    budget_initial: float | None, budget_full_year: float | None, executed: float | None
+) -> float | None:
+    """`execution_rate` rounded to two decimals, as forms print 执行率 (%)."""
+    rate = execution_rate(budget_initial, budget_full_year, executed)
+    return None if rate is None else round(rate, 2)
 
 
 def check_rates(record: Record) -> list[Check]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..cells import grade_cell
-from ..record import Indicator, ReadError, Record, Source
+from ..record import INDICATOR_TEXT_FIELDS, Indicator, ReadError, Record, Source
 from ..vocabulary import (
     FISCAL_YEAR,
     FISCAL_YEARS,
@@ -27,7 +27,7 @@ from .accounting import account, flag_unmapped_values
 from .columns import Column
 from .funding import funding_fields, read_funding
 from .goals import read_goals
-from .indicators import INDICATOR_FIELDS, INDICATOR_TEXT_FIELDS, find_indicator_header, read_indicators
+from .indicators import INDICATOR_FIELDS, find_indicator_header, read_indicators
 from .layout import NUDGE
 from .painting import UNMAPPED
 from .table import Form, Hit, Part, Pos, cell_text, parse_cell, row_band, text_right_of, value_right_of

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..cells import compose_target, join_cell_lines
-from ..record import Indicator, ReadError
+from ..record import MERGED_LEVEL_FIELDS, NUMERIC_FIELDS, ROW_TEXT_FIELDS, Indicator, ReadError
 from ..vocabulary import (
     HEADER_ANCHOR_MIN_HITS,
     INDICATOR_BLOCK,
@@ -41,9 +41,6 @@ from .table import (
 
 INDICATOR_FIELDS = tuple(INDICATOR_HEADERS)
 _TOTAL_ROW = re.compile(f"^({TOTAL_LABEL})")
-NUMERIC_FIELDS = ("weight", "score")
-INDICATOR_TEXT_FIELDS = tuple(f for f in INDICATOR_FIELDS if f not in NUMERIC_FIELDS)
-ROW_TEXT_FIELDS = ("level3", "target", "actual", "deviation_note")  # a row's own text, never merged
 
 # Tolerances, in pt.
 MIN_BODY_HEIGHT = 1.0  # a table body on a page lower than this holds no row
@@ -226,7 +223,7 @@ def _rows_on_part(
         cells: dict[str, list[Cell]] = {}
         stacked: set[str] = set()
         for c in cols:
-            if c.name in ("level1", "level2"):
+            if c.name in MERGED_LEVEL_FIELDS:
                 continue
             lines = cell_lines(page, c.x0, c.x1, a, b)
             values[c.name] = join_cell_lines([ln.text for ln in lines])
@@ -244,7 +241,7 @@ def _rows_on_part(
         if split:
             guessed |= set(ROW_TEXT_FIELDS)
         level_cells = {}
-        for name in ("level1", "level2"):
+        for name in MERGED_LEVEL_FIELDS:
             col = by_name.get(name)
             if col is None:
                 continue
@@ -264,7 +261,7 @@ def _rows_on_part(
                 max((g.bottom for g in glyphs), default=None),
                 max((g.size for g in glyphs), default=0.0),
             )
-        own_text = any(v for name, v in values.items() if name not in ("level1", "level2"))
+        own_text = any(v for name, v in values.items() if name not in MERGED_LEVEL_FIELDS)
         # A band with level names only is empty, unless it opens a page the table runs on to: then
         # it is the rest of a row (or of the header row) a page break cut.
         if not own_text and not (continues and not rows and any(values.values())):

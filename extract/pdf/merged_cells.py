@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..record import Indicator
+from ..record import MERGED_LEVEL_FIELDS, NUMERIC_FIELDS, ROW_TEXT_FIELDS, Indicator
 from ..vocabulary import LEVEL_NAME_SUFFIX
 from .layout import MIN_EM, SAME_EDGE
 from .table import Cell, Form
@@ -71,19 +71,19 @@ def join_rows_split_by_page_breaks(rows: list[Row]) -> list[Row]:
     # (part, level, cell span) -> (tail text, joined name)
     renamed: dict[tuple[int, str, tuple[float, float] | None], tuple[str | None, str]] = {}
     for row in rows:
-        for name in ("level1", "level2"):
+        for name in MERGED_LEVEL_FIELDS:
             cell = row.level_cells.get(name)
             old_new = renamed.get((row.part, name, cell.span if cell else None))
             if old_new and row.values.get(name) == old_new[0]:
                 row.values[name] = old_new[1]
         prev = out[-1] if out else None
         if prev and row.part > prev.part and not (_has_numbers(row) and _has_numbers(prev)):
-            for name in ("level3", "target", "actual", "deviation_note"):
+            for name in ROW_TEXT_FIELDS:
                 head, tail = prev.values.get(name), row.values.get(name)
                 prev.values[name] = (head or "") + (tail or "") or None
-            for name in ("weight", "score"):
+            for name in NUMERIC_FIELDS:
                 prev.values[name] = prev.values.get(name) or row.values.get(name)
-            for name in ("level1", "level2"):
+            for name in MERGED_LEVEL_FIELDS:
                 head, tail = prev.values.get(name), row.values.get(name)
                 joined = _split_name(head, tail)
                 cell = row.level_cells.get(name)
@@ -240,7 +240,7 @@ def fill_merged(form: Form, rows: list[Row], indicators: list[Indicator]) -> Non
     neighbour and marked uncertain.
     """
     n = len(indicators)
-    for name in ("level1", "level2"):
+    for name in MERGED_LEVEL_FIELDS:
         values = [getattr(ind, name) for ind in indicators]
         _join_text_split_by_page_breaks(rows, values, name)
         cut_parts: set[int] = set()

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from ..cells import clean_text, parse_number
-from ..record import Indicator
+from ..cells import clean_text, number_or_none, parse_number
+from ..record import INDICATOR_TEXT_FIELDS, Indicator
 from ..vocabulary import (
     INDICATOR_BLOCK,
     LEVEL1_HEADER,
@@ -135,8 +135,8 @@ def parse_indicators(lines: list[Line]) -> TableResult:
     if nonstandard_header_words(header):
         # Columns beyond the standard eight (指标性质, 度量单位, 备注): which printed cell is which
         # field cannot be told from the text, so no text field of a row is certain.
-        fields = ("level1", "level2", "level3", "target", "actual", "deviation_note")
-        result.uncertain += [f"indicators[{i}].{f}" for i in range(len(result.indicators)) for f in fields]
+        n = len(result.indicators)
+        result.uncertain += [f"indicators[{i}].{f}" for i in range(n) for f in INDICATOR_TEXT_FIELDS]
         result.uncertain = list(dict.fromkeys(result.uncertain))
     return result
 
@@ -159,21 +159,14 @@ def _drop_header_lines(lines: list[Line]) -> tuple[list[Line], str]:
     return out, "".join(header)
 
 
-def _is_number(token: str) -> bool:
-    try:
-        return parse_number(token) is not None
-    except ValueError:
-        return False
-
-
 def _anchor(line: Line) -> Anchor | None:
     """The line printing a row's 分值 and 得分: its first run of two or more numbers ends with them."""
     tokens = line.tokens
     i = 0
     while i < len(tokens):
-        if _is_number(tokens[i]):
+        if number_or_none(tokens[i]) is not None:
             j = i
-            while j + 1 < len(tokens) and _is_number(tokens[j + 1]):
+            while j + 1 < len(tokens) and number_or_none(tokens[j + 1]) is not None:
                 j += 1
             if j > i:
                 return Anchor(
