@@ -66,7 +66,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) warehouse dbt_project/target dbt_project/logs .pytest_cache .dagster_home
+	rm -rf $(VENV) warehouse dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .dagster_home
 
 # Sample PDFs rendered from tests/fixtures/reports.json (deterministic: re-rendering does not churn git).
 render-samples: $(STAMP)
