@@ -18,6 +18,7 @@ Pos = tuple[int, float]  # a place in a form: part, y (pt); ordered as the form 
 # Tolerances: "lines" are line heights of the text concerned, the rest pt.
 TABLE_MARGIN = 1.0  # the table's left and right ends lie this far beyond its outermost rules
 LABEL_LINE_GAP = 0.8  # lines: a label cell's wrapped lines are closer than this
+LABEL_SEARCH_LINES = 2  # lines: lines this near a label cell's edge are tested for being its wrap
 WRAP_LOOKAHEAD_LINES = 3  # a label's wrapped tail is looked for in this many lines below it
 ROW_PAD = 0.3  # lines: an unruled row reaches this far above and below its label's line
 MAX_ROW_HEIGHT = 12  # lines: rules further apart than this bound the table, not the label's row
@@ -138,7 +139,9 @@ def label_cell(page: PageLayout, line: TextLine, x0: float, x1: float) -> list[G
             near = [
                 f
                 for ln in page.lines
-                if ln is not line and ln.top < edge + 2 * height and ln.bottom > edge - 2 * height
+                if ln is not line
+                and ln.top < edge + LABEL_SEARCH_LINES * height
+                and ln.bottom > edge - LABEL_SEARCH_LINES * height
                 for f in split_fragments(ln, page.vrules)
                 if f.x0 < hi
                 and lo < f.x1
