@@ -8,7 +8,7 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 3000
 
-.PHONY: install run test test-tools lint bench ui render-samples clean
+.PHONY: install run test test-tools lint typecheck bench ui render-samples clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,7 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 
 test: install test-tools
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # LibreOffice prints the sample forms as a second, independent PDF producer for the extraction
@@ -60,8 +61,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy, strict on extract/ ([tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 clean:
-	rm -rf $(VENV) warehouse dbt_project/target dbt_project/logs .pytest_cache .dagster_home
+	rm -rf $(VENV) warehouse dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .dagster_home
 
 # Sample PDFs rendered from tests/fixtures/reports.json (deterministic: re-rendering does not churn git).
 render-samples: $(STAMP)

@@ -1,3 +1,5 @@
+"""`python -m extract`: the command line of `extract.cli`."""
+
 import sys
 
 from .cli import main

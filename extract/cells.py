@@ -44,7 +44,18 @@ def parse_percent(text: str | None) -> float | None:
     return parse_number(s[:-1] if s.endswith("%") else s)
 
 
+def number_or_none(text: str | None) -> float | None:
+    """`parse_number`, but None also for text that is no number: for a caller that only asks
+    whether a token is an amount ("85.93" → 85.93; "达成指标", "-" → None)."""
+    try:
+        return parse_number(text)
+    except ValueError:
+        return None
+
+
 def is_number(text: str | None) -> bool:
+    """True when a cell prints a number or a percentage ("40.87%", "1,614.00"); False for a null
+    token ("-") or text ("达成指标")."""
     try:
         return parse_percent(text) is not None
     except ValueError:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from .api import extract_file, iter_report_files
 from .record import FileResult
 
 
 def summary_line(result: FileResult) -> str:
+    """One line per file for the terminal: forms read, checks failed, uncertain fields and errors."""
     failed = sum(len(r.failed_checks) for r in result.records)
     uncertain = sum(len(r.uncertain_fields) for r in result.records)
     return (
@@ -20,6 +22,7 @@ def summary_line(result: FileResult) -> str:
 
 
 def error_lines(result: FileResult) -> list[str]:
+    """One "error: PATH: CLASS: MESSAGE (pages …)" line per ExtractError of the file."""
     return [
         f"error: {result.path}: {e.error_class}: {e.message}" + (f" (pages {e.pages})" if e.pages else "")
         for e in result.errors
@@ -27,6 +30,9 @@ def error_lines(result: FileResult) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line (`argv`: the arguments after the program name, default sys.argv[1:]).
+
+    Returns the exit status: 1 when any file had an error, else 0."""
     parser = argparse.ArgumentParser(
         prog="python -m extract",
         description="Extract 财政项目支出绩效自评表 forms from PDF reports and text dumps.",
@@ -35,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print all records as one JSON list")
     args = parser.parse_args(argv)
 
-    records, failed = [], False
+    records: list[dict[str, Any]] = []
+    failed = False
     for path in iter_report_files(args.paths):
         result = extract_file(path)
         for line in error_lines(result):

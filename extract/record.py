@@ -7,12 +7,19 @@ floats as printed, "-" or an empty cell is None, wrapped cell lines are joined w
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 FUNDING_LINES = ("年度资金总额", "当年财政拨款", "上年结转资金", "其他资金")
 
 
 @dataclass
 class FundingLine:
+    """One line of the 项目资金 block (年度资金总额, 当年财政拨款, 上年结转资金, 其他资金).
+
+    年初预算数 (budget_initial), 全年预算数 (budget_full_year) and 全年执行数 (executed) in 万元;
+    分值 (weight) and 得分 (score) in pt; 执行率 (execution_rate_pct) in %. None: blank, a null
+    token, or not printed."""
+
     line: str
     budget_initial: float | None = None
     budget_full_year: float | None = None
@@ -29,6 +36,10 @@ FUNDING_VALUE_FIELDS = tuple(f.name for f in fields(FundingLine) if f.name != "l
 
 @dataclass
 class Indicator:
+    """One row of the 绩效指标 table: its 一级/二级/三级指标 names, 年度指标值 (target) and 实际完成值
+    (actual) as printed, 分值 (weight) and 得分 (score) in pt, and 偏差原因分析及改进措施
+    (deviation_note)."""
+
     level1: str | None
     level2: str | None
     level3: str | None
@@ -40,8 +51,19 @@ class Indicator:
     page: int | None = None  # 1-based page of the row; None for text dumps
 
 
+# Indicator fields by what they hold: the 一级/二级指标 names a merged cell prints once for several
+# rows, a row's own text, and its numbers (pt).
+MERGED_LEVEL_FIELDS = ("level1", "level2")
+ROW_TEXT_FIELDS = ("level3", "target", "actual", "deviation_note")
+NUMERIC_FIELDS = ("weight", "score")
+INDICATOR_TEXT_FIELDS = MERGED_LEVEL_FIELDS + ROW_TEXT_FIELDS
+
+
 @dataclass
 class Source:
+    """Where a record was read: the file's name and SHA-256, the 1-based pages the form spans, and
+    the form's 1-based position in the file."""
+
     file: str  # file name (not the full path: records must not depend on where a file was read)
     sha256: str
     pages: list[int] = field(default_factory=list)  # 1-based pages the form spans
@@ -50,6 +72,9 @@ class Source:
 
 @dataclass
 class Check:
+    """One arithmetic check of a form (validate.py): its name, whether it passed, the value
+    expected from the form's other numbers and the value printed, and a detail for a reader."""
+
     name: str
     passed: bool
     expected: float | None = None
@@ -87,11 +112,20 @@ class GlyphReport:
 
     @property
     def total_set_aside(self) -> int:
+        """Glyphs set aside, for every reason together."""
         return sum(self.set_aside.values())
 
 
 @dataclass
 class Record:
+    """The canonical record of one form, the shape of reports.json plus provenance.
+
+    Head fields (年度 fiscal_year, 项目名称, 主管部门, 实施单位), the four FundingLines of 项目资金,
+    年度总体目标 (goal_expected 预期目标, goal_actual 实际完成情况), the Indicators of 绩效指标, 总分
+    (total_weight, total_score in pt) and 评分等级 (grade); then the Source, the fields not read
+    with certainty (paths such as "funding[0].executed"), the checks (validate.py) and, for PDF
+    forms, the GlyphReport."""
+
     fiscal_year: int | None
     project_name: str | None
     supervising_dept: str | None
@@ -108,15 +142,16 @@ class Record:
     checks: list[Check] = field(default_factory=list)
     glyphs: GlyphReport | None = None  # PDF forms only: where every glyph went (text dumps: None)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if isinstance(self.glyphs, dict):  # read back from JSON (the extraction cache)
             self.glyphs = GlyphReport(**self.glyphs)
 
     @property
     def failed_checks(self) -> list[Check]:
+        """The checks the form fails."""
         return [c for c in self.checks if not c.passed]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `python -m extract --json` (reports.json's shape plus provenance)."""
         return asdict(self)
 
@@ -131,7 +166,8 @@ class ExtractError:
     message: str
     pages: list[int] = field(default_factory=list)  # set when only part of a file failed
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The error as a dict of JSON values."""
         return asdict(self)
 
 
@@ -154,6 +190,9 @@ ERROR_CLASSES = (
 
 @dataclass
 class FileResult:
+    """What reading one file gave: its path, its SHA-256 (None when it could not be read), its kind
+    ("pdf" or "text"), the records of its forms and the errors."""
+
     path: str
     sha256: str | None
     kind: str  # "pdf" or "text"

@@ -46,6 +46,10 @@ from .vocabulary import FULLWIDTH_TO_ASCII, NULL_TOKENS, OPERATOR_VARIANTS, OPER
 
 @dataclass(frozen=True)
 class ParsedValue:
+    """A target (年度指标值) or actual (实际完成值) cell as read by `parse_value`: its kind; the
+    operator, value and unit of a quantitative value (never rescaled); the wording of a
+    qualitative one; and whether that wording claims the target was reached."""
+
     kind: str  # "quantitative" | "qualitative" | "empty"
     op: str | None = None  # "=", "≥", "≤", ">", "<" (ASCII >=, <= normalized to ≥, ≤)
     value: float | None = None

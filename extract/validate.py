@@ -19,32 +19,51 @@ GRADE_BANDS = (("优", 90.0), ("良", 80.0), ("中", 60.0), ("差", float("-inf"
 
 
 def expected_grade(total_score: float) -> str:
+    """The 评分等级 band (GRADE_BANDS) of a total score in pt: 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, else 差."""
     return next(grade for grade, floor in GRADE_BANDS if total_score >= floor)
 
 
 def _sum(values: list[float | None]) -> float | None:
-    return None if any(v is None for v in values) else round(sum(values), 2)
+    present = [v for v in values if v is not None]
+    return None if len(present) < len(values) else round(sum(present), 2)
 
 
 def check_weights(record: Record) -> Check:
+    """`weights_sum`: the 总分 row's 分值 equals the indicators' 分值 plus the 项目资金 block's
+    (pt, within SCORE_TOLERANCE); fails when any of them is missing."""
     parts = [i.weight for i in record.indicators] + [record.funding[0].weight if record.funding else None]
     return _compare("weights_sum", record.total_weight, _sum(parts), SCORE_TOLERANCE)
 
 
 def check_scores(record: Record) -> Check:
+    """`scores_sum`: the 总分 row's 得分 equals the indicators' 得分 plus the 项目资金 block's (pt,
+    within SCORE_TOLERANCE); fails when any of them is missing."""
     parts = [i.score for i in record.indicators] + [record.funding[0].score if record.funding else None]
     return _compare("scores_sum", record.total_score, _sum(parts), SCORE_TOLERANCE)
 
 
-def computed_rate(budget_initial, budget_full_year, executed) -> float | None:
-    """executed / full-year budget in percent, falling back to the initial budget where blank."""
+def execution_rate(
+    budget_initial: float | None, budget_full_year: float | None, executed: float | None
+) -> float | None:
+    """执行率 as the form's amounts give it: 全年执行数 / 全年预算数 in percent, the 年初预算数 where
+    全年预算数 is blank; unrounded. None when the executed amount or the budget is missing or zero."""
     base = budget_full_year if budget_full_year is not None else budget_initial
     if executed is None or not base:
         return None
-    return round(100.0 * executed / base, 2)
+    return 100.0 * executed / base
+
+
+def computed_rate(
+    budget_initial: float | None, budget_full_year: float | None, executed: float | None
+) -> float | None:
+    """`execution_rate` rounded to two decimals, as forms print 执行率 (%)."""
+    rate = execution_rate(budget_initial, budget_full_year, executed)
+    return None if rate is None else round(rate, 2)
 
 
 def check_rates(record: Record) -> list[Check]:
+    """`execution_rate[i]` for each funding line printing a 执行率 that can be computed: the printed
+    rate (%) equals `computed_rate` within RATE_TOLERANCE_PCT."""
     checks = []
     for i, line in enumerate(record.funding):
         expected = computed_rate(line.budget_initial, line.budget_full_year, line.executed)
@@ -56,6 +75,8 @@ def check_rates(record: Record) -> list[Check]:
 
 
 def check_grade(record: Record) -> Check:
+    """`grade_band`: the printed 评分等级 is the band of the total score; fails when either is
+    missing."""
     if record.total_score is None or record.grade is None:
         return Check("grade_band", False, None, record.total_score, "total score or grade missing")
     want = expected_grade(record.total_score)
@@ -86,6 +107,8 @@ def _compare(name: str, printed: float | None, computed: float | None, tolerance
 
 
 def validate(record: Record) -> list[Check]:
+    """Every check of a record, in a fixed order: complete, weights_sum, scores_sum,
+    execution_rate[i] and grade_band."""
     return [
         check_complete(record),
         check_weights(record),

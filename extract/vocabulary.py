@@ -3,9 +3,10 @@
 Everything a reader recognises by its wording lives here: the form title, the row labels
 (项目名称, 主管部门, 实施单位 and the suffixes a label may carry, such as （盖章）), the 项目资金
 block's header words, line names and unit, the 绩效指标 table's header words and level names, the
-总分 and 评分等级 rows, the null tokens of an empty cell and the full-width → ASCII map. Patterns
-are regular-expression source strings (`str`), matched against whitespace-free text; where a
-pattern needs context (start of a line, start of a name) the function beside it supplies it.
+总分 and 评分等级 rows, the page numbers producers print, the null tokens of an empty cell and the
+full-width → ASCII map. Patterns are regular-expression source strings (`str`), matched against
+whitespace-free text; where a pattern needs context (start of a line, start of a name) the function
+beside it supplies it.
 
 Amounts of the 项目资金 block are stored in 万元, the warehouse unit: `FUNDING_UNITS` gives the factor
 from each printed unit to 万元.
@@ -43,6 +44,7 @@ def is_null(text: str) -> bool:
 # The form's title: 财政项目支出绩效自评表, also without 财政 (2022 forms), as 绩效自评表 or 自评表.
 FORM_TITLE = r"(?:财政)?(?:项目支出)?(?:绩效自评表?|自评表)"
 FISCAL_YEAR = re.compile(r"(\d{4})\s*年度?")
+FISCAL_YEARS = range(1990, 2101)  # a year outside is no fiscal year of a form (a code, a misread)
 _TITLE_LINE = re.compile(rf"^(?:附件\d*[:：]?)?(?:\d{{4}}年度?)?{FORM_TITLE}(?:[（(]\d{{4}}年度?[)）])?$")
 
 
@@ -55,6 +57,18 @@ def has_title(text: str) -> bool:
     """A line that holds the form's title words anywhere (a PDF title line may carry more)."""
     return re.search(FORM_TITLE, text) is not None
 
+
+# ---------------------------------------------------------------- page numbers
+
+# A page number a PDF prints in its margin, on a whitespace-free line: "- 1 -", "—2—", "第3页",
+# "第3页共5页", "3/5", "Page3". Only margin lines are tested, so a bare number is one too.
+PAGE_NUMBER = re.compile(
+    r"^([-—–－]*\d{1,4}[-—–－]*|第\d{1,4}页([/／,，]?共\d{1,4}页)?|共\d{1,4}页[/／,，]?第\d{1,4}页|"
+    r"\d{1,4}[/／]\d{1,4}|(?i:page)\d{1,4}((?i:of)\d{1,4})?)$"
+)
+# A page number as a line of a text dump prints it: "- 3 -", "第3页", "第 3 页 共 9 页". Narrower than
+# PAGE_NUMBER: any line of a dump is tested, and a bare number there may be a cell's value.
+DUMP_PAGE_NUMBER = re.compile(r"^([-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*页([,，/\s]*共\s*\d{1,4}\s*页)?)$")
 
 # ---------------------------------------------------------------- head labels
 

@@ -29,10 +29,8 @@ from collections import Counter
 from ..record import GlyphReport
 from .layout import RULE_SNAP, Glyph, PageLayout
 from .painting import UNMAPPED
-from .table import Form, ruled_bottom, ruled_top
+from .table import Cell, Form, ruled_bottom, ruled_top
 from .visibility import crosses_a_rule
-
-Cell = tuple[int, float, float, float, float]  # part, x0, x1, top, bottom (pt)
 
 
 def account(form: Form) -> GlyphReport:

@@ -10,11 +10,19 @@ from dataclasses import dataclass
 
 from .layout import RULE_SNAP, PageLayout, split_fragments
 
-MIN_GUTTER = 0.8  # pt of blank space that can separate two cells
+# Tolerances, in pt.
+MIN_GUTTER = 0.8  # blank space that can separate two cells
+MIN_RULE_RUN = 8.0  # a vertical rule separates columns where it runs this far through the band (or half)
+BAND_EDGE = 2.0  # a cell border this close to the band's top or bottom is a neighbouring block's
+GLYPH_REACH = 200.0  # no glyph is wider than twice this: glyphs centred this far outside may reach in
+FLUSH = 0.5  # text ending (starting) this close to a gutter is flush against it
 
 
 @dataclass(frozen=True)
 class Column:
+    """A table column: its header's name (a FundingLine or Indicator field, or "unknown:" + the
+    header printed), its left and right edges x0, x1 (pt), and how sure the edges are."""
+
     name: str
     x0: float
     x1: float
@@ -23,18 +31,21 @@ class Column:
 
     @property
     def xc(self) -> float:
+        """The column's centre x (pt)."""
         return (self.x0 + self.x1) / 2
 
 
 def _rule_separators(page: PageLayout, top: float, bottom: float) -> list[float]:
-    need = min(8.0, (bottom - top) / 2)
+    need = min(MIN_RULE_RUN, (bottom - top) / 2)
     return [r.pos for r in page.vrules if min(r.end, bottom) - max(r.start, top) >= need]
 
 
 def _segment_ends(page: PageLayout, top: float, bottom: float) -> list[float]:
     """Ends of cell borders drawn one cell at a time, inside the band only: a rule on the band's
     edge may belong to a neighbouring block with other columns."""
-    ends = sorted(x for r in page.hsegments if top + 2 < r.pos < bottom - 2 for x in (r.start, r.end))
+    ends = sorted(
+        x for r in page.hsegments if top + BAND_EDGE < r.pos < bottom - BAND_EDGE for x in (r.start, r.end)
+    )
     # An edge drawn by two or more borders is a column edge; a lone end may be a dash.
     return [
         x
@@ -47,7 +58,7 @@ def _gaps(page: PageLayout, a: float, b: float, top: float, bottom: float) -> li
     """Blank x-intervals inside (a, b) that no glyph in the band covers."""
     spans = sorted(
         (max(g.x0, a), min(g.x1, b))
-        for g in page.glyphs_in(a - 200, b + 200, top, bottom)
+        for g in page.glyphs_in(a - GLYPH_REACH, b + GLYPH_REACH, top, bottom)
         if g.x1 > a and g.x0 < b
     )
     gaps, cursor = [], a
@@ -60,14 +71,16 @@ def _gaps(page: PageLayout, a: float, b: float, top: float, bottom: float) -> li
     return gaps
 
 
-def _flush_gap(page: PageLayout, gaps, top: float, bottom: float) -> tuple[float, float] | None:
+def _flush_gap(
+    page: PageLayout, gaps: list[tuple[float, float]], top: float, bottom: float
+) -> tuple[float, float] | None:
     """The gutter that several rows' text is flush against: right-aligned cells end just before
     their column's right edge, left-aligned ones start just after its left edge."""
     frags = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]
 
     def flush(gap: tuple[float, float]) -> int:
         lo, hi = gap
-        return max(sum(abs(f.x0 - hi) < 0.5 for f in frags), sum(abs(f.x1 - lo) < 0.5 for f in frags))
+        return max(sum(abs(f.x0 - hi) < FLUSH for f in frags), sum(abs(f.x1 - lo) < FLUSH for f in frags))
 
     ranked = sorted(gaps, key=flush, reverse=True)
     runner_up = flush(ranked[1]) if len(ranked) > 1 else 0

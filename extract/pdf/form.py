@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 from ..cells import grade_cell
-from ..record import Indicator, ReadError, Record, Source
+from ..record import INDICATOR_TEXT_FIELDS, Indicator, ReadError, Record, Source
 from ..vocabulary import (
     FISCAL_YEAR,
+    FISCAL_YEARS,
     FORM_NOTE,
     FUNDING_BLOCK,
     GOAL_EXPECTED,
@@ -26,21 +27,24 @@ from .accounting import account, flag_unmapped_values
 from .columns import Column
 from .funding import funding_fields, read_funding
 from .goals import read_goals
-from .indicators import INDICATOR_FIELDS, INDICATOR_TEXT_FIELDS, find_indicator_header, read_indicators
+from .indicators import INDICATOR_FIELDS, find_indicator_header, read_indicators
+from .layout import NUDGE
 from .painting import UNMAPPED
-from .table import Form, Hit, Part, cell_text, parse_cell, row_band, text_right_of, value_right_of
+from .table import Form, Hit, Part, Pos, cell_text, parse_cell, row_band, text_right_of, value_right_of
 
 LEVELS = ("level1", "level2", "level3")
 UNMAPPED_NAMES_SHARE = 0.5  # above this share of unmapped glyphs in its names a form is refused
 
 
 def read_year(form: Form, name_hit: Hit) -> int | None:
+    """The fiscal year (年度) of the title lines above the 项目名称 label: the first four-digit year
+    followed by 年 or 年度 that lies in FISCAL_YEARS; None when there is none."""
     for part in form.parts[: name_hit.part + 1]:
         for line in part.lines():
             if (form.parts.index(part), line.yc) > name_hit.pos:
                 break
             m = FISCAL_YEAR.search(line.text)
-            if m and 1990 <= int(m.group(1)) <= 2100:
+            if m and int(m.group(1)) in FISCAL_YEARS:
                 return int(m.group(1))
     return None
 
@@ -54,15 +58,16 @@ def read_totals(
         return None, None
     part = form.parts[total.part]
     top, bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)
-    return tuple(
+    weight, score = (
         parse_cell(
             form, f"total_{name}", cell_text(part.page, columns[name].x0, columns[name].x1, top, bottom)
         )
         for name in ("weight", "score")
     )
+    return weight, score
 
 
-def read_grade(form: Form, total: Hit | None, after: tuple[int, float]) -> str | None:
+def read_grade(form: Form, total: Hit | None, after: Pos) -> str | None:
     """评分等级: the text beside the label that starts the grade row below 总分. No such row → None,
     uncertain only where the table's end (总分) was not found either, so a grade row may have been
     missed; a note under the form (注：评分等级：90分以上为优…) is no grade row."""
@@ -101,12 +106,18 @@ def _table_fields(indicators: list[Indicator]) -> list[str]:
 
 
 def read_form(parts: list[Part], source: Source) -> Record:
+    """Read one form, laid out over `parts` (its page regions, in page order), into a Record.
+
+    Every field the geometry cannot settle is listed in uncertain_fields; the glyph accounting
+    (GlyphReport) is attached. Raises ReadError `form_unreadable` for a form without a 项目名称 label
+    or whose indicator header lacks 三级指标, 分值 or 得分, and `unmapped_glyphs` for a form whose
+    names are mostly glyphs its fonts map to no character."""
     form = Form(parts)
     name_hit = form.find("^" + label(PROJECT_NAME))
     if name_hit is None:
         raise ReadError("form_unreadable", "no 项目名称 label")
-    dept = form.find(label(SUPERVISING_DEPT), after=(name_hit.part, name_hit.line.top - 0.1))
-    unit = form.find(label(IMPLEMENTING_UNIT), after=(name_hit.part, name_hit.line.top - 0.1))
+    dept = form.find(label(SUPERVISING_DEPT), after=(name_hit.part, name_hit.line.top - NUDGE))
+    unit = form.find(label(IMPLEMENTING_UNIT), after=(name_hit.part, name_hit.line.top - NUDGE))
     project_name = value_right_of(form, name_hit, "project_name", _next_label_x(form, name_hit, dept))
     supervising = (
         value_right_of(form, dept, "supervising_dept", _next_label_x(form, dept, unit)) if dept else None
@@ -165,13 +176,15 @@ def read_form(parts: list[Part], source: Source) -> Record:
     )
 
 
-def _set_aside_notes(form: Form, after: tuple[int, float]) -> None:
+def _set_aside_notes(form: Form, after: Pos) -> None:
     """A note under the form (注：…, 说明：…, below the 总分 row) is no field: its lines, to the end
     of the form's part on that page, are set aside as `outside_table`."""
     note = form.find(FORM_NOTE, after=after)
     if note is not None:
         part = form.parts[note.part]
-        form.set_aside_box(note.part, -math.inf, math.inf, note.line.top - 0.1, part.bottom, "outside_table")
+        form.set_aside_box(
+            note.part, -math.inf, math.inf, note.line.top - NUDGE, part.bottom, "outside_table"
+        )
 
 
 def _claim_title(form: Form, name_hit: Hit) -> None:

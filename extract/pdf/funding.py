@@ -22,6 +22,7 @@ from .table import (
     Form,
     Hit,
     Part,
+    Pos,
     cell_text,
     columns_beside_unknown,
     header_spans,
@@ -30,7 +31,9 @@ from .table import (
     unknown_header_spans,
 )
 
-WORD_GAP = 0.25  # font sizes: glyphs of one word are set closer than this
+WORD_GAP = 0.25  # em: glyphs of one word are set closer than this
+HEADER_SLACK = 0.5  # pt: header text may reach this far below the rule above the first line's row
+LABEL_CELL_GAP = 0.5  # pt: the 项目资金 label cell ends at least this far left of the line names
 
 
 def funding_fields() -> list[str]:
@@ -38,9 +41,7 @@ def funding_fields() -> list[str]:
     return [f"funding[{i}].{f}" for i in range(len(FUNDING_LINES)) for f in FUNDING_VALUE_FIELDS]
 
 
-def read_funding(
-    form: Form, anchor: Hit, before: tuple[int, float] | None = None
-) -> tuple[list[FundingLine], tuple[int, float]]:
+def read_funding(form: Form, anchor: Hit, before: Pos | None = None) -> tuple[list[FundingLine], Pos]:
     """The 项目资金 block: its header row lies between the row above (anchor) and 年度资金总额; its
     lines are looked for before `before` (the next block). Returns the four lines (amounts in 万元)
     and the position of the last line found. A line the form does not print (one printed by
@@ -61,11 +62,11 @@ def read_funding(
         row_band(part, (anchor.x0 + anchor.x1) / 2, anchor.line)[1] if anchor.part == first.part else part.top
     )
     h_bottom = row_band(part, (first.x0 + first.x1) / 2, first.line)[0]
-    spans = header_spans(form, first.part, h_top, h_bottom + 0.5, FUNDING_HEADERS)
+    spans = header_spans(form, first.part, h_top, h_bottom + HEADER_SLACK, FUNDING_HEADERS)
     if not spans:
         form.uncertain.extend(funding_fields())
         return [FundingLine(name) for name in FUNDING_LINES], cursor
-    spans += unknown_header_spans(part.page, h_top, h_bottom + 0.5, spans)
+    spans += unknown_header_spans(part.page, h_top, h_bottom + HEADER_SLACK, spans)
     on_page = [h for h in rows if h and h.part == first.part]
     label_right = max(h.x1 for h in on_page)
     block_bottom = row_band(part, (on_page[-1].x0 + on_page[-1].x1) / 2, on_page[-1].line)[1]
@@ -101,11 +102,11 @@ def read_funding(
     found = {c.name for c in columns}
     for name in FUNDING_HEADERS:
         if name not in found:
-            form.uncertain.extend(f"funding[{i}].{name}" for i in range(4))
+            form.uncertain.extend(f"funding[{i}].{name}" for i in range(len(FUNDING_LINES)))
     return lines, cursor
 
 
-def _find_line_name(form: Form, i: int, after: tuple[int, float], before) -> Hit | None:
+def _find_line_name(form: Form, i: int, after: Pos, before: Pos | None) -> Hit | None:
     """The first row label after `after` naming funding line i as a whole word in its cell."""
     hit = form.find(funding_line_pattern(i), after=after, before=before)
     while hit is not None and not starts_a_name(_cell_text_before(form, hit)):
@@ -130,7 +131,7 @@ def block_unit(part: Part, h_top: float, h_bottom: float, block_bottom: float, r
     (项目资金（元）, wrapped as "项目资金（" / "元）"), the header cells (年初预算数（元）) and a
     单位：万元 line between the form's top and the block."""
     page = part.page
-    label = cell_text(page, 0.0, rows_x0 - 0.5, h_top, block_bottom)
+    label = cell_text(page, 0.0, rows_x0 - LABEL_CELL_GAP, h_top, block_bottom)
     header = [line.text for line in page.lines_in(h_top, h_bottom)]
     above = [line.text for line in page.lines_in(part.top, h_top)]
     return funding_unit([label or "", *header, *above])

@@ -6,7 +6,9 @@ from ..cells import clean_text
 from ..vocabulary import GOAL_ACTUAL, GOAL_EXPECTED, GOALS_BLOCK
 from .columns import build_columns
 from .layout import TextLine
-from .table import Form, Hit, cell_lines, row_band, ruled_bottom, ruled_top, value_right_of
+from .table import Form, Hit, Pos, cell_lines, row_band, ruled_bottom, ruled_top, value_right_of
+
+PARAGRAPH_END_EM = 1.5  # em: a line ending this far short of its column's right edge ends a paragraph
 
 
 def paragraphs(lines: list[TextLine], right: float) -> list[str]:
@@ -16,7 +18,7 @@ def paragraphs(lines: list[TextLine], right: float) -> list[str]:
     for line in lines:
         current += line.text
         size = line.bottom - line.top
-        if line.x1 < right - 1.5 * size:
+        if line.x1 < right - PARAGRAPH_END_EM * size:
             paras.append(current)
             current = ""
     if current:
@@ -24,7 +26,10 @@ def paragraphs(lines: list[TextLine], right: float) -> list[str]:
     return [clean_text(p) for p in paras if clean_text(p)]
 
 
-def read_goals(form: Form, after, before) -> tuple[str | None, str | None]:
+def read_goals(form: Form, after: Pos, before: Pos | None) -> tuple[str | None, str | None]:
+    """年度总体目标 between `after` and `before` (the indicator header): the 预期目标 and 实际完成情况
+    texts, paragraphs joined by "\\n", from columns under their headers or from the cell right of
+    each label. Both None, and uncertain, when either label is missing."""
     exp = form.find(GOAL_EXPECTED, after=after, before=before)
     act = form.find(GOAL_ACTUAL, after=after, before=before)
     if exp is None or act is None:
@@ -41,7 +46,7 @@ def read_goals(form: Form, after, before) -> tuple[str | None, str | None]:
 
 
 def _goal_columns(
-    form: Form, exp: Hit, act: Hit, h_bottom: float, before, label: Hit | None
+    form: Form, exp: Hit, act: Hit, h_bottom: float, before: Pos | None, label: Hit | None
 ) -> tuple[str | None, str | None]:
     """The two goal columns under their headers, over as many pages as they run; the 年度总体目标
     label column, where found, bounds them on the left even when no rule separates it."""
@@ -73,7 +78,7 @@ def _goal_columns(
     return out[0], out[1]
 
 
-def _band_top_of(form: Form, pos: tuple[int, float]) -> float:
+def _band_top_of(form: Form, pos: Pos) -> float:
     """Top of the row holding a label at pos (the indicator header), to stop text above it."""
     part = form.parts[pos[0]]
     line = min(part.lines(), key=lambda ln: abs(ln.yc - pos[1]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..cells import compose_target, join_cell_lines
-from ..record import Indicator, ReadError
+from ..record import MERGED_LEVEL_FIELDS, NUMERIC_FIELDS, ROW_TEXT_FIELDS, Indicator, ReadError
 from ..vocabulary import (
     HEADER_ANCHOR_MIN_HITS,
     INDICATOR_BLOCK,
@@ -19,13 +19,15 @@ from ..vocabulary import (
     TOTAL_LABEL,
 )
 from .columns import Column, build_columns
-from .layout import PageLayout, group_lines
+from .layout import NUDGE, RULE_SNAP, SAME_EDGE, PageLayout, group_lines
 from .merged_cells import LevelCell, Row, fill_merged, join_rows_split_by_page_breaks
 from .table import (
     UNKNOWN,
     UNKNOWN_COLUMN,
+    Cell,
     Form,
     Hit,
+    Pos,
     cell_lines,
     columns_beside_unknown,
     header_spans,
@@ -39,12 +41,21 @@ from .table import (
 
 INDICATOR_FIELDS = tuple(INDICATOR_HEADERS)
 _TOTAL_ROW = re.compile(f"^({TOTAL_LABEL})")
-NUMERIC_FIELDS = ("weight", "score")
-INDICATOR_TEXT_FIELDS = tuple(f for f in INDICATOR_FIELDS if f not in NUMERIC_FIELDS)
-ROW_TEXT_FIELDS = ("level3", "target", "actual", "deviation_note")  # a row's own text, never merged
+
+# Tolerances, in pt.
+MIN_BODY_HEIGHT = 1.0  # a table body on a page lower than this holds no row
+ROW_RULE_SLACK = 2.0  # a row rule this far outside the body still bounds its first or last row
+MIN_ROW_HEIGHT = 2.0  # rules closer than this bound no row between them (a double rule)
+REPEATED_HEADER_LINES = 3  # lines: a header repeated on a continuation page is among its first lines
 
 
-def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
+def read_indicators(form: Form, after: Pos) -> tuple[list[Indicator], Hit | None, dict[str, Column]]:
+    """The 绩效指标 table after `after`, over every page it runs on.
+
+    Returns the rows as Indicators (分值 and 得分 in pt, merged 一级/二级指标 cells filled in), the
+    总分 row's label (None when not found) and the columns by name on the 总分 row's page. A form
+    with no indicator header gives no rows and marks `indicators` uncertain. Raises ReadError
+    `form_unreadable` for a header without 三级指标, 分值 and 得分 columns."""
     header = find_indicator_header(form, after)
     if header is None:
         form.uncertain.append("indicators")
@@ -58,7 +69,7 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
     spans += unknown_header_spans(part.page, h_top, h_bottom, spans)
     total = form.find(_TOTAL_ROW, after=header.pos)
     # A 绩效指标 label column, where found, bounds the table on the left even when no rule does.
-    label = form.find(INDICATOR_BLOCK, after=(header.part, h_top - 0.1))
+    label = form.find(INDICATOR_BLOCK, after=(header.part, h_top - NUDGE))
     level1 = min(x0 for _, x0, _ in spans)
     # Without a rule between them, the label's line may run on into the 一级/二级指标 cells beside
     # it ("绩效指" + a wrapped name's "标"): the label ends at its last glyph left of the table.
@@ -76,7 +87,7 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
         if total and total.part == pi:
             bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)[0]
         left = label_x1 if label_x1 is not None else form.table_left(pi)
-        if bottom - top > 1:
+        if bottom - top > MIN_BODY_HEIGHT:
             cols = build_columns(part.page, spans, top, bottom, left, form.table_right(pi))
             form.claim_label_box(pi, form.table_left(pi), cols[0].x0, top, bottom)  # a 绩效指标 column
             bodies.append((pi, cols, top, bottom))
@@ -85,7 +96,7 @@ def read_indicators(form: Form, after) -> tuple[list[Indicator], Hit | None, dic
             # The 总分 row's cells: edges found over the rows above it and the row itself (alone
             # at the top of a page, it has the columns of the page before).
             total_bottom = row_band(part, (total.x0 + total.x1) / 2, total.line)[1]
-            if bottom - top > 1 or not columns:
+            if bottom - top > MIN_BODY_HEIGHT or not columns:
                 right = form.table_right(pi)
                 columns = {
                     c.name: c
@@ -161,7 +172,7 @@ def _read_extra_columns(values: dict[str, str | None], cols: list[Column], unsur
             unsure |= {f for n in beside if (f := _field_of(n))}
 
 
-def find_indicator_header(form: Form, after: tuple[int, float], parts: range | None = None) -> Hit | None:
+def find_indicator_header(form: Form, after: Pos, parts: range | None = None) -> Hit | None:
     """The indicator table's header row: the first line holding several header words, which
     survives headers wrapped in narrow columns ("一级指" / "标")."""
     for pi in parts if parts is not None else range(len(form.parts)):
@@ -177,8 +188,8 @@ def find_indicator_header(form: Form, after: tuple[int, float], parts: range | N
 def _skip_repeated_header(form: Form, pi: int, top: float) -> float:
     """Below the header row when a continuation page repeats it."""
     part = form.parts[pi]
-    header = find_indicator_header(form, (pi, top - 0.1), range(pi, pi + 1))
-    if header and any(header.line is ln for ln in part.lines()[:3]):
+    header = find_indicator_header(form, (pi, top - NUDGE), range(pi, pi + 1))
+    if header and any(header.line is ln for ln in part.lines()[:REPEATED_HEADER_LINES]):
         bottom = row_band(part, (header.x0 + header.x1) / 2, header.line)[1]
         form.claim_label_box(pi, 0.0, part.page.width, top, bottom)
         return bottom
@@ -188,7 +199,8 @@ def _skip_repeated_header(form: Form, pi: int, top: float) -> float:
 def _weight_rules(page: PageLayout, cols: list[Column], top: float, bottom: float) -> list[float]:
     """y of the rules crossing the 分值 column within the body top..bottom (rounded to 0.1 pt)."""
     weight = next(c for c in cols if c.name == "weight")
-    return sorted({round(y, 1) for y in page.hrules_at(weight.xc) if top - 2 <= y <= bottom + 2})
+    ys = page.hrules_at(weight.xc)
+    return sorted({round(y, 1) for y in ys if top - ROW_RULE_SLACK <= y <= bottom + ROW_RULE_SLACK})
 
 
 def _rows_on_part(
@@ -203,20 +215,21 @@ def _rows_on_part(
     weight = by_name["weight"]
     rule_ys = set(_weight_rules(page, cols, top, bottom))
     ys = sorted(rule_ys | {top, bottom})
-    ys = [y for i, y in enumerate(ys) if i == 0 or y - ys[i - 1] > 2]
+    ys = [y for i, y in enumerate(ys) if i == 0 or y - ys[i - 1] > MIN_ROW_HEIGHT]
     text_cols = [c for c in cols if c.name in ROW_TEXT_FIELDS]
-    bands = []  # (top, bottom, split, ruled): split bands were cut between weight values
+    # (top, bottom, split, ruled): split bands were cut between weight values
+    bands: list[tuple[float, float, bool, bool]] = []
     for a, b in zip(ys, ys[1:], strict=False):
         ruled = round(a, 1) in rule_ys and round(b, 1) in rule_ys
         pieces = [(a, b)] if ruled and rows_ruled else _split_by_anchors(page, weight, text_cols, a, b)
         bands.extend((pa, pb, len(pieces) > 1, ruled) for pa, pb in pieces)
-    rows = []
+    rows: list[Row] = []
     for a, b, split, ruled in bands:
         values: dict[str, str | None] = {}
-        cells: dict[str, list[tuple]] = {}
+        cells: dict[str, list[Cell]] = {}
         stacked: set[str] = set()
         for c in cols:
-            if c.name in ("level1", "level2"):
+            if c.name in MERGED_LEVEL_FIELDS:
                 continue
             lines = cell_lines(page, c.x0, c.x1, a, b)
             values[c.name] = join_cell_lines([ln.text for ln in lines])
@@ -234,7 +247,7 @@ def _rows_on_part(
         if split:
             guessed |= set(ROW_TEXT_FIELDS)
         level_cells = {}
-        for name in ("level1", "level2"):
+        for name in MERGED_LEVEL_FIELDS:
             col = by_name.get(name)
             if col is None:
                 continue
@@ -246,15 +259,15 @@ def _rows_on_part(
             level_cells[name] = LevelCell(
                 c_top,
                 c_bottom,
-                not split and c_top <= top + 1,
-                not split and c_bottom >= bottom - 1,
+                not split and c_top <= top + SAME_EDGE,
+                not split and c_bottom >= bottom - SAME_EDGE,
                 a,
                 b,
                 min((g.top for g in glyphs), default=None),
                 max((g.bottom for g in glyphs), default=None),
                 max((g.size for g in glyphs), default=0.0),
             )
-        own_text = any(v for name, v in values.items() if name not in ("level1", "level2"))
+        own_text = any(v for name, v in values.items() if name not in MERGED_LEVEL_FIELDS)
         # A band with level names only is empty, unless it opens a page the table runs on to: then
         # it is the rest of a row (or of the header row) a page break cut.
         if not own_text and not (continues and not rows and any(values.values())):
@@ -268,7 +281,7 @@ def _rows_on_part(
 def _cell_span(page: PageLayout, x: float, y: float, top: float, bottom: float) -> tuple[float, float]:
     """Vertical extent of the (possibly merged) cell at (x, y) inside the table body top..bottom: a
     side with no rule crossing x runs to the body's edge."""
-    above, below = page.rules_around(x, y, top - 1.5, bottom + 1.5)
+    above, below = page.rules_around(x, y, top - RULE_SNAP, bottom + RULE_SNAP)
     return (top if above is None else above), (bottom if below is None else below)
 
 

@@ -11,8 +11,15 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
-RULE_SNAP = 1.5  # ruling endpoints closer than this (pt) are the same line
+# Tolerances of the geometry, in pt unless said otherwise ("em": the glyph's size, `Glyph.size`).
+RULE_SNAP = 1.5  # ruling endpoints closer than this are the same line
 MIN_RULE_LENGTH = 4.0  # shorter strokes are decoration, not cell borders
+SAME_EDGE = 1.0  # edges closer than this are one edge: producers round coordinates differently
+NUDGE = 0.1  # a step past an edge, so that a box beginning at a line or label leaves it out
+MIN_EM = 1.0  # the least em size tolerances scale with: a zero-height glyph box must not zero them
+TALLEST_GLYPH = 50.0  # no glyph box is taller: a search by `top` starts this far above a box
+LINE_OVERLAP_EM = 0.45  # glyph centres this close vertically (em) are on one visual line
+FRAGMENT_GAP_EM = 0.6  # a blank this wide (em) between glyphs of a line separates two cells' text
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +40,7 @@ class Glyph:
     yc: float = field(init=False, compare=False, repr=False)
     size: float = field(init=False, compare=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "xc", (self.x0 + self.x1) / 2)
         object.__setattr__(self, "yc", (self.top + self.bottom) / 2)
         size = self.bottom - self.top if self.turn in (0, 180) else self.x1 - self.x0
@@ -49,41 +56,51 @@ class Rule:
     end: float
 
     def covers(self, v: float, tol: float = RULE_SNAP) -> bool:
+        """Whether position `v` along the rule lies on it, `tol` (pt) beyond either end allowed."""
         return self.start - tol <= v <= self.end + tol
 
 
 @dataclass
 class TextLine:
+    """One visual line of glyphs in its reading order (left to right when upright), whitespace
+    dropped. Its text and extent (pt) are computed once: a line's glyphs never change."""
+
     glyphs: list[Glyph]
 
     # A line's glyphs never change once it is built: its text and extent are computed once.
     @cached_property
     def text(self) -> str:
+        """The line's text: its glyphs' texts joined."""
         return "".join(g.text for g in self.glyphs)
 
     @cached_property
     def x0(self) -> float:
+        """Left edge of the line's glyphs (pt)."""
         return min(g.x0 for g in self.glyphs)
 
     @cached_property
     def x1(self) -> float:
+        """Right edge of the line's glyphs (pt)."""
         return max(g.x1 for g in self.glyphs)
 
     @cached_property
     def top(self) -> float:
+        """Top of the line's highest glyph (pt from the page's top)."""
         return min(g.top for g in self.glyphs)
 
     @cached_property
     def bottom(self) -> float:
+        """Bottom of the line's lowest glyph (pt from the page's top)."""
         return max(g.bottom for g in self.glyphs)
 
     @cached_property
     def yc(self) -> float:
+        """The line's vertical centre (pt)."""
         return (self.top + self.bottom) / 2
 
-    def find(self, pattern: str | re.Pattern) -> list[tuple[float, float, re.Match]]:
+    def find(self, pattern: str | re.Pattern[str]) -> list[tuple[float, float, re.Match[str]]]:
         """x-spans of regex matches in the line's text (whitespace already dropped)."""
-        out = []
+        out: list[tuple[float, float, re.Match[str]]] = []
         for m in re.finditer(pattern, self.text):
             matched = glyphs_at(self.glyphs, m.start(), m.end())
             out.append((matched[0].x0, matched[-1].x1, m))
@@ -105,6 +122,13 @@ def glyphs_at(glyphs: list[Glyph], start: int, end: int) -> list[Glyph]:
 
 @dataclass
 class PageLayout:
+    """One page as the form reader sees it, in extract.pdf's coordinates (pt, origin top-left).
+
+    Its size, the visible glyphs and their text lines, the horizontal and vertical rules
+    (collinear strokes merged), the horizontal strokes as drawn (cell borders), whether it holds
+    images, and the painted glyphs set aside with their reason (SET_ASIDE_REASONS), with the
+    clipping box of each clipped one."""
+
     number: int  # 1-based
     width: float
     height: float
@@ -119,7 +143,7 @@ class PageLayout:
     # id of a clipped glyph in `aside` → the clipping box (x0, x1, top, bottom) that cut it
     clips: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.lines:
             self.lines = group_lines(self.glyphs)
         self._tops = [g.top for g in self.glyphs]
@@ -134,11 +158,12 @@ class PageLayout:
 
     def glyphs_in(self, x0: float, x1: float, top: float, bottom: float) -> list[Glyph]:
         """Glyphs whose centre lies inside the box."""
-        lo = bisect_left(self._tops, top - 50)
+        lo = bisect_left(self._tops, top - TALLEST_GLYPH)
         hi = bisect_right(self._tops, bottom)
         return [g for g in self.glyphs[lo:hi] if x0 <= g.xc < x1 and top <= g.yc < bottom]
 
     def lines_in(self, top: float, bottom: float) -> list[TextLine]:
+        """The text lines whose vertical centre lies in top..bottom (pt)."""
         return [ln for ln in self.lines if top <= ln.yc < bottom]
 
     def hrules_at(self, x: float) -> list[float]:
@@ -193,7 +218,7 @@ def _upright_lines(glyphs: list[Glyph]) -> list[TextLine]:
     for g in sorted(glyphs, key=lambda g: g.yc):
         if not g.text.strip():
             continue
-        if rows and abs(g.yc - row_mid[-1]) <= max(g.size, 1.0) * 0.45:
+        if rows and abs(g.yc - row_mid[-1]) <= max(g.size, MIN_EM) * LINE_OVERLAP_EM:
             rows[-1].append(g)
             n = len(rows[-1])
             row_mid[-1] += (g.yc - row_mid[-1]) / n
@@ -227,7 +252,7 @@ def merge_rules(segments: list[tuple[float, float, float]]) -> list[Rule]:
     )
 
 
-def split_fragments(line: TextLine, vrules: list[Rule], gap_ratio: float = 0.6) -> list[TextLine]:
+def split_fragments(line: TextLine, vrules: list[Rule], gap_ratio: float = FRAGMENT_GAP_EM) -> list[TextLine]:
     """Split a line where glyphs are far apart or a vertical rule runs between them."""
     # Rules (sorted by position) that reach the line's height; the test per glyph is then a bisect.
     near = [r for r in vrules if r.start - RULE_SNAP <= line.bottom and line.top <= r.end + RULE_SNAP]
@@ -238,7 +263,7 @@ def split_fragments(line: TextLine, vrules: list[Rule], gap_ratio: float = 0.6) 
         gap = g.x0 - prev.x1
         between = near[bisect_right(positions, prev.xc) : bisect_left(positions, g.xc)]
         crosses = any(r.covers(g.yc) for r in between)
-        if crosses or gap > gap_ratio * max(prev.size, g.size, 1.0):
+        if crosses or gap > gap_ratio * max(prev.size, g.size, MIN_EM):
             parts.append([g])
         else:
             parts[-1].append(g)

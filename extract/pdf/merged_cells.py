@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..record import Indicator
+from ..record import MERGED_LEVEL_FIELDS, NUMERIC_FIELDS, ROW_TEXT_FIELDS, Indicator
 from ..vocabulary import LEVEL_NAME_SUFFIX
-from .table import Form
+from .layout import MIN_EM, SAME_EDGE
+from .table import Cell, Form
+
+# Tolerances, in pt unless said otherwise.
+CUT_TEXT_GAP_EM = 0.6  # em: pieces of one text that a rule cuts between two rows are closer than this
+ROOM_TO_SPARE = 6.0  # a 分值 cell with this much blank above or below its text shows the alignment
+TOP_ALIGNED_BLANKS = 3  # text is top-aligned when the blank below it is over this many times the one above
+CENTRED = 2.0  # text is centred when the blanks above and below differ by less than this
+CENTRE_MATCH = 3.0  # a text centred within this of a run of rows is those rows' merged cell's
+MIN_CUT_CELLS = 6  # cells: this many one-row 一级指标 cells can only be merged cells the producer cut
 
 
 @dataclass(frozen=True)
@@ -27,16 +36,21 @@ class LevelCell:
 
     @property
     def span(self) -> tuple[float, float]:
+        """The cell's vertical extent (top, bottom) in pt: what tells one merged cell from another."""
         return (self.top, self.bottom)
 
     @property
     def one_row(self) -> bool:
         """Whether the cell is only as high as its row (a rule crosses the column at both ends)."""
-        return abs(self.top - self.row_top) < 1 and abs(self.bottom - self.row_bottom) < 1
+        return abs(self.top - self.row_top) < SAME_EDGE and abs(self.bottom - self.row_bottom) < SAME_EDGE
 
 
 @dataclass
 class Row:
+    """One indicator row as read from its band of the table: the cells' texts by field, its
+    一级/二级指标 cells, the fields the geometry did not settle, the blank (pt) above and below its
+    分值 text, and the cells each field was read from."""
+
     part: int
     values: dict[str, str | None]
     level_cells: dict[str, LevelCell]
@@ -46,7 +60,7 @@ class Row:
     gaps: tuple[float, float] | None = None  # blank above and below the 分值 text in its row
     # field → the cells (part, x0, x1, top, bottom) it was read from (several when a page break
     # split the row)
-    cells: dict[str, list[tuple]] = field(default_factory=dict)
+    cells: dict[str, list[Cell]] = field(default_factory=dict)
 
 
 def join_rows_split_by_page_breaks(rows: list[Row]) -> list[Row]:
@@ -54,21 +68,22 @@ def join_rows_split_by_page_breaks(rows: list[Row]) -> list[Row]:
     of the break, belongs to the row across it. A level name cut by the same break is joined, and
     the rows below that share the cut cell get the joined name too."""
     out: list[Row] = []
-    renamed: dict[tuple, tuple[str, str]] = {}  # (part, level, cell) -> (tail text, joined name)
+    # (part, level, cell span) -> (tail text, joined name)
+    renamed: dict[tuple[int, str, tuple[float, float] | None], tuple[str | None, str]] = {}
     for row in rows:
-        for name in ("level1", "level2"):
+        for name in MERGED_LEVEL_FIELDS:
             cell = row.level_cells.get(name)
             old_new = renamed.get((row.part, name, cell.span if cell else None))
             if old_new and row.values.get(name) == old_new[0]:
                 row.values[name] = old_new[1]
         prev = out[-1] if out else None
         if prev and row.part > prev.part and not (_has_numbers(row) and _has_numbers(prev)):
-            for name in ("level3", "target", "actual", "deviation_note"):
+            for name in ROW_TEXT_FIELDS:
                 head, tail = prev.values.get(name), row.values.get(name)
                 prev.values[name] = (head or "") + (tail or "") or None
-            for name in ("weight", "score"):
+            for name in NUMERIC_FIELDS:
                 prev.values[name] = prev.values.get(name) or row.values.get(name)
-            for name in ("level1", "level2"):
+            for name in MERGED_LEVEL_FIELDS:
                 head, tail = prev.values.get(name), row.values.get(name)
                 joined = _split_name(head, tail)
                 cell = row.level_cells.get(name)
@@ -117,17 +132,13 @@ def _valign(rows: list[Row]) -> str | None:
     "top", "middle", or None when the rows do not tell."""
     votes = []
     for row in rows:
-        if row.gaps and max(row.gaps) > 6:
+        if row.gaps and max(row.gaps) > ROOM_TO_SPARE:
             above, below = row.gaps
-            votes.append("top" if above < below / 3 else "middle" if abs(above - below) < 2 else "other")
+            top = above < below / TOP_ALIGNED_BLANKS
+            votes.append("top" if top else "middle" if abs(above - below) < CENTRED else "other")
     if len(votes) < 2 or len(set(votes)) > 1 or votes[0] == "other":
         return None
     return votes[0]
-
-
-# Rows of 一级指标 cells, all one row high, from which on a form has too few 一级指标 to have
-# printed them all unmerged: its merged cells were cut by full-width rules.
-CUT_CELLS_MIN_ROWS = 6
 
 
 def _producer_cuts_merged_cells(rows: list[Row]) -> bool | None:
@@ -138,7 +149,7 @@ def _producer_cuts_merged_cells(rows: list[Row]) -> bool | None:
     cells = [r.level_cells["level1"] for r in rows if "level1" in r.level_cells]
     if not all(c.one_row for c in cells):
         return False
-    return True if len(cells) >= CUT_CELLS_MIN_ROWS else None
+    return True if len(cells) >= MIN_CUT_CELLS else None
 
 
 # One part's cells of a level column: row indices, their cells, and the text runs in them
@@ -211,7 +222,7 @@ def _cut_cell_text(
                     range(last, end_limit + 1),
                     key=lambda e: abs((cells[start].row_top + cells[e].row_bottom) / 2 - centre),
                 )
-                if abs((cells[start].row_top + cells[end].row_bottom) / 2 - centre) > 3:
+                if abs((cells[start].row_top + cells[end].row_bottom) / 2 - centre) > CENTRE_MATCH:
                     break
             for k in range(start, end + 1):
                 values[idx[k]] = text
@@ -220,29 +231,39 @@ def _cut_cell_text(
     return filled
 
 
-def _text_blocks(idx: list[int], cells: list[LevelCell], values: list[str | None]):
+def _printed_text(value: str | None, cell: LevelCell) -> tuple[str, float, float] | None:
+    """A level cell's own text with the top and bottom (pt) of its glyphs; None where no glyph was
+    found in the cell: a value carried over from another row (a name joined across a page break)
+    has no place in this cell."""
+    if not value or cell.text_top is None or cell.text_bottom is None:
+        return None
+    return value, cell.text_top, cell.text_bottom
+
+
+def _text_blocks(
+    idx: list[int], cells: list[LevelCell], values: list[str | None]
+) -> list[tuple[int, int, str, float]]:
     """(first, last, text, centre y) of each run of texts; a text that a rule cuts between two
     rows ("服务对象满" / "意度指标") is one run. A piece that is a whole name (it ends in 指标)
     ends its run: in tight rows the next row's own name sits as close."""
     blocks = []
     k = 0
-    # A cell holds a text of its own only where glyphs were found in it: a value carried over
-    # from another row (a name joined across a page break) has no place in this cell.
-    printed = [bool(values[i]) and cell.text_top is not None for i, cell in zip(idx, cells, strict=True)]
+    printed = [_printed_text(values[i], cell) for i, cell in zip(idx, cells, strict=True)]
     while k < len(idx):
-        if not printed[k]:
+        own = printed[k]
+        if own is None:
             k += 1
             continue
-        first, text, top = k, values[idx[k]], cells[k].text_top
+        first, (text, top, bottom) = k, own
         while (
             k + 1 < len(idx)
-            and printed[k + 1]
-            and cells[k + 1].text_top - cells[k].text_bottom < 0.6 * max(cells[k].text_size, 1.0)
-            and not str(values[idx[k]]).endswith(LEVEL_NAME_SUFFIX)
+            and not text.endswith(LEVEL_NAME_SUFFIX)
+            and (below := printed[k + 1]) is not None
+            and below[1] - bottom < CUT_TEXT_GAP_EM * max(cells[k].text_size, MIN_EM)
         ):
             k += 1
-            text += values[idx[k]]
-        blocks.append((first, k, text, (top + cells[k].text_bottom) / 2))
+            text, bottom = text + below[0], below[2]
+        blocks.append((first, k, text, (top + bottom) / 2))
         k += 1
     return blocks
 
@@ -257,7 +278,7 @@ def fill_merged(form: Form, rows: list[Row], indicators: list[Indicator]) -> Non
     """
     n = len(indicators)
     cuts = _producer_cuts_merged_cells(rows)
-    for name in ("level1", "level2"):
+    for name in MERGED_LEVEL_FIELDS:
         values = [getattr(ind, name) for ind in indicators]
         # Runs of text across a rule are joined before names cut by a page break, so that the
         # tail of one ("标") is not taken for the head of the next page's name.

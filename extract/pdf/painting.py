@@ -15,14 +15,26 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
-from pdfminer.pdfdevice import PDFTextDevice
-from pdfminer.pdffont import PDFUnicodeNotDefined
-from pdfminer.pdfinterp import PDFGraphicState, PDFPageInterpreter
-from pdfminer.pdftypes import dict_value, resolve1
+from pdfminer.pdfcolor import PDFColorSpace
+from pdfminer.pdfdevice import PDFTextDevice, PDFTextSeq
+from pdfminer.pdffont import PDFFont, PDFUnicodeNotDefined
+from pdfminer.pdfinterp import (
+    Color,
+    PDFGraphicState,
+    PDFPageInterpreter,
+    PDFResourceManager,
+    PDFStackT,
+    PDFTextState,
+)
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdftypes import PDFStream, dict_value, resolve1
 from pdfminer.psparser import literal_name
-from pdfminer.utils import apply_matrix_pt, apply_matrix_rect
+from pdfminer.utils import Matrix, PathSegment, Point, apply_matrix_pt, apply_matrix_rect
+from pdfplumber.page import Page
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pdfminer's device space (y upwards)
 
@@ -57,8 +69,9 @@ class _Interpreter(PDFPageInterpreter):
     state on to form XObjects (pdfminer starts them from a blank state)."""
 
     inherited: _State | None = None
+    graphicstate: _State  # init_state and subinterp put a _State where pdfminer has its own
 
-    def init_state(self, ctm) -> None:
+    def init_state(self, ctm: Matrix) -> None:
         super().init_state(ctm)
         if self.inherited is not None:
             self.graphicstate = self.inherited.copy()
@@ -89,7 +102,7 @@ class _Interpreter(PDFPageInterpreter):
     def do_W_a(self) -> None:
         self._clip()
 
-    def do_gs(self, name) -> None:
+    def do_gs(self, name: PDFStackT) -> None:
         try:
             states = dict_value(self.resources.get("ExtGState"))
             params = dict_value(states[literal_name(name)])
@@ -141,24 +154,24 @@ class PaintedPage:
 FAINT_ALPHA = 0.6  # fill opacity (/ca) below which text reads as a watermark's, not the form's
 FAINT_LIGHTNESS = 0.6  # fill lightness (0 black .. 1 white) above which text is a light tint
 DARK_FILL_LIGHTNESS = 0.5  # a filled box darker than this is a background light text shows on
+LUMA = (0.299, 0.587, 0.114)  # weights of red, green and blue in a colour's lightness (ITU-R BT.601)
 
 
-def _lightness(color) -> float:
+def _lightness(color: Color) -> float:
     """Lightness 0..1 of a fill colour in DeviceGray, DeviceRGB or DeviceCMYK (else 0: dark)."""
     values = color if isinstance(color, tuple | list) else (color,)
-    try:
-        v = [float(c) for c in values]
-    except (TypeError, ValueError):
+    v = [float(c) for c in values if isinstance(c, int | float)]
+    if len(v) < len(values):  # a pattern (its name, or a base colour with its name)
         return 0.0
     if len(v) == 1:
         return v[0]
     if len(v) == 3:
-        return 0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]
+        return LUMA[0] * v[0] + LUMA[1] * v[1] + LUMA[2] * v[2]
     if len(v) == 4:
         return (
-            (1 - min(1.0, v[0] + v[3])) * 0.299
-            + (1 - min(1.0, v[1] + v[3])) * 0.587
-            + (1 - min(1.0, v[2] + v[3])) * 0.114
+            (1 - min(1.0, v[0] + v[3])) * LUMA[0]
+            + (1 - min(1.0, v[1] + v[3])) * LUMA[1]
+            + (1 - min(1.0, v[2] + v[3])) * LUMA[2]
         )
     return 0.0
 
@@ -166,7 +179,7 @@ def _lightness(color) -> float:
 class _Device(PDFTextDevice):
     """Records glyphs and strokes in device space; `finish` turns them into a PaintedPage."""
 
-    def __init__(self, rsrcmgr, visible: Box, height: float):
+    def __init__(self, rsrcmgr: PDFResourceManager, visible: Box, height: float) -> None:
         super().__init__(rsrcmgr)
         self.visible = visible
         self.height = height
@@ -176,11 +189,25 @@ class _Device(PDFTextDevice):
         self.dark_fills: list[tuple[float, float, float, float]] = []
         self.images = 0
 
-    def render_string(self, textstate, seq, ncs, graphicstate) -> None:
-        graphicstate.render = textstate.render  # a copy made for this string alone
+    def render_string(
+        self, textstate: PDFTextState, seq: PDFTextSeq, ncs: PDFColorSpace, graphicstate: PDFGraphicState
+    ) -> None:
+        # The interpreter hands the device a copy of its own graphics state (a _State), made for
+        # this string alone.
+        cast(_State, graphicstate).render = textstate.render
         super().render_string(textstate, seq, ncs, graphicstate)
 
-    def render_char(self, matrix, font, fontsize, scaling, rise, cid, ncs, graphicstate) -> float:
+    def render_char(
+        self,
+        matrix: Matrix,
+        font: PDFFont,
+        fontsize: float,
+        scaling: float,
+        rise: float,
+        cid: int,
+        ncs: PDFColorSpace,
+        graphicstate: PDFGraphicState,
+    ) -> float:
         try:
             text = font.to_unichr(cid)
         except PDFUnicodeNotDefined:
@@ -188,7 +215,9 @@ class _Device(PDFTextDevice):
         adv = font.char_width(cid) * fontsize * scaling
         # The glyph box as pdfminer's LTChar computes it.
         if font.is_vertical():
-            vx, vy = font.char_disp(cid)
+            disp = font.char_disp(cid)
+            assert isinstance(disp, tuple)  # a vertical font's displacement is a pair, as in LTChar
+            vx, vy = disp
             vx = fontsize * 0.5 if vx is None else vx * fontsize * 0.001
             vy = (1000 - vy) * fontsize * 0.001
             bbox = (-vx, vy + rise + adv, -vx + fontsize, vy + rise)
@@ -199,7 +228,7 @@ class _Device(PDFTextDevice):
         x0, x1 = min(x0, x1), max(x0, x1)
         y0, y1 = min(y0, y1), max(y0, y1)
         a, b, c, d = matrix[:4]
-        state: _State = graphicstate
+        state = cast(_State, graphicstate)  # as in render_string
         hidden, cut = None, None
         if state.render in INVISIBLE_RENDER_MODES or state.fill_alpha <= 0.0:
             hidden = "invisible"
@@ -225,10 +254,17 @@ class _Device(PDFTextDevice):
         )
         return adv
 
-    def render_image(self, name, stream) -> None:
+    def render_image(self, name: str, stream: PDFStream) -> None:
         self.images += 1
 
-    def paint_path(self, gstate, stroke, fill, evenodd, path) -> None:
+    def paint_path(
+        self,
+        gstate: PDFGraphicState,
+        stroke: bool,
+        fill: bool,
+        evenodd: bool,
+        path: Sequence[PathSegment],
+    ) -> None:
         """Straight segments and rectangles, as pdfminer's layout device classifies them."""
         shape = "".join(seg[0] for seg in path)
         if shape.count("m") > 1:
@@ -237,10 +273,8 @@ class _Device(PDFTextDevice):
             return
         if not shape.startswith("m"):
             return
-        pts = [
-            apply_matrix_pt(self.ctm, (float(seg[-2]), float(seg[-1])) if seg[0] != "h" else path[0][-2:])
-            for seg in path
-        ]
+        assert self.ctm is not None  # set by begin_page, as pdfminer's own devices assume
+        pts = [apply_matrix_pt(self.ctm, _last_point(path[0] if seg[0] == "h" else seg)) for seg in path]
         if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
             shape, pts = shape[:-2] + "h", pts[:-1]
         h = self.height
@@ -260,7 +294,15 @@ class _Device(PDFTextDevice):
                     self.dark_fills.append(box)
 
 
-def paint_page(page) -> PaintedPage:
+def _last_point(seg: PathSegment) -> Point:
+    """A path segment's last point (x, y): pdfminer's segments are (operator, x1, y1, …, x, y); "h"
+    (close the path) has none — its caller takes the path's start instead."""
+    if len(seg) < 3:
+        raise ValueError(f"path segment {seg[0]!r} has no point")
+    return float(seg[-2]), float(seg[-1])
+
+
+def paint_page(page: Page) -> PaintedPage:
     """Run one pdfplumber page's content stream; raises what pdfminer raises on a broken page."""
     page_obj = page.page_obj
     ctm = _page_ctm(page_obj)
@@ -274,7 +316,7 @@ def paint_page(page) -> PaintedPage:
     )
 
 
-def _page_ctm(page_obj):
+def _page_ctm(page_obj: PDFPage) -> Matrix:
     """The matrix pdfminer's process_page starts from: mediabox origin to (0, 0), then /Rotate."""
     x0, y0, x1, y1 = page_obj.mediabox
     rotate = page_obj.rotate % 360

@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
+from pdfplumber.page import Page
+from pdfplumber.pdf import PDF
 
 from ..record import ExtractError, ReadError, Record, Source
 from ..vocabulary import FISCAL_YEAR, PROJECT_NAME, has_title
@@ -28,7 +31,10 @@ from .visibility import Margins, SortedPage, margins_of, set_aside_furniture, st
 MAX_PAGES = 5000
 MAX_PAGES_ENV = "EXTRACT_MAX_PAGES"  # overrides MAX_PAGES (e.g. lower, for a test)
 FORM_START = re.compile(f"^{PROJECT_NAME}")
-STROKE_THICKNESS = 3.0  # a filled rectangle thinner than this is a drawn rule
+STROKE_THICKNESS = 3.0  # pt: a filled rectangle thinner than this is a drawn rule
+HEADER_BYTES = 1024  # viewers accept the %PDF- header anywhere in a file's first 1024 bytes
+FORM_TOP_MARGIN = 1.0  # pt: a form's region starts this far above its first line
+TITLE_BLOCK_HEIGHT = 120.0  # pt: lines further above 项目名称 (past a gap this wide) are no part of its title
 
 
 def max_pages() -> int:
@@ -45,8 +51,14 @@ def _out_of_memory() -> ReadError:
 
 
 def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]:
+    """Every form of a PDF file: the records read, and an ExtractError for each form that could not
+    be read and for pages that could not be parsed.
+
+    Raises ReadError for a file refused as a whole: `not_pdf`, `encrypted_pdf`, `corrupt_pdf`,
+    `too_large` (over `max_pages()` pages, or out of memory), `image_only`, `unmapped_glyphs` or
+    `no_form`."""
     with open(path, "rb") as fh:
-        head = fh.read(1024)
+        head = fh.read(HEADER_BYTES)
     if b"%PDF-" not in head:
         raise ReadError("not_pdf", "not a PDF file (no %PDF- header)")
     try:
@@ -67,7 +79,7 @@ def read_pdf(path: Path, sha256: str) -> tuple[list[Record], list[ExtractError]]
         _close(pdf)
 
 
-def _close(pdf) -> None:
+def _close(pdf: PDF) -> None:
     """pdf.close() walks the page tree to close every page: a broken tree raises there again, and
     that must not replace the error already raised for it (corrupt_pdf). The file handle is what
     has to be closed."""
@@ -79,7 +91,8 @@ def _close(pdf) -> None:
 
 def _causes(exc: BaseException) -> list[BaseException]:
     """The exception, what it wraps (pdfplumber puts pdfminer's error in args) and its context."""
-    seen, todo = [], [exc]
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
     while todo:
         e = todo.pop()
         if e is None or any(e is s for s in seen):
@@ -104,7 +117,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(inner).__name__}: {inner}".rstrip(": ")
 
 
-def _declared_page_count(pdf) -> int | None:
+def _declared_page_count(pdf: PDF) -> int | None:
     """The /Count of the document's page tree, without walking it; None if it cannot be read."""
     try:
         count = resolve1(resolve1(pdf.doc.catalog["Pages"])["Count"])
@@ -113,7 +126,17 @@ def _declared_page_count(pdf) -> int | None:
     return count if isinstance(count, int) else None
 
 
-def _read_document(pdf, file: str, sha256: str, limit: int) -> tuple[list[Record], list[ExtractError]]:
+@dataclass
+class _PageStats:
+    """What the pages of a document held, for telling why no form was found in it."""
+
+    glyphs: int = 0  # visible glyphs
+    unmapped: int = 0  # of them, glyphs whose font maps them to no character
+    images: int = 0  # pages with images
+    bad_pages: list[int] = field(default_factory=list)  # 1-based pages pdfminer could not parse
+
+
+def _read_document(pdf: PDF, file: str, sha256: str, limit: int) -> tuple[list[Record], list[ExtractError]]:
     try:
         n_pages = len(pdf.pages)
     except Exception as exc:  # noqa: BLE001
@@ -125,7 +148,7 @@ def _read_document(pdf, file: str, sha256: str, limit: int) -> tuple[list[Record
         raise ReadError("too_large", f"{n_pages} pages, over the limit of {limit}")
     records: list[Record] = []
     errors: list[ExtractError] = []
-    stats = {"glyphs": 0, "unmapped": 0, "images": 0, "bad_pages": []}
+    stats = _PageStats()
     for parts in _forms(_layouts(pdf, stats)):
         source = Source(file=file, sha256=sha256, form_index=len(records) + len(errors) + 1)
         pages = sorted({p.page.number for p in parts})
@@ -137,21 +160,21 @@ def _read_document(pdf, file: str, sha256: str, limit: int) -> tuple[list[Record
             _reraise_memory_error(exc)
             message = f"layout not understood: {_describe(exc)}"
             errors.append(ExtractError(file, sha256, "form_unreadable", message, pages))
-    if stats["bad_pages"]:
-        pages = stats["bad_pages"]
+    if stats.bad_pages:
+        pages = stats.bad_pages
         errors.append(ExtractError(file, sha256, "corrupt_pdf", f"pages {pages} could not be parsed", pages))
     if not records and not errors:
-        if stats["glyphs"] == 0 and stats["images"]:
+        if stats.glyphs == 0 and stats.images:
             raise ReadError("image_only", "pages hold images but no text layer (a scan?); OCR is not done")
-        if stats["glyphs"] == 0:
+        if stats.glyphs == 0:
             raise ReadError("no_form", "PDF has no text")
-        if stats["unmapped"] > stats["glyphs"] / 2:
+        if stats.unmapped > stats.glyphs / 2:
             raise ReadError("unmapped_glyphs", "fonts carry no Unicode map: text reads as (cid:N) codes")
         raise ReadError("no_form", "no 财政项目支出绩效自评表 form found (no 项目名称 label)")
     return records, errors
 
 
-def _layouts(pdf, stats) -> Iterator[PageLayout]:
+def _layouts(pdf: PDF, stats: _PageStats) -> Iterator[PageLayout]:
     """The pages' layouts, page furniture set aside. A running header or footer is known when the
     next page repeats it, so a page is marked before the previous one is read (its form is read
     only once a later page starts the next form)."""
@@ -163,19 +186,19 @@ def _layouts(pdf, stats) -> Iterator[PageLayout]:
             page.close()
         except Exception as exc:  # noqa: BLE001 - keep the pages that do parse
             _reraise_memory_error(exc)
-            stats["bad_pages"].append(number)
+            stats.bad_pages.append(number)
             continue
         starts = _form_starts(layout)
         margins = margins_of(layout, starts[0] if starts else None)
         set_aside_furniture(margins, previous)
         previous = margins
-        stats["glyphs"] += len(layout.glyphs)
-        stats["unmapped"] += sum(bool(UNMAPPED.fullmatch(g.text)) for g in layout.glyphs)
-        stats["images"] += int(layout.has_images)
+        stats.glyphs += len(layout.glyphs)
+        stats.unmapped += sum(bool(UNMAPPED.fullmatch(g.text)) for g in layout.glyphs)
+        stats.images += int(layout.has_images)
         yield layout
 
 
-def page_layout(page, number: int) -> PageLayout:
+def page_layout(page: Page, number: int) -> PageLayout:
     """The page as the form reader sees it: visible glyphs, ruling and the glyphs set aside."""
     sorted_page = SortedPage(paint_page(page))
     h_raw, v_raw = _strokes(sorted_page)
@@ -199,18 +222,23 @@ def page_layout(page, number: int) -> PageLayout:
 
 def _strokes(page: SortedPage) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
     """Horizontal and vertical strokes (pos, start, end) from lines and thin or outlined rectangles."""
-    h, v = [], []
+    h: list[tuple[float, float, float]] = []
+    v: list[tuple[float, float, float]] = []
+
+    def thin(x0: float, x1: float, top: float, bottom: float) -> bool:
+        """A box thinner than STROKE_THICKNESS across is a rule along its centre line (kept)."""
+        if bottom - top <= STROKE_THICKNESS:
+            h.append(((top + bottom) / 2, x0, x1))
+        elif x1 - x0 <= STROKE_THICKNESS:
+            v.append(((x0 + x1) / 2, top, bottom))
+        else:
+            return False
+        return True
+
     for x0, x1, top, bottom in page.lines:
-        if bottom - top <= STROKE_THICKNESS:
-            h.append(((top + bottom) / 2, x0, x1))
-        elif x1 - x0 <= STROKE_THICKNESS:
-            v.append(((x0 + x1) / 2, top, bottom))
+        thin(x0, x1, top, bottom)
     for x0, x1, top, bottom, stroked in page.rects:
-        if bottom - top <= STROKE_THICKNESS:
-            h.append(((top + bottom) / 2, x0, x1))
-        elif x1 - x0 <= STROKE_THICKNESS:
-            v.append(((x0 + x1) / 2, top, bottom))
-        elif stroked:
+        if not thin(x0, x1, top, bottom) and stroked:
             h.extend([(top, x0, x1), (bottom, x0, x1)])
             v.extend([(x0, top, bottom), (x1, top, bottom)])
     return h, v
@@ -247,7 +275,7 @@ def _orphaned_title(page: PageLayout, starts: list[float]) -> float | None:
     after = [ln for ln in page.lines if ln.top > max([last_rule, *starts])]
     for i, line in enumerate(after):
         if has_title(line.text) and not any(FORM_START.search(ln.text) for ln in after[i:]):
-            return line.top - 1
+            return line.top - FORM_TOP_MARGIN
     return None
 
 
@@ -259,13 +287,13 @@ def _form_starts(page: PageLayout) -> list[float]:
     for i, line in enumerate(lines):
         if not FORM_START.search(line.text):
             continue
-        top = line.top - 1
+        top = line.top - FORM_TOP_MARGIN
         for earlier in reversed(lines[:i]):
             if earlier.top < previous_start:
                 break
             if has_title(earlier.text) or FISCAL_YEAR.search(earlier.text):
-                top = earlier.top - 1
-            elif line.top - earlier.bottom > 120:
+                top = earlier.top - FORM_TOP_MARGIN
+            elif line.top - earlier.bottom > TITLE_BLOCK_HEIGHT:
                 break
         starts.append(top)
         previous_start = line.bottom

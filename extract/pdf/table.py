@@ -7,10 +7,24 @@ import re
 from dataclasses import dataclass, field
 
 from ..cells import join_cell_lines, parse_number, parse_percent
-from .layout import Glyph, PageLayout, TextLine, glyphs_at, group_lines, split_fragments
+from .layout import NUDGE, SAME_EDGE, Glyph, PageLayout, TextLine, glyphs_at, group_lines, split_fragments
 
 UNKNOWN = "unknown:"  # name prefix of a column whose header the vocabulary does not know
 UNKNOWN_COLUMN = "unknown_column"  # set-aside reason of the glyphs in such a column
+
+Cell = tuple[int, float, float, float, float]  # a cell of a form: part, x0, x1, top, bottom (pt)
+Pos = tuple[int, float]  # a place in a form: part, y (pt); ordered as the form reads
+
+# Tolerances: "lines" are line heights of the text concerned, the rest pt.
+TABLE_MARGIN = 1.0  # the table's left and right ends lie this far beyond its outermost rules
+LABEL_LINE_GAP = 0.8  # lines: a label cell's wrapped lines are closer than this
+LABEL_SEARCH_LINES = 2  # lines: lines this near a label cell's edge are tested for being its wrap
+WRAP_LOOKAHEAD_LINES = 3  # a label's wrapped tail is looked for in this many lines below it
+ROW_PAD = 0.3  # lines: an unruled row reaches this far above and below its label's line
+MAX_ROW_HEIGHT = 12  # lines: rules further apart than this bound the table, not the label's row
+UNRULED_ROW_GAP = 1.5  # lines: text this close outside the outermost rule is an unruled row's
+MAX_CELL_PAD = 6.0  # the most padding producers leave between a cell's border and its text
+WRAP_TOLERANCE = 0.5  # rounding of glyph advances when a producer decides a line is full
 
 
 @dataclass
@@ -22,18 +36,23 @@ class Part:
     bottom: float
 
     def lines(self) -> list[TextLine]:
+        """The page's text lines whose vertical centre lies in the part."""
         return self.page.lines_in(self.top, self.bottom)
 
 
 @dataclass
 class Hit:
+    """A label found in a form: the part it is on, the text line holding it and its x-span x0..x1
+    (pt)."""
+
     part: int
     line: TextLine
     x0: float
     x1: float
 
     @property
-    def pos(self) -> tuple[int, float]:
+    def pos(self) -> Pos:
+        """(part, y of its line's centre): orders labels as the form reads."""
         return (self.part, self.line.yc)
 
 
@@ -46,11 +65,13 @@ class Form:
 
     parts: list[Part]
     uncertain: list[str] = field(default_factory=list)
-    fields: dict[tuple[int, float, float, float, float], set[str]] = field(default_factory=dict)
+    fields: dict[Cell, set[str]] = field(default_factory=dict)
     labels: set[int] = field(default_factory=set)
     aside: dict[int, str] = field(default_factory=dict)  # glyph id → why a block reader left it unread
 
-    def find(self, pattern, after: tuple[int, float] = (0, -1.0), before=None) -> Hit | None:
+    def find(
+        self, pattern: str | re.Pattern[str], after: Pos = (0, -1.0), before: Pos | None = None
+    ) -> Hit | None:
         """The first label matching pattern after `after`, also when its cell wraps it over two
         lines ("其中：当年财政拨" / "款"). The label's cell text is claimed as a label."""
         for pi, part in enumerate(self.parts):
@@ -62,7 +83,8 @@ class Form:
                 if found:
                     hit = Hit(pi, line, found[0][0], found[0][1])
                 else:
-                    tails = (_wrapped_match(part.page, line, b, pattern) for b in lines[i + 1 : i + 4])
+                    below = lines[i + 1 : i + 1 + WRAP_LOOKAHEAD_LINES]
+                    tails = (_wrapped_match(part.page, line, b, pattern) for b in below)
                     span = next(filter(None, tails), None)
                     if span is None:
                         continue
@@ -90,15 +112,15 @@ class Form:
         return next(i for i, p in enumerate(self.parts) if p.page is page)
 
     def table_left(self, pi: int) -> float:
+        """Left end (pt) of the table on part pi: TABLE_MARGIN left of its horizontal rules."""
         page = self.parts[pi].page
-        return min((r.start for r in page.hrules), default=0.0) - 1
+        return min((r.start for r in page.hrules), default=0.0) - TABLE_MARGIN
 
     def table_right(self, pi: int) -> float:
+        """Right end (pt) of the table on part pi: TABLE_MARGIN right of its horizontal rules (the
+        page's right edge when it has none)."""
         page = self.parts[pi].page
-        return max((r.end for r in page.hrules), default=page.width) + 1
-
-
-LABEL_LINE_GAP = 0.8  # line heights: a label cell's wrapped lines are closer than this
+        return max((r.end for r in page.hrules), default=page.width) + TABLE_MARGIN
 
 
 def label_cell(page: PageLayout, line: TextLine, x0: float, x1: float) -> list[Glyph]:
@@ -117,7 +139,9 @@ def label_cell(page: PageLayout, line: TextLine, x0: float, x1: float) -> list[G
             near = [
                 f
                 for ln in page.lines
-                if ln is not line and ln.top < edge + 2 * height and ln.bottom > edge - 2 * height
+                if ln is not line
+                and ln.top < edge + LABEL_SEARCH_LINES * height
+                and ln.bottom > edge - LABEL_SEARCH_LINES * height
                 for f in split_fragments(ln, page.vrules)
                 if f.x0 < hi
                 and lo < f.x1
@@ -139,10 +163,12 @@ def _rule_between(page: PageLayout, x: float, y0: float, y1: float) -> bool:
     return any(lo < y < hi for y in page.hrules_at(x))
 
 
-def _wrapped_match(page: PageLayout, line: TextLine, below: TextLine, pattern) -> tuple[float, float] | None:
+def _wrapped_match(
+    page: PageLayout, line: TextLine, below: TextLine, pattern: str | re.Pattern[str]
+) -> tuple[float, float] | None:
     """x-span on `line` of a match that runs on into the fragment right below it in the same cell."""
     height = line.bottom - line.top
-    if below.top - line.bottom > 0.8 * height:
+    if below.top - line.bottom > LABEL_LINE_GAP * height:
         return None
     tails = split_fragments(below, page.vrules)
     for frag in split_fragments(line, page.vrules):
@@ -157,13 +183,14 @@ def _wrapped_match(page: PageLayout, line: TextLine, below: TextLine, pattern) -
 def row_band(part: Part, x: float, line: TextLine) -> tuple[float, float]:
     """The vertical extent of the cell holding a label: its rules, else the label's own line."""
     band = part.page.band_at(x, line.yc)
-    pad = (line.bottom - line.top) * 0.3
-    if band is None or band[1] - band[0] > 12 * (line.bottom - line.top):
+    pad = (line.bottom - line.top) * ROW_PAD
+    if band is None or band[1] - band[0] > MAX_ROW_HEIGHT * (line.bottom - line.top):
         return line.top - pad, line.bottom + pad
     return band
 
 
 def cell_lines(page: PageLayout, x0: float, x1: float, top: float, bottom: float) -> list[TextLine]:
+    """The text lines of the glyphs centred in the box x0..x1, top..bottom (pt)."""
     return group_lines(page.glyphs_in(x0, x1, top, bottom))
 
 
@@ -176,24 +203,30 @@ class CellText(str):
     box: tuple[float, float, float, float]
     lines: list[TextLine]
 
-    def __new__(cls, text: str, page: PageLayout, box: tuple[float, float, float, float], lines):
+    def __new__(
+        cls, text: str, page: PageLayout, box: tuple[float, float, float, float], lines: list[TextLine]
+    ) -> CellText:
         obj = super().__new__(cls, text)
         obj.page, obj.box, obj.lines = page, box, lines
         return obj
 
 
 def cell_text(page: PageLayout, x0: float, x1: float, top: float, bottom: float) -> CellText | None:
+    """The text of the box x0..x1, top..bottom (pt): its lines joined with no separator, as a
+    CellText that remembers the box; None when the box holds no glyph."""
     lines = cell_lines(page, x0, x1, top, bottom)
     text = join_cell_lines([ln.text for ln in lines])
     return None if text is None else CellText(text, page, (x0, x1, top, bottom), lines)
 
 
-def header_spans(form: Form, pi: int, top: float, bottom: float, patterns: dict[str, str]):
+def header_spans(
+    form: Form, pi: int, top: float, bottom: float, patterns: dict[str, str]
+) -> list[tuple[str, float, float]]:
     """(name, x0, x1) of each header found in the band: first on single lines, then in header cells
     whose text wraps over several lines ("年初预" / "算数")."""
     page = form.parts[pi].page
     form.claim_label_box(pi, 0.0, page.width, top, bottom)
-    spans = {}
+    spans: dict[str, tuple[str, float, float]] = {}
     fragments = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]
     for frag in fragments:  # within one cell's line: a match across two cells would mislead
         for name, pattern in patterns.items():
@@ -248,10 +281,6 @@ def header_cells(fragments: list[TextLine]) -> list[list[Glyph]]:
     return [sorted(c[2], key=lambda g: (round(g.top), g.x0)) for c in cells]
 
 
-MAX_CELL_PAD = 6.0  # pt: the most padding producers leave between a cell's border and its text
-WRAP_TOLERANCE = 0.5  # pt: rounding of glyph advances when a producer decides a line is full
-
-
 def wrapped(lines: list[TextLine], x0: float, x1: float) -> bool:
     """Whether a cell's lines are one text wrapped at the cell's width (x0..x1, pt) rather than
     several values stacked: every line but the last reaches the cell's padding on one side, and
@@ -284,16 +313,14 @@ def parse_cell(form: Form, path: str, text: str | None, percent: bool = False) -
         return None
 
 
-def text_right_of(
-    form: Form, hit: Hit, stop_x: float | None = None
-) -> tuple[str | None, tuple[int, float, float, float, float]]:
+def text_right_of(form: Form, hit: Hit, stop_x: float | None = None) -> tuple[str | None, Cell]:
     """The text right of a label in its row, up to `stop_x` or the table's right edge, and its box
     (part, x0, x1, top, bottom in pt), claimed for no field yet."""
     part = form.parts[hit.part]
     top, bottom = row_band(part, (hit.x0 + hit.x1) / 2, hit.line)
-    right = (stop_x if stop_x is not None else form.table_right(hit.part)) - 0.1
-    text = join_cell_lines([ln.text for ln in cell_lines(part.page, hit.x1 + 0.1, right, top, bottom)])
-    return text, (hit.part, hit.x1 + 0.1, right, top, bottom)
+    left, right = hit.x1 + NUDGE, (stop_x if stop_x is not None else form.table_right(hit.part)) - NUDGE
+    text = join_cell_lines([ln.text for ln in cell_lines(part.page, left, right, top, bottom)])
+    return text, (hit.part, left, right, top, bottom)
 
 
 def value_right_of(form: Form, hit: Hit, path: str, stop_x: float | None = None) -> str | None:
@@ -306,20 +333,20 @@ def value_right_of(form: Form, hit: Hit, path: str, stop_x: float | None = None)
 def ruled_top(part: Part) -> float:
     """Where the table starts on a continuation page: its first rule, unless text sits just above
     it (an unruled top row); a running header far above is left out."""
-    ys = [r.pos for r in part.page.hrules if part.top - 1 <= r.pos < part.bottom]
+    ys = [r.pos for r in part.page.hrules if part.top - SAME_EDGE <= r.pos < part.bottom]
     if not ys:
         return part.top
     above = [ln for ln in part.lines() if ln.bottom <= min(ys)]
-    near = [ln for ln in above if min(ys) - ln.bottom < 1.5 * (ln.bottom - ln.top)]
+    near = [ln for ln in above if min(ys) - ln.bottom < UNRULED_ROW_GAP * (ln.bottom - ln.top)]
     return part.top if near else min(ys)
 
 
 def ruled_bottom(part: Part) -> float:
     """Where the table ends on a page it runs off: its last rule, unless text sits just below it
     (an unruled last row); a page footer far below is left out."""
-    ys = [r.pos for r in part.page.hrules if part.top < r.pos <= part.bottom + 1]
+    ys = [r.pos for r in part.page.hrules if part.top < r.pos <= part.bottom + SAME_EDGE]
     if not ys:
         return part.bottom
     below = [ln for ln in part.lines() if ln.top >= max(ys)]
-    near = [ln for ln in below if ln.top - max(ys) < 1.5 * (ln.bottom - ln.top)]
+    near = [ln for ln in below if ln.top - max(ys) < UNRULED_ROW_GAP * (ln.bottom - ln.top)]
     return part.bottom if near else max(ys)

@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from statistics import median
 
+from ..vocabulary import PAGE_NUMBER
 from .layout import Glyph, PageLayout, Rule, TextLine
 from .painting import PaintedGlyph, PaintedPage
 
@@ -31,11 +32,6 @@ WATERMARK_SIZE_RATIO = 1.8  # faint text this many times the body text's em size
 DARK_INK_SHARE = 0.2  # a page with at least this share of its text in dark ink is printed dark
 STAMP_SIZE_RATIO = 3.0  # any text this many times the body text's size is a stamp (titles stay below)
 OVERPRINT_EM = 0.3  # the same glyph painted again within this fraction of an em is fake bold
-# A page number as printed in a margin: "- 1 -", "—2—", "第 3 页", "第3页 共5页", "3/5", "Page 3".
-PAGE_NUMBER = re.compile(
-    r"^([-—–－]*\d{1,4}[-—–－]*|第\d{1,4}页([/／,，]?共\d{1,4}页)?|共\d{1,4}页[/／,，]?第\d{1,4}页|"
-    r"\d{1,4}[/／]\d{1,4}|(?i:page)\d{1,4}((?i:of)\d{1,4})?)$"
-)
 RULE_CROSSING_EM = 0.25  # a rule this far (em) inside a glyph's box on both sides runs through the glyph
 FURNITURE_GAP_LINES = 1.5  # on an unruled page, margin text this many line heights clear of the body
 RUNNING_POSITION_TOLERANCE = 2.0  # pt: a running header or footer is printed at the same place
@@ -166,6 +162,8 @@ class Margins:
     form_start: float | None
 
     def in_title_block(self, line: TextLine) -> bool:
+        """Whether the line is in the form's title block, between the form's start and the table's
+        first rule: never page furniture."""
         first_rule = min((r.pos for r in self.page.hrules), default=math.inf)
         return self.form_start is not None and line.top >= self.form_start and line.bottom <= first_rule
 

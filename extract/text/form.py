@@ -54,12 +54,16 @@ REPEATABLE = {"indicator header"}  # a continuation page may repeat the table he
 
 @dataclass
 class FormText:
+    """One form's lines of a dump (its title line first) and where each anchor (ANCHORS: 项目名称,
+    the funding header, …) first stands among them."""
+
     index: int  # 1-based position of the form in the file
     lines: list[Line]  # title line first
     anchors: dict[str, int]  # anchor name -> index into lines of its first occurrence
 
     @property
     def pages(self) -> list[int]:
+        """The 1-based pages the form's lines are on."""
         return sorted({line.page for line in self.lines})
 
     def section(self, start: str, end: str | None) -> list[Line]:
@@ -72,10 +76,12 @@ class FormText:
 
 
 def is_title(line: Line) -> bool:
+    """Whether the line is the form's title (财政项目支出绩效自评表 or a variant) and nothing else."""
     return is_title_line(line.clean)
 
 
 def anchor_of(line: Line) -> str | None:
+    """The name of the anchor (ANCHORS) the line is, or None."""
     clean = line.clean
     return next((name for name, test in ANCHORS if test(clean)), None)
 

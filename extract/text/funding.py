@@ -15,6 +15,7 @@ from itertools import combinations
 
 from ..cells import parse_number, parse_percent
 from ..record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
+from ..validate import execution_rate
 from ..vocabulary import FUNDING_AMOUNT_FIELDS, funding_header_fields, funding_line_of, funding_unit, to_wan
 from .lines import Line
 
@@ -23,6 +24,10 @@ RATE_TOLERANCE = 0.011  # printed rates are rounded or truncated to two decimals
 
 @dataclass
 class FundingResult:
+    """项目资金 as read from a dump: the four FundingLines (amounts in 万元), the paths not read with
+    certainty ("funding[0].budget_initial"), the header's columns, and the lines after the
+    funding lines."""
+
     lines: list[FundingLine]
     uncertain: list[str] = field(default_factory=list)  # paths such as "funding[0].budget_initial"
     columns: list[str] = field(default_factory=list)
@@ -118,10 +123,10 @@ def _placement(tokens: list[str], fields: list[str]) -> dict[str, float | None] 
 
 def _rate_consistent(placed: dict[str, float | None]) -> bool:
     """The printed rate equals executed / budget (full-year, else initial); False when unverifiable."""
-    rate, executed = placed.get("execution_rate_pct"), placed.get("executed")
-    base = placed.get("budget_full_year")
-    if base is None:
-        base = placed.get("budget_initial")
-    if rate is None or executed is None or not base:
+    rate = placed.get("execution_rate_pct")
+    expected = execution_rate(
+        placed.get("budget_initial"), placed.get("budget_full_year"), placed.get("executed")
+    )
+    if rate is None or expected is None:
         return False
-    return abs(100.0 * executed / base - rate) <= RATE_TOLERANCE
+    return abs(expected - rate) <= RATE_TOLERANCE

@@ -29,6 +29,8 @@ TIE = 0.25  # splits whose costs differ by no more than this are equally good
 
 @dataclass
 class GoalResult:
+    """The two 年度总体目标 texts (预期目标, 实际完成情况) and which of them are uncertain."""
+
     expected: str | None
     actual: str | None
     uncertain: list[str] = field(default_factory=list)  # "goal_expected" / "goal_actual"
@@ -36,6 +38,8 @@ class GoalResult:
 
 @dataclass(frozen=True)
 class LineEnd:
+    """Whether a line ends its paragraph, and whether that is certain."""
+
     ends_paragraph: bool
     certain: bool
 
@@ -187,8 +191,3 @@ def _column_text(lines: list[Line], other_width: float | None) -> tuple[str | No
             paragraphs.append(current)
             current = ""
     return "\n".join(paragraphs), all(end.certain for end in ends)
-
-
-def debug_costs(lines: list[Line]) -> dict[int, float]:  # pragma: no cover - a tuning aid
-    lines = strip_row_labels(lines)
-    return {lines[k].no: round(_split_cost(lines, k), 2) for k in _candidate_splits(lines)}

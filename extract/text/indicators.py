@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from ..cells import clean_text, parse_number
-from ..record import Indicator
+from ..cells import clean_text, number_or_none, parse_number
+from ..record import INDICATOR_TEXT_FIELDS, Indicator
 from ..vocabulary import (
     INDICATOR_BLOCK,
     LEVEL1_HEADER,
@@ -57,11 +57,15 @@ class Piece:
 
     @property
     def width(self) -> float:
+        """The piece's printed width in em."""
         return text_width(self.text)
 
 
 @dataclass(frozen=True)
 class Anchor:
+    """The line printing a row's 分值 and 得分 (weight, score in pt): the tokens before them (the
+    row's rightmost cells, perhaps level labels) and the text after them (the row's deviation note)."""
+
     line: Line
     lead: tuple[str, ...]  # tokens before 分值/得分: the row's rightmost cells (and labels)
     weight: float | None
@@ -78,14 +82,19 @@ class Cut:
     cells: tuple[tuple[Piece, ...], ...]  # the next row's cells printed before its anchor
 
     def label_texts(self) -> tuple[str, ...]:
+        """The texts of the cut's level labels (一级/二级指标 names)."""
         return tuple(_join(group) for group in self.labels)
 
-    def reading(self) -> tuple:
+    def reading(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """What the cut reads, to compare cuts: (note, labels, cells) as texts."""
         return (_join(self.note), self.label_texts(), tuple(_join(c) for c in self.cells))
 
 
 @dataclass
 class Gap:
+    """The lines between two anchors (the previous row's and the next row's), the readings (cuts)
+    they allow, the one chosen and the parts (note, labels, cells) it leaves unsettled."""
+
     lines: list[Line]
     prev: Anchor | None
     anchor: Anchor | None  # None after the last row
@@ -97,6 +106,9 @@ class Gap:
 
 @dataclass
 class TableResult:
+    """The 绩效指标 table of a dump: its Indicators, the paths not read with certainty, and how many
+    rows have no regular 三级指标 text (a sign of a dump out of reading order)."""
+
     indicators: list[Indicator]
     uncertain: list[str] = field(default_factory=list)
     rows_without_names: int = 0  # rows with no (or no regular) 三级指标 text: a sign of scrambled text
@@ -123,8 +135,8 @@ def parse_indicators(lines: list[Line]) -> TableResult:
     if nonstandard_header_words(header):
         # Columns beyond the standard eight (指标性质, 度量单位, 备注): which printed cell is which
         # field cannot be told from the text, so no text field of a row is certain.
-        fields = ("level1", "level2", "level3", "target", "actual", "deviation_note")
-        result.uncertain += [f"indicators[{i}].{f}" for i in range(len(result.indicators)) for f in fields]
+        n = len(result.indicators)
+        result.uncertain += [f"indicators[{i}].{f}" for i in range(n) for f in INDICATOR_TEXT_FIELDS]
         result.uncertain = list(dict.fromkeys(result.uncertain))
     return result
 
@@ -147,21 +159,14 @@ def _drop_header_lines(lines: list[Line]) -> tuple[list[Line], str]:
     return out, "".join(header)
 
 
-def _is_number(token: str) -> bool:
-    try:
-        return parse_number(token) is not None
-    except ValueError:
-        return False
-
-
 def _anchor(line: Line) -> Anchor | None:
     """The line printing a row's 分值 and 得分: its first run of two or more numbers ends with them."""
     tokens = line.tokens
     i = 0
     while i < len(tokens):
-        if _is_number(tokens[i]):
+        if number_or_none(tokens[i]) is not None:
             j = i
-            while j + 1 < len(tokens) and _is_number(tokens[j + 1]):
+            while j + 1 < len(tokens) and number_or_none(tokens[j + 1]) is not None:
                 j += 1
             if j > i:
                 return Anchor(

@@ -19,18 +19,19 @@ from dataclasses import dataclass
 from charset_normalizer import from_bytes
 
 from ..record import ReadError
-from ..vocabulary import PROJECT_NAME, has_title
+from ..vocabulary import DUMP_PAGE_NUMBER, PROJECT_NAME, has_title
 
 PAGE_BREAK_BLANKS = 3  # blank lines that make one page break
 # Encodings a dump of a Chinese form may be saved in, besides UTF-8 (gb18030 covers GBK and GB2312).
 ENCODINGS = ("utf_8", "gb18030", "utf_16", "utf_16_le", "utf_16_be", "big5")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
-# Page numbers printed by the producer: "- 3 -", "第3页", "第 3 页 共 9 页".
-_PAGE_NUMBER = re.compile(r"^([-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*页([,，/\s]*共\s*\d{1,4}\s*页)?)$")
 
 
 @dataclass(frozen=True)
 class Line:
+    """One non-blank line of a dump: its 1-based number in the file, its text (stripped), its
+    1-based page and its chunk (lines of one text box share a chunk)."""
+
     no: int  # 1-based line number in the file
     text: str  # stripped of surrounding whitespace, never empty
     page: int  # 1-based page within the file
@@ -38,14 +39,17 @@ class Line:
 
     @property
     def tokens(self) -> list[str]:
+        """The line's whitespace-separated tokens: a dump separates the cells of a row by spaces."""
         return self.text.split()
 
     @property
     def clean(self) -> str:
+        """The line's text with all whitespace dropped."""
         return re.sub(r"\s+", "", self.text)
 
     @property
     def width(self) -> float:
+        """The line's printed width in em (text_width)."""
         return text_width(self.text)
 
 
@@ -88,7 +92,7 @@ def split_lines(text: str) -> list[Line]:
         for n, segment in enumerate(raw.split("\f")):
             feeds += n > 0
             stripped = segment.strip()
-            if _PAGE_NUMBER.match(stripped):
+            if DUMP_PAGE_NUMBER.match(stripped):
                 continue  # page furniture, not part of any box
             if not stripped:
                 blanks += n == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..cells import clean_text, grade_cell, parse_number
+from ..cells import clean_text, grade_cell, number_or_none
 from ..record import ExtractError, ReadError, Record, Source
 from ..vocabulary import (
     FISCAL_YEAR,
@@ -56,6 +56,9 @@ def read_text_dump(data: bytes, file: str, sha256: str) -> tuple[list[Record], l
 
 
 def read_form(form: FormText, source: Source) -> Record:
+    """One form of a dump into a Record: head, 项目资金, 年度总体目标, 绩效指标, 总分 and 评分等级, with
+    everything the text cannot settle in uncertain_fields. Raises ReadError `scrambled_text` when
+    many indicator rows have no 三级指标 text (the dump is out of reading order)."""
     uncertain: list[str] = []
     year, name, dept, unit = _head(form, uncertain)
     fund_end = form.anchors.get("goals header", form.anchors["indicator header"])
@@ -124,9 +127,9 @@ def _totals(form: FormText, uncertain: list[str]) -> tuple[float | None, float |
         j = form.anchors.get("评分等级", len(form.lines))
         tokens = [t for line in form.lines[i:j] for t in line.tokens]
         tokens[0] = re.sub(f"^(?:{TOTAL_LABEL})", "", tokens[0])
-        numbers = [t for t in tokens if t and _number(t) is not None]
+        numbers = [t for t in tokens if t and number_or_none(t) is not None]
         if len(numbers) == 2:
-            weight, score = _number(numbers[0]), _number(numbers[1])
+            weight, score = number_or_none(numbers[0]), number_or_none(numbers[1])
     if weight is None:
         uncertain += ["total_weight", "total_score"]
     k = form.anchors.get("评分等级")
@@ -139,10 +142,3 @@ def _totals(form: FormText, uncertain: list[str]) -> tuple[float | None, float |
     if not certain:
         uncertain.append("grade")
     return weight, score, grade
-
-
-def _number(token: str) -> float | None:
-    try:
-        return parse_number(token)
-    except ValueError:
-        return None

@@ -1,6 +1,6 @@
 import pytest
 
-from extract.cells import clean_text, is_number, join_cell_lines, parse_number, parse_percent
+from extract.cells import clean_text, is_number, join_cell_lines, number_or_none, parse_number, parse_percent
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,13 @@ def test_parse_percent(text, value):
 def test_is_number():
     assert is_number("40.87%") and is_number("1,614.00")
     assert not is_number("达成指标") and not is_number("-")
+
+
+def test_number_or_none_reads_amounts_and_refuses_quietly():
+    assert number_or_none("1,614.00") == 1614.0 and number_or_none("８５．９３") == 85.93
+    assert (
+        number_or_none("达成指标") is None and number_or_none("-") is None and number_or_none("40%") is None
+    )
 
 
 def test_cell_lines_join_without_separator():

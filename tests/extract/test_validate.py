@@ -9,7 +9,14 @@ import pytest
 from gold import gold, gold_records, record_from_gold
 
 from extract.record import FundingLine
-from extract.validate import RATE_TOLERANCE_PCT, SCORE_TOLERANCE, expected_grade, validate
+from extract.validate import (
+    RATE_TOLERANCE_PCT,
+    SCORE_TOLERANCE,
+    computed_rate,
+    execution_rate,
+    expected_grade,
+    validate,
+)
 
 JD01 = "jd-01"  # 对口扶贫支援类: adds up; total 96.59 (优), funding 65.67 / 24.88 / 21.38 at 85.93 %
 
@@ -152,3 +159,10 @@ def test_a_line_without_a_rate_or_amounts_is_not_rate_checked():
     rec = record()
     rec.funding[3] = FundingLine("其他资金")
     assert "execution_rate[3]" not in {c.name for c in validate(rec)}
+
+
+def test_execution_rate_falls_back_to_the_initial_budget_and_rounds_as_printed():
+    assert execution_rate(100.0, 300.0, 100.0) == pytest.approx(100 / 3)
+    assert computed_rate(100.0, 300.0, 100.0) == 33.33
+    assert computed_rate(200.0, None, 50.0) == 25.0  # 全年预算数 blank: 年初预算数
+    assert execution_rate(100.0, 0.0, 5.0) is None and execution_rate(100.0, 100.0, None) is None
