@@ -167,6 +167,7 @@ def write_docx(records: list[dict], path: Path, style: OfficeStyle = STYLES["pla
                 cell.paragraphs[0].text = lines[0]
                 for line in lines[1:]:
                     cell.add_paragraph(line)
+        document.add_paragraph()  # as Word does: a paragraph ends the table (LibreOffice's .doc needs it)
     document.save(path)
     return path
 

@@ -170,6 +170,8 @@ def read_head(form: FormGrid) -> dict[str, str | None]:
         form.claim(cell)
         if rest:
             out[name] = rest
+            if any(re.search(p.lstrip("^"), rest) for p in HEAD_LABELS.values()):
+                form.uncertain.append(name)  # the cell runs on into the next label: no value of its own
             continue
         stop = min((c.col for rr, c in labels if rr == r and c.col > cell.col), default=None)
         out[name], cells = _right_of(form, r, cell, stop)
@@ -505,6 +507,14 @@ def read_grade(form: FormGrid, after: int, total: int | None) -> tuple[str | Non
 def read_form(form: FormGrid, source: Source) -> Record:
     """One form of a grid as a Record (checks are added by the API). Raises ReadError
     ("form_unreadable") for a form whose indicator table names no 三级指标/分值/得分 column."""
+    name_cell = next(
+        c for c in form.grid.texts(form.name_row) if re.match(HEAD_LABELS["project_name"], _clean(c.text))
+    )
+    if form.grid.sheet is None and name_cell.table is None:
+        raise ReadError(
+            "form_unreadable",
+            "the form is printed as a paragraph (项目名称 outside any table): its cells cannot be told apart",
+        )
     head = read_head(form)
     fiscal_year = read_year(form)
     for r in range(form.start, form.name_row):  # title rows
