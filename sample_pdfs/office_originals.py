@@ -157,11 +157,14 @@ def write_docx(records: list[dict], path: Path, style: OfficeStyle = STYLES["pla
         body = rows[2:]
         table = document.add_table(rows=len(body), cols=COLUMNS)
         table.style = "Table Grid"
+        # Every cell fetched once before merging (table.cell() walks the whole table): merged
+        # ranges do not overlap, so a range's corner cells are still in the table when it merges.
+        grid = [row.cells for row in table.rows]
         for r, cells in enumerate(body):
             for col, colspan, rowspan, value, fmt in cells:
-                cell = table.cell(r, col)
+                cell = grid[r][col]
                 if colspan > 1 or rowspan > 1:
-                    cell = cell.merge(table.cell(r + rowspan - 1, col + colspan - 1))
+                    cell = cell.merge(grid[r + rowspan - 1][col + colspan - 1])
                 text = _docx_text(value, fmt)
                 lines = text.split("\n")
                 cell.paragraphs[0].text = lines[0]
