@@ -185,3 +185,18 @@ def test_xls_and_doc_through_libreoffice(tmp_path, fmt, legacy):
         ["corrupt_office"],
         ["no_form"],
     )
+
+
+def test_the_warehouse_accepts_every_error_class():
+    import yaml
+    from paths import DBT_PROJECT
+
+    from extract.record import ERROR_CLASSES
+
+    staging = yaml.safe_load(
+        (DBT_PROJECT / "models" / "staging" / "_staging.yml").read_text(encoding="utf-8")
+    )
+    errors = next(m for m in staging["models"] if m["name"] == "stg_extract__errors")
+    column = next(c for c in errors["columns"] if c["name"] == "error_class")
+    accepted = next(t["accepted_values"] for t in column["data_tests"] if isinstance(t, dict))
+    assert set(accepted["arguments"]["values"]) == set(ERROR_CLASSES)
