@@ -45,9 +45,8 @@ test: install test-tools
 	$(BIN)/pytest
 
 # LibreOffice converts .xls/.doc originals (Calc, Writer) and prints the sample forms as a second,
-# independent PDF producer for the extraction
-# tests, in several CJK font families. Installed with apt-get where we are root; elsewhere the
-# tests that need a missing part are skipped with the reason.
+# independent PDF producer for the extraction tests, in several CJK font families. Installed with
+# apt-get where we are root; elsewhere the tests that need a missing part are skipped with the reason.
 OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-wqy-microhei fonts-wqy-zenhei fonts-noto-cjk
 test-tools:
 	@missing=$$(for p in $(OFFICE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
