@@ -185,8 +185,9 @@ def read_head(form: FormGrid) -> dict[str, str | None]:
 
 
 def read_year(form: FormGrid) -> int | None:
-    """The fiscal year printed in the form's title rows (2024年度…, （2024年度）)."""
-    for r in range(form.start, form.name_row + 1):
+    """The fiscal year printed in the form's title rows (2024年度…, （2024年度）) above 项目名称 (a
+    year in a project's name is not the form's)."""
+    for r in range(form.start, form.name_row):
         for cell in form.grid.texts(r):
             text = _clean(cell.text)
             m = FISCAL_YEAR.search(text)
