@@ -35,6 +35,7 @@ from ..vocabulary import (
     FUNDING_HEADERS,
     GOAL_ACTUAL,
     GOAL_EXPECTED,
+    GOALS_BLOCK,
     GRADE_LABEL,
     HEADER_ANCHOR_MIN_HITS,
     IMPLEMENTING_UNIT,
@@ -324,7 +325,11 @@ def read_goals(form: FormGrid, after: int, before: int | None) -> tuple[str | No
         return None, None
     for r in range(after + 1, max(exp[0], act[0]) + 1):  # the 年度总体目标 label and the headers
         form.claim(
-            *(c for c in form.grid.texts(r) if re.search(r"年度总体|总体目标|预期目标|实际完成", c.text))
+            *(
+                c
+                for c in form.grid.texts(r)
+                if re.search(f"{GOALS_BLOCK}|{GOAL_EXPECTED}|{GOAL_ACTUAL}", _clean(c.text))
+            )
         )
     out = []
     for (r, head), other, path in ((exp, act, "goal_expected"), (act, exp, "goal_actual")):
