@@ -200,3 +200,26 @@ def test_the_warehouse_accepts_every_error_class():
     column = next(c for c in errors["columns"] if c["name"] == "error_class")
     accepted = next(t["accepted_values"] for t in column["data_tests"] if isinstance(t, dict))
     assert set(accepted["arguments"]["values"]) == set(ERROR_CLASSES)
+
+
+def test_values_typed_beside_their_labels_and_words_in_number_cells(tmp_path):
+    """项目名称：… typed in the label's own cell is read from there; a score typed as words is no
+    number: uncertain, and the sum check fails, never a silent None."""
+    record = _records("few")[0]
+    path = write_xlsx([record], tmp_path / "typed.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    name_row = next(row for row in ws.iter_rows() if row[0].value == "项目名称")
+    ws.unmerge_cells(f"C{name_row[0].row}:I{name_row[0].row}")
+    ws.unmerge_cells(f"A{name_row[0].row}:B{name_row[0].row}")
+    name_row[0].value = f"项目名称：{record['project_name']}"
+    name_row[2].value = None
+    first = next(row for row in ws.iter_rows() if row[3].value == record["indicators"][0]["level3"])
+    first[7].value = "满分"
+    wb.save(path)
+    [form] = extract_file(path).records
+    assert form.project_name == record["project_name"]
+    assert form.indicators[0].score is None
+    assert "indicators[0].score" in form.uncertain_fields
+    assert "scores_sum" in {c.name for c in form.failed_checks}
+    assert [d.split(":")[0] for d in field_diffs(record, form.to_dict())] == ["indicators[0].score"]
