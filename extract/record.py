@@ -37,14 +37,14 @@ class Indicator:
     weight: float | None
     score: float | None
     deviation_note: str | None = None
-    page: int | None = None  # 1-based page of the row; None for text dumps
+    page: int | None = None  # 1-based page of the row; None for text dumps and office originals
 
 
 @dataclass
 class Source:
     file: str  # file name (not the full path: records must not depend on where a file was read)
     sha256: str
-    pages: list[int] = field(default_factory=list)  # 1-based pages the form spans
+    pages: list[int] = field(default_factory=list)  # 1-based pages the form spans (PDF)
     form_index: int = 1  # 1-based position of the form within its file
     # Office originals (.xlsx/.xls, .docx/.doc): where in the workbook or document the form is.
     sheet: str | None = None  # worksheet name (workbooks)
