@@ -98,7 +98,6 @@ class FormGrid:
     end: int  # one past the form's last row
     uncertain: list[str] = field(default_factory=list)
     read: set[int] = field(default_factory=set)  # id() of the cells read into a field or label
-    last_row: int = 0  # the last row read (总分 / 评分等级): later rows hold notes
 
     def claim(self, *cells: Cell | None) -> None:
         self.read.update(id(c) for c in cells if c is not None)
