@@ -223,3 +223,35 @@ def test_values_typed_beside_their_labels_and_words_in_number_cells(tmp_path):
     assert "indicators[0].score" in form.uncertain_fields
     assert "scores_sum" in {c.name for c in form.failed_checks}
     assert [d.split(":")[0] for d in field_diffs(record, form.to_dict())] == ["indicators[0].score"]
+
+
+def test_a_form_over_two_tables_is_one_form(tmp_path):
+    """Word users split a long table (a page break): the rows after the split are a second table,
+    whose cells merged with those above are cut. The names they lose are taken from above, and say
+    so (uncertain); every value is still the form's."""
+    import copy
+
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    record = _records("few")[0]  # jd-01: 产出指标 merged over indicators 1–4
+    path = write_docx([record], tmp_path / "split.docx")
+    document = docx.Document(str(path))
+    table = document.element.body.find(qn("w:tbl"))
+    rows = table.findall(qn("w:tr"))
+    header = next(i for i, tr in enumerate(rows) if "一级指标" in "".join(t.text for t in tr.iter(qn("w:t"))))
+    second = copy.deepcopy(table)
+    for tr in second.findall(qn("w:tr")):
+        second.remove(tr)
+    for tr in rows[header + 3 :]:  # from indicator 2 on
+        second.append(tr)
+    paragraph = OxmlElement("w:p")
+    table.addnext(paragraph)
+    paragraph.addnext(second)
+    document.save(path)
+    [form] = extract_file(path).records
+    assert form.source.tables == [1, 2]
+    assert field_diffs(record, form.to_dict()) == []
+    assert "indicators[2].level1" in form.uncertain_fields
+    assert {p.split(".")[1] for p in form.uncertain_fields} <= {"level1", "level2"}
