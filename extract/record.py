@@ -157,6 +157,7 @@ ERROR_CLASSES = (
     "corrupt_office",  # an .xlsx/.docx (or a converted .xls/.doc) that its library cannot open
     "converter_missing",  # an .xls/.doc and no LibreOffice (soffice) to convert it
     "conversion_failed",  # LibreOffice could not convert the .xls/.doc (or ran over its time)
+    "hidden_sheet",  # a form on a worksheet the workbook hides: not published, not read
 )
 
 

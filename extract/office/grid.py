@@ -58,6 +58,7 @@ class Grid:
 
     rows: list[list[Cell]] = field(default_factory=list)
     sheet: str | None = None  # worksheets: the sheet's name; grid row r, col c is Excel's (r+1, c+1)
+    hidden: bool = False  # a worksheet its workbook hides (not published: its forms are not read)
 
     def anchored(self, r: int) -> list[Cell]:
         """The cells whose top-left lies in row r."""
@@ -104,9 +105,9 @@ def _value_text(value, number_format: str) -> str:
 
 
 def workbook_grids(path: Path) -> list[Grid]:
-    """One Grid per visible worksheet of an .xlsx, cells as shown (the values Excel stored for
-    formulas). A formula cell whose value the file does not store (written by a program that does
-    not calculate) is kept empty and `unsure`. Hidden sheets are not read: they are not published.
+    """One Grid per worksheet of an .xlsx, cells as shown (the values Excel stored for formulas). A
+    formula cell whose value the file does not store (written by a program that does not calculate)
+    is kept empty and `unsure`. A hidden sheet's grid is marked `hidden`.
 
     Raises ReadError("corrupt_office") when openpyxl cannot open the file.
     """
@@ -121,9 +122,9 @@ def workbook_grids(path: Path) -> list[Grid]:
         ) from exc
     grids = []
     for ws in values.worksheets:
-        if ws.sheet_state != "visible":
-            continue
-        grids.append(_sheet_grid(ws, formulas[ws.title]))
+        grid = _sheet_grid(ws, formulas[ws.title])
+        grid.hidden = ws.sheet_state != "visible"
+        grids.append(grid)
     return grids
 
 

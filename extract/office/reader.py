@@ -108,6 +108,10 @@ def _read(path: Path, file: str, sha256: str, fmt: str) -> tuple[list[Record], l
         for form in split_forms(grid):
             source = Source(file=file, sha256=sha256, form_index=len(records) + len(errors) + 1)
             _locate(source, grid, form)
+            if grid.hidden:  # not published (often a stale copy): said, not read
+                message = f"form at {source.sheet}!{source.cell_range} is on a hidden sheet: not read"
+                errors.append(ExtractError(file, sha256, "hidden_sheet", message))
+                continue
             try:
                 records.append(read_form(form, source))
             except ReadError as exc:

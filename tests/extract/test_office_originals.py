@@ -255,3 +255,15 @@ def test_a_form_over_two_tables_is_one_form(tmp_path):
     assert field_diffs(record, form.to_dict()) == []
     assert "indicators[2].level1" in form.uncertain_fields
     assert {p.split(".")[1] for p in form.uncertain_fields} <= {"level1", "level2"}
+
+
+def test_a_form_on_a_hidden_sheet_is_said_not_read(tmp_path):
+    records = _records("few")[:2]
+    path = write_xlsx(records, tmp_path / "hidden.xlsx", STYLES["sheets_yuan_text"])
+    wb = openpyxl.load_workbook(path)
+    wb[records[1]["key"]].sheet_state = "hidden"
+    wb.save(path)
+    result = extract_file(path)
+    assert [r.project_name for r in result.records] == [records[0]["project_name"]]
+    [error] = result.errors
+    assert error.error_class == "hidden_sheet" and records[1]["key"] in error.message
