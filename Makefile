@@ -45,16 +45,16 @@ test: install test-tools
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-# LibreOffice prints the sample forms as a second, independent PDF producer for the extraction
-# tests, in several CJK font families. Installed with apt-get where we are root; elsewhere the
-# tests that need a missing part are skipped with the reason.
-OFFICE_PACKAGES := libreoffice-writer-nogui fonts-wqy-microhei fonts-wqy-zenhei fonts-noto-cjk
+# LibreOffice converts .xls/.doc originals (Calc, Writer) and prints the sample forms as a second,
+# independent PDF producer for the extraction tests, in several CJK font families. Installed with
+# apt-get where we are root; elsewhere the tests that need a missing part are skipped with the reason.
+OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-wqy-microhei fonts-wqy-zenhei fonts-noto-cjk
 test-tools:
 	@missing=$$(for p in $(OFFICE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
-	  echo "could not install $$missing: tests/extract/test_pdf_office_producer.py skips what needs it"; \
+	  echo "could not install $$missing: tests/extract/test_pdf_office_producer.py and test_office_originals.py skip what needs it"; \
 	fi
 
 lint: $(STAMP)

@@ -1,9 +1,9 @@
-"""Read 财政项目支出绩效自评表 reports (PDF or text dump) into canonical records.
+"""Read 财政项目支出绩效自评表 reports (PDF, text dump, Excel or Word original) into canonical records.
 
 Plain Python with no Dagster import: the orchestration layer and the CLI both call `extract_file`.
 """
 
-from .api import extract_file, iter_report_files, sha256_file
+from .api import extract_file, iter_report_files, kind_of, sha256_file
 from .record import Check, ExtractError, FileResult, FundingLine, Indicator, Record, Source
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "Source",
     "extract_file",
     "iter_report_files",
+    "kind_of",
     "sha256_file",
 ]

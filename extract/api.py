@@ -11,7 +11,17 @@ from .validate import validate
 
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt"}
-REPORT_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES
+OFFICE_SUFFIXES = {".xlsx", ".docx", ".xls", ".doc"}  # Excel and Word originals (extract/office)
+REPORT_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | OFFICE_SUFFIXES
+
+
+def kind_of(path: str | Path) -> str:
+    """The reader a file goes to, by its suffix: "text" (.txt), "xlsx", "docx", "xls", "doc", else
+    "pdf" (a PDF with another name is still tried as one)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    return suffix[1:] if suffix in OFFICE_SUFFIXES else "pdf"
 
 
 def sha256_file(path: Path) -> str:
@@ -25,7 +35,8 @@ def sha256_file(path: Path) -> str:
 
 
 def iter_report_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named directly, and the .pdf/.txt files under named directories, in a stable order."""
+    """Files named directly, and the report files (REPORT_SUFFIXES) under named directories, in a
+    stable order."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -38,7 +49,7 @@ def iter_report_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 def extract_file(path: str | Path) -> FileResult:
     """Read every form in one report file. Bad input yields a FileResult with errors, never raises."""
     path = Path(path)
-    kind = "text" if path.suffix.lower() in TEXT_SUFFIXES else "pdf"
+    kind = kind_of(path)
     result = FileResult(path=str(path), sha256=None, kind=kind)
     try:
         if not path.is_file():
@@ -66,6 +77,10 @@ def _read(path: Path, sha256: str, kind: str) -> tuple[list[Record], list[Extrac
         from .text.reader import read_text_dump
 
         return read_text_dump(path.read_bytes(), path.name, sha256)
+    if kind != "pdf":
+        from .office import read_office
+
+        return read_office(path, sha256)
     from .pdf.reader import read_pdf
 
     return read_pdf(path, sha256)

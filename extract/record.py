@@ -48,7 +48,7 @@ class Indicator:
     weight: float | None
     score: float | None
     deviation_note: str | None = None
-    page: int | None = None  # 1-based page of the row; None for text dumps
+    page: int | None = None  # 1-based page of the row; None for text dumps and office originals
 
 
 # Indicator fields by what they hold: the 一级/二级指标 names a merged cell prints once for several
@@ -66,8 +66,12 @@ class Source:
 
     file: str  # file name (not the full path: records must not depend on where a file was read)
     sha256: str
-    pages: list[int] = field(default_factory=list)  # 1-based pages the form spans
+    pages: list[int] = field(default_factory=list)  # 1-based pages the form spans (PDF)
     form_index: int = 1  # 1-based position of the form within its file
+    # Office originals (.xlsx/.xls, .docx/.doc): where in the workbook or document the form is.
+    sheet: str | None = None  # worksheet name (workbooks)
+    cell_range: str | None = None  # the form's cells on that sheet, as in Excel ("A1:I32")
+    tables: list[int] = field(default_factory=list)  # 1-based indexes of the document's tables
 
 
 @dataclass
@@ -140,7 +144,8 @@ class Record:
     source: Source
     uncertain_fields: list[str] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
-    glyphs: GlyphReport | None = None  # PDF forms only: where every glyph went (text dumps: None)
+    # Where every glyph (PDF) or cell character (office originals) went; text dumps: None.
+    glyphs: GlyphReport | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.glyphs, dict):  # read back from JSON (the extraction cache)
@@ -185,6 +190,10 @@ ERROR_CLASSES = (
     "unreadable_text",  # a text file no supported encoding reads as a form dump (binary, garbage)
     "too_large",  # over the page or size limits
     "timeout",  # extraction exceeded its time limit
+    "corrupt_office",  # an .xlsx/.docx (or a converted .xls/.doc) that its library cannot open
+    "converter_missing",  # an .xls/.doc and no LibreOffice (soffice) to convert it
+    "conversion_failed",  # LibreOffice could not convert the .xls/.doc (or ran over its time)
+    "hidden_sheet",  # a form on a worksheet the workbook hides: not published, not read
 )
 
 
@@ -195,7 +204,7 @@ class FileResult:
 
     path: str
     sha256: str | None
-    kind: str  # "pdf" or "text"
+    kind: str  # "pdf", "text" or the office format read: "xlsx", "docx", "xls", "doc"
     records: list[Record] = field(default_factory=list)
     errors: list[ExtractError] = field(default_factory=list)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extract import iter_report_files, sha256_file
+from extract import iter_report_files, kind_of, sha256_file
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class ReportFile:
 
     @property
     def kind(self) -> str:
-        return "text" if self.name.lower().endswith(".txt") else "pdf"
+        return kind_of(self.name)
 
     @property
     def digest(self) -> str:
@@ -68,7 +68,7 @@ Index = Mapping[str, tuple[int, int, str]]  # name → (size, mtime_ns, sha256) 
 
 
 def scan_report_files(root: Path, previous: Index | None = None) -> list[ReportFile]:
-    """The .pdf/.txt files under `root` (recursively), in a stable order, with sha256 and size.
+    """The report files under `root` (recursively), in a stable order, with sha256 and size.
 
     A file listed in `previous` with the same size and mtime keeps that sha256 unread."""
     previous = previous or {}

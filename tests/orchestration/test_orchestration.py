@@ -398,7 +398,7 @@ def test_sensor_fires_for_new_and_changed_files_only(tmp_path):
     data_raw = tmp_path / "data_raw"
     data_raw.mkdir()
     shutil.copy(PDFS / "jd-01_lattice_compact.pdf", data_raw / "a.pdf")
-    (data_raw / "notes.docx").write_text("not a report")
+    (data_raw / "notes.csv").write_text("not a report")
     settings = settings_for(data_raw, tmp_path / "warehouse.duckdb")
 
     def tick(cursor):

@@ -45,7 +45,7 @@ ranked as (
         row_number() over (
             partition by form_identity
             order by
-                case source_kind when 'pdf' then 0 else 1 end,
+                case source_kind when 'text' then 1 else 0 end,  -- a text dump last
                 checks_failed,
                 n_uncertain_fields,
                 forms_in_file desc,

@@ -48,6 +48,7 @@ def report_files(context: AssetExecutionContext, settings: Settings):
         "files": len(files),
         "pdf_files": sum(f.kind == "pdf" for f in files),
         "text_files": sum(f.kind == "text" for f in files),
+        "office_files": sum(f.kind not in ("pdf", "text") for f in files),  # .xlsx/.docx/.xls/.doc
         "total_bytes": sum(f.size for f in files),
         "not_in_store": plan.unstored,
         "fingerprint": plan.fingerprint,
