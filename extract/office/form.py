@@ -15,6 +15,7 @@ uncertain.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..cells import clean_text, compose_target, grade_cell, parse_number, parse_percent
@@ -44,6 +45,7 @@ from ..vocabulary import (
     SUPERVISING_DEPT,
     TARGET_PART_HEADERS,
     TOTAL_LABEL,
+    FundingUnit,
     funding_header_fields,
     funding_line_of,
     funding_unit,
@@ -100,9 +102,12 @@ class FormGrid:
     read: set[int] = field(default_factory=set)  # id() of the cells read into a field or label
 
     def claim(self, *cells: Cell | None) -> None:
+        """Record that `cells` were read into a field or as a label (for the unplaced-cell check)."""
         self.read.update(id(c) for c in cells if c is not None)
 
-    def find_row(self, test, first: int, last: int | None = None) -> tuple[int, Cell] | None:
+    def find_row(
+        self, test: Callable[[str], object], first: int, last: int | None = None
+    ) -> tuple[int, Cell] | None:
         """The first (row, cell) from `first` up to `last` (exclusive) whose cell passes `test`."""
         for r in range(first, self.end if last is None else last):
             for cell in self.grid.texts(r):
@@ -212,7 +217,7 @@ def _number(form: FormGrid, path: str, cell: Cell | None, percent: bool = False)
         return None
 
 
-def _header_columns(form: FormGrid, r: int, fields_of) -> list[Column]:
+def _header_columns(form: FormGrid, r: int, fields_of: Callable[[str], list[str]]) -> list[Column]:
     """The header row's cells as columns, each naming the one field its words name (None when its
     words name none or several)."""
     columns = []
@@ -278,7 +283,9 @@ def read_funding(form: FormGrid) -> tuple[list[FundingLine], int]:
     return lines, max(r for r, _ in rows.values())
 
 
-def _read_row(form: FormGrid, r: int, columns: list[Column], prefix: str, line: FundingLine, unit) -> None:
+def _read_row(
+    form: FormGrid, r: int, columns: list[Column], prefix: str, line: FundingLine, unit: FundingUnit
+) -> None:
     for n, column in enumerate(columns):
         cells = _under(form, r, column)
         if column.name is None:
@@ -468,7 +475,7 @@ def read_totals(
         form.uncertain.extend(["total_weight", "total_score"])
         return None, None
     form.claim(*(c for c in form.grid.texts(total) if _TOTAL_ROW.match(_clean(c.text))))
-    out = []
+    out: list[float | None] = []
     for name in NUMERIC_FIELDS:
         cells = _under(form, total, by_name[name])
         path = f"total_{name}"

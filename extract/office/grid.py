@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..record import ReadError
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.oxml.xmlchemy import BaseOxmlElement
 
 # Excel's display formats the forms use for numbers: 0.00, #,##0.00, 0.00%. Only the decimals,
 # the thousands separator and the percent sign change what the cell shows.
@@ -40,10 +45,12 @@ class Cell:
 
     @property
     def last_row(self) -> int:
+        """The last grid row the cell covers (0-based)."""
         return self.row + self.rowspan - 1
 
     @property
     def last_col(self) -> int:
+        """The last grid column the cell covers (0-based)."""
         return self.col + self.colspan - 1
 
     def overlaps(self, col: int, last_col: int) -> bool:
@@ -90,7 +97,7 @@ def _number_text(value: float | int, number_format: str) -> str:
     return text + ("%" if percent else "")
 
 
-def _value_text(value, number_format: str) -> str:
+def _value_text(value: object, number_format: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -128,7 +135,7 @@ def workbook_grids(path: Path) -> list[Grid]:
     return grids
 
 
-def _sheet_grid(ws, ws_formulas) -> Grid:
+def _sheet_grid(ws: Any, ws_formulas: Any) -> Grid:  # openpyxl Worksheets (untyped)
     merged = {(m.min_row, m.min_col): (m.max_row, m.max_col) for m in ws.merged_cells.ranges}
     covered = {
         (r, c)
@@ -182,16 +189,16 @@ def document_grid(path: Path) -> Grid:
     table_no = 0
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:p"):
-            text = Paragraph(child, None).text
+            text = Paragraph(child, document).text
             if text.strip():
                 grid.rows.append([Cell(len(grid.rows), 0, text=text)])
         elif child.tag == qn("w:tbl"):
             table_no += 1
-            _table_rows(grid, child, table_no)
+            _table_rows(grid, child, table_no, document)
     return grid
 
 
-def _table_rows(grid: Grid, tbl, table_no: int) -> None:
+def _table_rows(grid: Grid, tbl: BaseOxmlElement, table_no: int, document: DocxDocument) -> None:
     from docx.oxml.ns import qn
     from docx.text.paragraph import Paragraph
 
@@ -209,7 +216,7 @@ def _table_rows(grid: Grid, tbl, table_no: int) -> None:
                 cell.rowspan = r - cell.row + 1
                 row.append(cell)
             else:
-                text = "\n".join(Paragraph(p, None).text for p in tc.iterchildren(qn("w:p")))
+                text = "\n".join(Paragraph(p, document).text for p in tc.iterchildren(qn("w:p")))
                 cell = Cell(r, col, 1, span, text, table=table_no)
                 if merge == "restart":
                     open_cells[col] = cell

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..record import ExtractError, ReadError, Record, Source
-from .form import form_rows, read_form, split_forms
+from .form import FormGrid, form_rows, read_form, split_forms
 from .grid import Grid, document_grid, workbook_grids
 
 # Suffix → (the format read, the suffix LibreOffice converts it to, or None when read directly).
@@ -123,7 +123,7 @@ def _read(path: Path, file: str, sha256: str, fmt: str) -> tuple[list[Record], l
     return records, errors
 
 
-def _locate(source: Source, grid: Grid, form) -> None:
+def _locate(source: Source, grid: Grid, form: FormGrid) -> None:
     """The form's place: the sheet and its cells' range (workbooks) or its tables (documents)."""
     from openpyxl.utils import get_column_letter
 
