@@ -16,6 +16,7 @@ from ...settings import DBT_PROJECT_DIR, Settings
 from ...staging import SCHEMA, TABLES, land
 from . import WAREHOUSE_STEP
 from .checks import record_check_results, record_check_specs
+from .dbt import run_rebuilds_everything
 from .extraction import ExtractionManifest
 
 SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml"
@@ -70,7 +71,16 @@ def _spec(table: str) -> dg.AssetSpec:
     op_tags=WAREHOUSE_STEP,
 )
 def staging_tables(context: AssetExecutionContext, settings: Settings, extracted_reports: ExtractionManifest):
-    """Write the landing tables into a fresh build file of this run."""
+    """Write the landing tables into a fresh build file of this run.
+
+    Refused (before anything is written) in a run that does not go on to build every dbt model and
+    publish: landing tables are published only with the marts built on them."""
+    if not run_rebuilds_everything(context):
+        raise dg.Failure(
+            "not run: the landing tables reach the warehouse only with every dbt model built on them "
+            "and published; materialize them with everything downstream (or run the job load_warehouse)",
+            allow_retries=False,
+        )
     build = warehouse.start_build(settings, context.run.run_id)
     con = duckdb.connect(str(build))
     try:
