@@ -62,7 +62,7 @@ def _materializations(result, key: dg.AssetKey) -> list[dg.AssetMaterialization]
 
 def test_every_mart_is_exported_as_csv_parquet_and_excel(loaded_warehouse, marts):
     folder = loaded_warehouse.path.parent / "exports"
-    assert len(marts) == 13
+    assert len([m for m in marts if m.startswith(("dim_", "fct_", "mart_"))]) == 13  # and the seeds
     for mart, frame in marts.items():
         csv = folder / "csv" / f"{mart}.csv"
         assert csv.read_bytes()[:3] == b"\xef\xbb\xbf", mart  # BOM: Excel reads UTF-8

@@ -72,10 +72,11 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 
 
 def run_publishes(context: AssetExecutionContext) -> bool:
-    """Whether this run has the publish step in its plan (the whole load does; a subset picked in
-    the UI may not)."""
+    """Whether this run publishes in its publish step (the whole load does; a subset picked in the
+    UI may not run that step, or run it for the exports and report alone)."""
     plan = context.instance.get_execution_plan_snapshot(context.run.execution_plan_snapshot_id)
-    return PUBLISH_STEP in plan.step_keys_to_execute
+    selection = context.run.asset_selection
+    return PUBLISH_STEP in plan.step_keys_to_execute and (selection is None or PUBLISHED in selection)
 
 
 def run_rebuilds_everything(context: AssetExecutionContext) -> bool:
@@ -114,10 +115,23 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
         .fetch_row_counts()
         .fetch_column_metadata(with_column_lineage=False)
     )
+    release_dbt_adapter()
     if not run_publishes(context):
         context.log.info("this run does not include warehouse_published: publishing from the dbt step")
         for key, metadata in publish_and_export(context, settings):
             context.log_event(dg.AssetMaterialization(asset_key=key, metadata=metadata))
+
+
+def release_dbt_adapter() -> None:
+    """Close the database handle dbt-duckdb keeps per process (dagster-dbt read the row counts and
+    column schemas through it, read-only): DuckDB refuses a second handle on the same file with
+    other settings, and the publish that follows, in this process or the next step, opens it to write."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def prune_invocation_dirs(keep: int = KEEP_INVOCATION_DIRS, min_age_s: float = 3600) -> None:
@@ -151,6 +165,11 @@ def publish_and_export(context, settings: Settings) -> Iterator[tuple[dg.AssetKe
             "row_counts": dg.MetadataValue.json(counts),
         },
     )
+    yield from write_exports(context, settings)
+
+
+def write_exports(context, settings: Settings) -> Iterator[tuple[dg.AssetKey, dict]]:
+    """The exports and the report of the published warehouse, as (asset key, metadata)."""
     written = exports.export_marts(settings.warehouse, settings.exports_dir)
     context.log.info(f"exported {len(written.rows)} marts to {written.folder}")
     yield (
@@ -207,8 +226,16 @@ def publish_and_export(context, settings: Settings) -> Iterator[tuple[dg.AssetKe
         ),
     ],
     op_tags=WAREHOUSE_STEP,
+    can_subset=True,
 )
 def warehouse_published(context: AssetExecutionContext, settings: Settings):
-    """Publish the build file, then export the marts and build the report from it."""
-    for key, metadata in publish_and_export(context, settings):
-        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+    """Publish the build file, then export the marts and build the report from it; the exports and
+    the report alone (selected without the warehouse) are rewritten from the published warehouse.
+    A publish always rewrites both, so they never lag behind the warehouse."""
+    selected = context.selected_asset_keys
+    steps = publish_and_export if PUBLISHED in selected else write_exports
+    for key, metadata in steps(context, settings):
+        if key in selected:
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        else:
+            context.log_event(dg.AssetMaterialization(asset_key=key, metadata=metadata))
