@@ -188,9 +188,11 @@ def render_report(data: dict[str, list[dict]], data_raw: Path, title: str) -> st
             f"<section><h2>{html.escape(heading)}</h2><div class='chart' id='{name}'>{chart}</div></section>"
         )
     forms = data["forms_not_adding_up"]
+    n_forms = len({r["report_id"] for r in forms})
     parts.append(
-        f"<section><h2>Forms that do not add up ({len({r['report_id'] for r in forms})} forms, "
-        f"{len(forms)} failed checks)</h2>{_forms_table(forms, data_raw)}</section>"
+        f"<section><h2>Forms that do not add up ({n_forms} form{'' if n_forms == 1 else 's'}, "
+        f"{len(forms)} failed check{'' if len(forms) == 1 else 's'})</h2>"
+        f"{_forms_table(forms, data_raw)}</section>"
     )
     embedded = json.dumps(data, ensure_ascii=False, default=str).replace("</", "<\\/")
     return (
