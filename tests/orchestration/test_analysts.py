@@ -348,3 +348,33 @@ def test_landing_without_the_dbt_build_and_publish_is_refused_before_writing(loa
     assert failure.step_key == "staging_tables"
     assert "reach the warehouse only with every dbt model" in failure.event_specific_data.error.message
     assert not warehouse.exists() and not settings.build_path.exists()
+
+
+def test_exports_alone_are_rewritten_from_the_published_warehouse(loaded_warehouse, tmp_path):
+    warehouse = _copy_of(loaded_warehouse, tmp_path)
+    before = warehouse.stat().st_mtime_ns
+    settings = settings_for(loaded_warehouse.data_raw_dir, warehouse)
+    result = _materialize([dg.AssetKey("warehouse_exports")], settings)
+    assert result.success, [e.event_specific_data for e in result.get_step_failure_events()]
+    assert warehouse.stat().st_mtime_ns == before  # not republished
+    assert not _materializations(result, dg.AssetKey("warehouse_published"))
+    assert len(_materializations(result, dg.AssetKey("warehouse_exports"))) == 1
+    assert (warehouse.parent / "exports" / exports.WORKBOOK).exists()
+    assert (warehouse.parent / "report.html").exists()
+
+
+def test_a_failed_dbt_build_shows_nothing_materialized_and_publishes_nothing(loaded_warehouse, tmp_path):
+    warehouse = _copy_of(loaded_warehouse, tmp_path)
+    con = duckdb.connect(str(warehouse))
+    con.execute("ALTER TABLE raw.reports DROP COLUMN project_name")  # breaks the staging contract
+    con.close()
+    before = warehouse.stat().st_mtime_ns
+    view = dg.AssetKey(["staging", "stg_extract__reports"])
+    result = _materialize([view], settings_for(loaded_warehouse.data_raw_dir, warehouse))
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    assert failure.step_key == "dbt_models"
+    assert "nothing was published" in failure.event_specific_data.error.message
+    assert not _materializations(result, view)
+    assert not _materializations(result, dg.AssetKey("warehouse_published"))
+    assert warehouse.stat().st_mtime_ns == before
