@@ -22,6 +22,8 @@ from pathlib import Path
 from .dbt_project import build_vars
 from .settings import DBT_PROJECT_DIR, Settings, SettingsError, dbt_executable
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
 
 class DocsError(RuntimeError):
     """The docs could not be built; the message says why (no warehouse, dbt's own error)."""
@@ -50,6 +52,10 @@ def build_docs(settings: Settings) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     copy, target = folder / settings.warehouse.name, folder / "target"
     shutil.copyfile(settings.warehouse, copy)
+    target.mkdir(exist_ok=True)
+    parsed = DBT_PROJECT_DIR / "target" / PARTIAL_PARSE
+    if parsed.exists():  # dbt's partial parsing: seconds instead of a full parse
+        shutil.copyfile(parsed, target / PARTIAL_PARSE)
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     done = subprocess.run(
         _dbt(["docs", "generate"], copy, target), capture_output=True, text=True, env=env, check=False
