@@ -110,12 +110,16 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
             f"dbt build failed, nothing was published: {invocation.get_error()}",
             allow_retries=False,
         )
+    # Row counts and schemas of the models and seeds only: asking for the tests' would cost a
+    # query (and a warning) per test.
+    built = [e for e in events if isinstance(e, dg.Output | dg.AssetMaterialization)]
     yield from (
-        DbtEventIterator(iter(events), invocation)
+        DbtEventIterator(iter(built), invocation)
         .fetch_row_counts()
         .fetch_column_metadata(with_column_lineage=False)
     )
     release_dbt_adapter()
+    yield from (e for e in events if not isinstance(e, dg.Output | dg.AssetMaterialization))
     if not run_publishes(context):
         context.log.info("this run does not include warehouse_published: publishing from the dbt step")
         for key, metadata in publish_and_export(context, settings):
