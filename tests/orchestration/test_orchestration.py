@@ -241,16 +241,18 @@ PDFS = SAMPLES_DIR / "pdf" / "single"
 
 
 def _stage_only(data_raw: Path, warehouse: Path, **overrides):
-    """Materialize files → extraction → landing (no dbt); returns (result, reports, errors)."""
+    """Materialize files → extraction → landing (no dbt, a stage-only run: nothing published);
+    returns (result, reports, errors)."""
     from orchestration.defs.assets.extraction import extracted_reports
     from orchestration.defs.assets.files import report_files
-    from orchestration.defs.assets.landing import staging_tables
+    from orchestration.defs.assets.landing import STAGE_ONLY_TAG, staging_tables
 
     settings = settings_for(data_raw, warehouse, **{"executor": "in_process", **overrides})
     result = dg.materialize(
         [report_files, extracted_reports, staging_tables],
         instance=dg.DagsterInstance.ephemeral(),
         resources={"settings": settings},
+        tags={STAGE_ONLY_TAG: "true"},
     )
     build = settings.build_path
     con = duckdb.connect(str(build), read_only=True)
