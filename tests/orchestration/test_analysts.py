@@ -134,6 +134,7 @@ def _chromium() -> str:
     pytest.skip("no Chromium installed (make test-tools installs the distribution's package as root)")
 
 
+@pytest.mark.slow  # a dbt build, dbt docs or a browser: ~20-60 s
 def test_report_renders_in_headless_chromium_with_the_warehouses_numbers(loaded_warehouse):
     page = loaded_warehouse.path.parent / "report.html"
     text = page.read_text(encoding="utf-8")
@@ -225,6 +226,7 @@ def test_report_renders_in_headless_chromium_with_the_warehouses_numbers(loaded_
 # ------------------------------------------------------------------ docs
 
 
+@pytest.mark.slow  # a dbt build, dbt docs or a browser: ~20-60 s
 def test_docs_build_while_a_reader_holds_the_warehouse_open(loaded_warehouse, tmp_path):
     warehouse = tmp_path / "warehouse" / "warehouse.duckdb"
     warehouse.parent.mkdir()
@@ -325,6 +327,7 @@ def _materialize(selection: list[dg.AssetKey], settings) -> dg.ExecuteInProcessR
     )
 
 
+@pytest.mark.slow  # a dbt build, dbt docs or a browser: ~20-60 s
 def test_one_mart_materialized_alone_reaches_the_published_warehouse(loaded_warehouse, tmp_path):
     warehouse = _copy_of(loaded_warehouse, tmp_path)
     con = duckdb.connect(str(warehouse))
@@ -379,6 +382,7 @@ def test_exports_alone_are_rewritten_from_the_published_warehouse(loaded_warehou
     assert (warehouse.parent / "report.html").exists()
 
 
+@pytest.mark.slow  # a dbt build, dbt docs or a browser: ~20-60 s
 def test_a_failed_dbt_build_shows_nothing_materialized_and_publishes_nothing(loaded_warehouse, tmp_path):
     warehouse = _copy_of(loaded_warehouse, tmp_path)
     con = duckdb.connect(str(warehouse))
