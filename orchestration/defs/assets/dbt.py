@@ -2,7 +2,12 @@
 
 The dbt sources (schema `raw`) map to the landing assets' keys, so lineage runs unbroken:
 report_files → extracted_reports → raw/* → dbt staging views → intermediate → marts →
-warehouse_published. dbt tests become asset checks on the models they test.
+warehouse_published → warehouse_exports, warehouse_report. dbt tests become asset checks on the
+models they test.
+
+What the catalog shows as materialized is published: a run that builds dbt models publishes them
+(in the publish step, or at the end of the dbt step when the run does not include it), a dbt build
+that fails reports no model as materialized, and every publish rewrites the exports and the report.
 
 The manifest comes from orchestration/dbt_project.py (`DbtProject.prepare_if_dev()` under
 `dagster dev`, `dagster-dbt project prepare-and-package` everywhere else).
