@@ -61,10 +61,11 @@ test: install test-tools
 # LibreOffice prints the sample forms as a second, independent PDF producer for the extraction
 # tests, in several CJK font families. Installed with apt-get where we are root; elsewhere the
 # tests that need a missing part are skipped with the reason.
+OFFICE_PACKAGES := libreoffice-writer-nogui fonts-wqy-microhei fonts-wqy-zenhei fonts-noto-cjk
 # Chromium (headless) opens the HTML report in tests/orchestration/test_analysts.py.
-OFFICE_PACKAGES := libreoffice-writer-nogui fonts-wqy-microhei fonts-wqy-zenhei fonts-noto-cjk chromium
+BROWSER_PACKAGES := chromium
 test-tools:
-	@missing=$$(for p in $(OFFICE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(OFFICE_PACKAGES) $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
