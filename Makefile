@@ -8,7 +8,7 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 3000
 
-.PHONY: install run test test-tools lint typecheck bench ui render-samples clean
+.PHONY: install run test test-tools lint typecheck bench ui render-samples clean docs docs-build export
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,20 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	DAGSTER_HOME=$(DAGSTER_HOME) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -h $(UI_HOST) -p $(UI_PORT)
 
+# The dbt docs site (models, columns, tests, lineage, the analysts' overview page), generated from a
+# copy of the warehouse so open readers never break it; `docs` also serves it on DOCS_HOST:DOCS_PORT.
+DOCS_HOST ?= 127.0.0.1
+DOCS_PORT ?= 8080
+docs-build: install
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m orchestration.docs
+docs: install
+	PATH=$(CURDIR)/$(BIN):$$PATH DOCS_HOST=$(DOCS_HOST) DOCS_PORT=$(DOCS_PORT) $(BIN)/python -m orchestration.docs --serve
+
+# CSV / Parquet / Excel exports of every mart and the HTML report, from the published warehouse
+# (a load writes them after each publish; this writes them on demand).
+export: install
+	$(BIN)/python -m orchestration.exports
+
 test: install test-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -49,12 +63,14 @@ test: install test-tools
 # independent PDF producer for the extraction tests, in several CJK font families. Installed with
 # apt-get where we are root; elsewhere the tests that need a missing part are skipped with the reason.
 OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-wqy-microhei fonts-wqy-zenhei fonts-noto-cjk
+# Chromium (headless) opens the HTML report in tests/orchestration/test_analysts.py.
+BROWSER_PACKAGES := chromium
 test-tools:
-	@missing=$$(for p in $(OFFICE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(OFFICE_PACKAGES) $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
-	  echo "could not install $$missing: tests/extract/test_pdf_office_producer.py and test_office_originals.py skip what needs it"; \
+	  echo "could not install $$missing: the tests that need it (LibreOffice: test_pdf_office_producer.py and test_office_originals.py, chromium: test_analysts.py) skip with the reason"; \
 	fi
 
 lint: $(STAMP)

@@ -152,6 +152,21 @@ class Settings(dg.ConfigurableResource):
         return self.build_dir / self.warehouse.name
 
     @property
+    def exports_dir(self) -> Path:
+        """CSV, Parquet and Excel exports of the marts, beside the warehouse (orchestration/exports.py)."""
+        return self.warehouse.parent / "exports"
+
+    @property
+    def report_path(self) -> Path:
+        """The HTML report of the marts, beside the warehouse (orchestration/report.py)."""
+        return self.warehouse.parent / "report.html"
+
+    @property
+    def docs_dir(self) -> Path:
+        """The dbt docs site and the warehouse copy it is generated from (orchestration/docs.py)."""
+        return self.warehouse.parent / ".docs"
+
+    @property
     def store_root(self) -> Path:
         value = self.store.removeprefix("file://")
         return _resolve(value) if value else self.warehouse.parent / "extract_store"

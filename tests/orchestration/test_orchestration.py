@@ -33,8 +33,13 @@ from orchestration.staging import CHECK_FAMILIES, TABLES, file_row, land_results
 STG_REPORTS = dg.AssetKey(["raw", "reports"])
 
 
-def _metadata(result, node: str) -> dict:
-    [event] = result.asset_materializations_for_node(node)
+def _metadata(result, node: str, asset: str | None = None) -> dict:
+    """Metadata of the materialization of `node` (of its asset `asset`, for a node with several)."""
+    [event] = [
+        e
+        for e in result.asset_materializations_for_node(node)
+        if asset is None or e.asset_key.path == [asset]
+    ]
     return {key: value.value for key, value in event.metadata.items()}
 
 
@@ -177,7 +182,7 @@ def test_asset_metadata(loaded_warehouse):
     }
     for table in TABLES:
         assert staged[("raw", table)] == loaded_warehouse.scalar(f"SELECT count(*) FROM raw.{table}")
-    published = _metadata(result, "warehouse_published")
+    published = _metadata(result, "warehouse_published", "warehouse_published")
     assert published["mart_rows"]["marts.fct_funding_execution"] > 0
 
 
@@ -236,16 +241,18 @@ PDFS = SAMPLES_DIR / "pdf" / "single"
 
 
 def _stage_only(data_raw: Path, warehouse: Path, **overrides):
-    """Materialize files → extraction → landing (no dbt); returns (result, reports, errors)."""
+    """Materialize files → extraction → landing (no dbt, a stage-only run: nothing published);
+    returns (result, reports, errors)."""
     from orchestration.defs.assets.extraction import extracted_reports
     from orchestration.defs.assets.files import report_files
-    from orchestration.defs.assets.landing import staging_tables
+    from orchestration.defs.assets.landing import STAGE_ONLY_TAG, staging_tables
 
     settings = settings_for(data_raw, warehouse, **{"executor": "in_process", **overrides})
     result = dg.materialize(
         [report_files, extracted_reports, staging_tables],
         instance=dg.DagsterInstance.ephemeral(),
         resources={"settings": settings},
+        tags={STAGE_ONLY_TAG: "true"},
     )
     build = settings.build_path
     con = duckdb.connect(str(build), read_only=True)

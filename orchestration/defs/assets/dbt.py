@@ -2,7 +2,12 @@
 
 The dbt sources (schema `raw`) map to the landing assets' keys, so lineage runs unbroken:
 report_files → extracted_reports → raw/* → dbt staging views → intermediate → marts →
-warehouse_published. dbt tests become asset checks on the models they test.
+warehouse_published → warehouse_exports, warehouse_report. dbt tests become asset checks on the
+models they test.
+
+What the catalog shows as materialized is published: a run that builds dbt models publishes them
+(in the publish step, or at the end of the dbt step when the run does not include it), a dbt build
+that fails reports no model as materialized, and every publish rewrites the exports and the report.
 
 The manifest comes from orchestration/dbt_project.py (`DbtProject.prepare_if_dev()` under
 `dagster dev`, `dagster-dbt project prepare-and-package` everywhere else).
@@ -10,22 +15,46 @@ The manifest comes from orchestration/dbt_project.py (`DbtProject.prepare_if_dev
 
 import shutil
 import time
+from collections.abc import Iterator
 
 import dagster as dg
 from dagster import AssetExecutionContext
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
 
-from ... import store, warehouse
+from ... import exports, report, store, warehouse
 from ...dbt_project import build_vars, dbt_project
 from ...settings import Settings
 from . import WAREHOUSE_STEP, refuse_after_failures
 
 KEEP_INVOCATION_DIRS = 3  # dagster-dbt gives each dbt invocation its own target/<name>-<ids>/ (~6 MB)
 
+PUBLISHED = dg.AssetKey("warehouse_published")
+EXPORTS = dg.AssetKey("warehouse_exports")
+REPORT = dg.AssetKey("warehouse_report")
+PUBLISH_STEP = "warehouse_published"
+
+# Who answers for each layer (Dagster owners), unless a model's dbt meta names its own
+# (`meta: {dagster: {owners: [...]}}`): engineers own what mirrors the forms, analysts the marts.
+OWNERS_BY_LAYER = {
+    "staging": ["team:warehouse-engineering"],
+    "intermediate": ["team:warehouse-engineering"],
+    "marts": ["team:warehouse-analytics"],
+}
+
+
+def layer_of(dbt_resource_props) -> str:
+    """The warehouse layer of a dbt node: its schema (staging, intermediate, marts; seeds live in marts)."""
+    return dbt_resource_props["schema"]
+
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
     """Keys are [schema, name] for sources, models and seeds alike: the dbt source `raw.reports`
-    is the asset `raw/reports` the landing step materializes."""
+    is the asset `raw/reports` the landing step materializes. Every model and seed carries the
+    tag `layer` and the owners of its layer; code references point at its SQL (or CSV) file."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
 
     def get_asset_key(self, dbt_resource_props) -> dg.AssetKey:
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
@@ -35,6 +64,32 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
             return "staging"
         return "marts"
 
+    def get_tags(self, dbt_resource_props) -> dict[str, str]:
+        tags = {**super().get_tags(dbt_resource_props), "layer": layer_of(dbt_resource_props)}
+        if dbt_resource_props["resource_type"] == "seed":
+            tags["dbt_resource"] = "seed"
+        return tags
+
+    def get_owners(self, dbt_resource_props) -> list[str] | None:
+        return list(super().get_owners(dbt_resource_props) or []) or OWNERS_BY_LAYER.get(
+            layer_of(dbt_resource_props)
+        )
+
+
+def run_publishes(context: AssetExecutionContext) -> bool:
+    """Whether this run publishes in its publish step (the whole load does; a subset picked in the
+    UI may not run that step, or run it for the exports and report alone)."""
+    plan = context.instance.get_execution_plan_snapshot(context.run.execution_plan_snapshot_id)
+    selection = context.run.asset_selection
+    return PUBLISH_STEP in plan.step_keys_to_execute and (selection is None or PUBLISHED in selection)
+
+
+def run_rebuilds_everything(context: AssetExecutionContext) -> bool:
+    """Whether this run builds every dbt model and publishes: what a run that lands new raw tables
+    must do, or the published warehouse would hold marts of another load (or none)."""
+    selection = context.run.asset_selection
+    return run_publishes(context) and (selection is None or set(dbt_models.keys) <= set(selection))
+
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
@@ -43,11 +98,49 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
     op_tags=WAREHOUSE_STEP,
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
-    """`dbt build` (models, seeds, tests) on this run's build file."""
+    """`dbt build` (models, seeds, tests) on this run's build file, then each model's row count and
+    column schema (read once dbt has let go of the file: DuckDB admits no reader beside a writer).
+
+    A model counts as materialized only once it is in the published warehouse: when dbt fails,
+    only the test results are reported (nothing is published); when the run does not include the
+    publish step (a subset materialized in the UI), this step publishes, exports and reports."""
     refuse_after_failures(context)
     build = warehouse.ensure_build(settings, context.run.run_id)
-    yield from dbt.cli(["build", *build_vars(build)], context=context).stream()
+    invocation = dbt.cli(["build", *build_vars(build)], context=context, raise_on_error=False)
+    events = list(invocation.stream())
     prune_invocation_dirs()
+    if not invocation.is_successful():
+        yield from (e for e in events if isinstance(e, dg.AssetCheckResult | dg.AssetCheckEvaluation))
+        raise dg.Failure(
+            f"dbt build failed, nothing was published: {invocation.get_error()}",
+            allow_retries=False,
+        )
+    # Row counts and schemas of the models and seeds only: asking for the tests' would cost a
+    # query (and a warning) per test.
+    built = [e for e in events if isinstance(e, dg.Output | dg.AssetMaterialization)]
+    yield from (
+        DbtEventIterator(iter(built), invocation)
+        .fetch_row_counts()
+        .fetch_column_metadata(with_column_lineage=False)
+    )
+    release_dbt_adapter()
+    yield from (e for e in events if not isinstance(e, dg.Output | dg.AssetMaterialization))
+    if not run_publishes(context):
+        context.log.info("this run does not include warehouse_published: publishing from the dbt step")
+        for key, metadata in publish_and_export(context, settings):
+            context.log_event(dg.AssetMaterialization(asset_key=key, metadata=metadata))
+
+
+def release_dbt_adapter() -> None:
+    """Close the database handle dbt-duckdb keeps per process (dagster-dbt read the row counts and
+    column schemas through it, read-only): DuckDB refuses a second handle on the same file with
+    other settings, and the publish that follows, in this process or the next step, opens it to write."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def prune_invocation_dirs(keep: int = KEEP_INVOCATION_DIRS, min_age_s: float = 3600) -> None:
@@ -63,29 +156,95 @@ def prune_invocation_dirs(keep: int = KEEP_INVOCATION_DIRS, min_age_s: float = 3
             shutil.rmtree(old, ignore_errors=True)
 
 
-@dg.asset(
-    group_name="marts",
-    kinds={"duckdb"},
-    deps=list(dbt_models.keys),
-    op_tags=WAREHOUSE_STEP,
-    description=(
-        "The warehouse analysts query (WAREHOUSE_PATH, default warehouse/warehouse.duckdb): this run's "
-        "build file, moved over it in one atomic step once every dbt model and test has run. Readers "
-        "holding the old file keep the previous complete load; new readers see the new one."
-    ),
-)
-def warehouse_published(context: AssetExecutionContext, settings: Settings) -> dg.MaterializeResult:
+def publish_and_export(context, settings: Settings) -> Iterator[tuple[dg.AssetKey, dict]]:
+    """Publish this run's build file, then write the exports and the report of the new warehouse;
+    yields (asset key, metadata) of the warehouse, the exports and the report, each once done."""
     refuse_after_failures(context)
     counts = warehouse.publish(settings, context.run.run_id)
     context.log.info(f"published {settings.warehouse}")
     store.prune(settings.store_root)
     store.prune_runs(settings.store_root)
     marts = {name: rows for name, rows in counts.items() if name.startswith("marts.")}
-    return dg.MaterializeResult(
-        metadata={
+    yield (
+        PUBLISHED,
+        {
             "path": dg.MetadataValue.path(str(settings.warehouse)),
             "tables": len(counts),
             "mart_rows": dg.MetadataValue.json(marts),
             "row_counts": dg.MetadataValue.json(counts),
-        }
+        },
     )
+    yield from write_exports(context, settings)
+
+
+def write_exports(context, settings: Settings) -> Iterator[tuple[dg.AssetKey, dict]]:
+    """The exports and the report of the published warehouse, as (asset key, metadata)."""
+    written = exports.export_marts(settings.warehouse, settings.exports_dir)
+    context.log.info(f"exported {len(written.rows)} marts to {written.folder}")
+    yield (
+        EXPORTS,
+        {
+            "path": dg.MetadataValue.path(str(written.folder)),
+            "workbook": dg.MetadataValue.path(str(written.folder / exports.WORKBOOK)),
+            "marts": len(written.rows),
+            "mart_rows": dg.MetadataValue.json(written.rows),
+        },
+    )
+    page = report.build_report(settings.warehouse, settings.report_path, settings.data_raw)
+    context.log.info(f"report at {page.path}")
+    yield REPORT, {"path": dg.MetadataValue.path(str(page.path)), "rows": dg.MetadataValue.json(page.rows)}
+
+
+@dg.multi_asset(
+    name=PUBLISH_STEP,
+    specs=[
+        dg.AssetSpec(
+            PUBLISHED,
+            group_name="marts",
+            kinds={"duckdb"},
+            deps=list(dbt_models.keys),
+            description=(
+                "The warehouse analysts query (WAREHOUSE_PATH, default warehouse/warehouse.duckdb): "
+                "this run's build file, moved over it in one atomic step once every dbt model and test "
+                "has run. Readers holding the old file keep the previous complete load; new readers see "
+                "the new one."
+            ),
+        ),
+        dg.AssetSpec(
+            EXPORTS,
+            group_name="marts",
+            kinds={"csv", "parquet", "excel"},
+            deps=[PUBLISHED],
+            description=(
+                "Every mart of the published warehouse as CSV (UTF-8 with BOM), Parquet and one Excel "
+                "workbook (a sheet per mart, the Chinese term under each column name), in exports/ "
+                "beside the warehouse file (dbt exposure mart_exports; `make export` on demand)."
+            ),
+        ),
+        dg.AssetSpec(
+            REPORT,
+            group_name="marts",
+            kinds={"html", "plotly"},
+            deps=[PUBLISHED],
+            description=(
+                "report.html beside the warehouse file: charts of execution rate by unit, points lost by "
+                "reason category and 一级指标, attainment per department, and the forms that do not add "
+                "up with links to their source; self-contained (opens offline). dbt exposure "
+                "warehouse_report."
+            ),
+        ),
+    ],
+    op_tags=WAREHOUSE_STEP,
+    can_subset=True,
+)
+def warehouse_published(context: AssetExecutionContext, settings: Settings):
+    """Publish the build file, then export the marts and build the report from it; the exports and
+    the report alone (selected without the warehouse) are rewritten from the published warehouse.
+    A publish always rewrites both, so they never lag behind the warehouse."""
+    selected = context.selected_asset_keys
+    steps = publish_and_export if PUBLISHED in selected else write_exports
+    for key, metadata in steps(context, settings):
+        if key in selected:
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        else:
+            context.log_event(dg.AssetMaterialization(asset_key=key, metadata=metadata))

@@ -16,10 +16,13 @@ from ...settings import DBT_PROJECT_DIR, Settings
 from ...staging import SCHEMA, TABLES, land
 from . import WAREHOUSE_STEP
 from .checks import record_check_results, record_check_specs
+from .dbt import run_rebuilds_everything
 from .extraction import ExtractionManifest
 
 SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml"
 PREVIEW_ROWS = 10
+# Run tag of a run that lands the raw tables in its build file and publishes nothing (tests, debugging).
+STAGE_ONLY_TAG = "warehouse/stage_only"
 PREVIEW_COLUMNS = {
     "reports": ["report_id", "source_file", "project_name", "total_score", "grade", "checks_failed"],
     "extract_errors": ["file", "error_class", "message"],
@@ -70,8 +73,22 @@ def _spec(table: str) -> dg.AssetSpec:
     op_tags=WAREHOUSE_STEP,
 )
 def staging_tables(context: AssetExecutionContext, settings: Settings, extracted_reports: ExtractionManifest):
-    """Write the landing tables into a fresh build file of this run."""
+    """Write the landing tables into a fresh build file of this run.
+
+    Refused (before anything is written) in a run that does not go on to build every dbt model and
+    publish: landing tables are published only with the marts built on them. A run tagged
+    `STAGE_ONLY_TAG` = "true" lands them in the build file and stops there (for inspecting what
+    was read; its materializations say `published: false`)."""
+    stage_only = context.run.tags.get(STAGE_ONLY_TAG) == "true"
+    if not stage_only and not run_rebuilds_everything(context):
+        raise dg.Failure(
+            "not run: the landing tables reach the warehouse only with every dbt model built on them "
+            "and published; materialize them with everything downstream (or run the job load_warehouse)",
+            allow_retries=False,
+        )
     build = warehouse.start_build(settings, context.run.run_id)
+    if stage_only:
+        context.log.warning(f"stage-only run: the landing tables stay in {build}, nothing is published")
     con = duckdb.connect(str(build))
     try:
         con.execute(
@@ -87,7 +104,7 @@ def staging_tables(context: AssetExecutionContext, settings: Settings, extracted
             + (", ".join(f"{n} {change}" for change, n in sorted(changes.items())) or "unchanged")
         )
         for table, rows in counts.items():
-            metadata = {"dagster/row_count": rows}
+            metadata = {"dagster/row_count": rows, "published": not stage_only}
             if table in PREVIEW_COLUMNS:
                 metadata["preview"] = dg.MetadataValue.md(_preview(con, table, PREVIEW_COLUMNS[table]))
             if table == "reports":
