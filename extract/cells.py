@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 import re
 
-from .vocabulary import GRADE_WORDS, NULL_TOKENS, TARGET_KIND_WORDS, halfwidth, is_null, operator_of
+from .vocabulary import (
+    GRADE_WORDS,
+    NULL_TOKENS,
+    TARGET_KIND_WORDS,
+    TARGET_PART_HEADERS,
+    halfwidth,
+    is_null,
+    operator_of,
+)
 
 _NUMBER = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
@@ -99,3 +107,17 @@ def compose_target(operator: str | None, value: str | None, unit: str | None) ->
     if is_null(value_text):
         return (op + unit_text or None), not (op or unit_text)
     return op + value_text + unit_text, certain
+
+
+def fold_target_parts(values: dict[str, str | None], unsure: set[str]) -> None:
+    """A row's target printed in three cells (指标性质 / 指标值 / 度量单位: keys `target_operator`,
+    `target`, `target_unit` of `values`) joined into `values["target"]`, in place; "target" is
+    added to `unsure` when the parts do not make one certain target. Rows without the parts are
+    left as they are."""
+    if any(name in values for name in TARGET_PART_HEADERS):
+        target, certain = compose_target(
+            values.pop("target_operator", None), values.get("target"), values.pop("target_unit", None)
+        )
+        values["target"] = target
+        if not certain:
+            unsure.add("target")

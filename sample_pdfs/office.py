@@ -8,13 +8,12 @@ on it because nothing of our own renderer's geometry carries over.
 from __future__ import annotations
 
 import html
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
+from extract.office.reader import run_libreoffice, soffice
 from extract.record import FUNDING_VALUE_FIELDS
 
 from .variants import INDICATOR_HEADERS
@@ -27,10 +26,6 @@ CELL_STYLE = {
     True: "td{border:1px solid black;padding:2px;text-align:center}",
     False: "td{text-align:center}",
 }
-
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def installed_font(family: str) -> bool:
@@ -128,27 +123,5 @@ def render_office_pdf(
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / f"{Path(path).stem}.html"
         source.write_text(document, encoding="utf-8")
-        profile = Path(tmp) / "profile"  # a private profile: parallel or leftover instances do not collide
-        command = [
-            exe,
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf:writer_web_pdf_Export",
-            "--outdir",
-            tmp,
-            str(source),
-        ]
-        # In a session of its own, so that a conversion over its time is ended with all it started.
-        with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-        ) as proc:
-            try:
-                _, err = proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.communicate()
-                raise
-        if proc.returncode:
-            raise subprocess.CalledProcessError(proc.returncode, command, stderr=err)
+        run_libreoffice(exe, source, "pdf:writer_web_pdf_Export", Path(tmp), timeout)
         shutil.move(Path(tmp) / f"{Path(path).stem}.pdf", path)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..cells import clean_text, compose_target, grade_cell, parse_number, parse_percent
+from ..cells import clean_text, fold_target_parts, grade_cell, parse_number, parse_percent
 from ..record import (
     FUNDING_LINES,
     FUNDING_VALUE_FIELDS,
@@ -431,13 +431,7 @@ def _indicator_row(
         if column.name in values and values[column.name] and text:
             unsure.add(column.name)
         values[column.name] = values.get(column.name) or text
-    if any(name in values for name in TARGET_PART_HEADERS):
-        target, certain = compose_target(
-            values.pop("target_operator", None), values.get("target"), values.pop("target_unit", None)
-        )
-        values["target"] = target
-        if not certain:
-            unsure.add("target")
+    fold_target_parts(values, unsure)
     for name in LEVELS:
         if not values.get(name) and above and getattr(above[-1], name):
             values[name] = getattr(above[-1], name)  # left blank under a name: the same, probably

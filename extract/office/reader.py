@@ -70,6 +70,32 @@ def convert(path: Path, to: str, outdir: Path, timeout: float = CONVERT_TIMEOUT_
         )
     source = outdir / f"source{path.suffix.lower()}"  # a plain name: LibreOffice names its output after it
     shutil.copyfile(path, source)
+    try:
+        run_libreoffice(exe, source, to, outdir, timeout)
+    except subprocess.TimeoutExpired:
+        raise ReadError(
+            "conversion_failed", f"LibreOffice did not convert the file within {timeout:.0f} s"
+        ) from None
+    except subprocess.CalledProcessError as exc:
+        why = (exc.stderr or b"").decode("utf-8", "replace").strip()[-300:] or f"exit status {exc.returncode}"
+        raise ReadError(
+            "conversion_failed", f"LibreOffice could not convert the file to .{to}: {why}"
+        ) from None
+    out = outdir / f"source.{to}"
+    if not out.is_file():
+        raise ReadError("conversion_failed", f"LibreOffice wrote no .{to} file")
+    return out
+
+
+def run_libreoffice(exe: str, source: Path, to: str, outdir: Path, timeout: float) -> None:
+    """Convert `source` with LibreOffice headless (`exe`) to `to` (a format or format:filter, e.g.
+    "xlsx", "pdf:writer_web_pdf_Export") into `outdir`, with a private profile in outdir/profile so
+    that parallel or leftover instances do not collide.
+
+    Raises subprocess.TimeoutExpired over `timeout` seconds (LibreOffice and every process it
+    started are killed first: it runs in a session of its own) and subprocess.CalledProcessError
+    (with its stderr) on a non-zero exit.
+    """
     command = [
         exe,
         f"-env:UserInstallation={(outdir / 'profile').as_uri()}",
@@ -81,7 +107,6 @@ def convert(path: Path, to: str, outdir: Path, timeout: float = CONVERT_TIMEOUT_
         str(outdir),
         str(source),
     ]
-    # A session of its own, so that a conversion over its time is ended with every process it started.
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     ) as proc:
@@ -90,14 +115,9 @@ def convert(path: Path, to: str, outdir: Path, timeout: float = CONVERT_TIMEOUT_
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            raise ReadError(
-                "conversion_failed", f"LibreOffice did not convert the file within {timeout:.0f} s"
-            ) from None
-    out = outdir / f"source.{to}"
-    if proc.returncode or not out.is_file():
-        why = err.decode("utf-8", "replace").strip()[-300:] or f"exit status {proc.returncode}"
-        raise ReadError("conversion_failed", f"LibreOffice could not convert the file to .{to}: {why}")
-    return out
+            raise
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, command, stderr=err)
 
 
 def _read(path: Path, file: str, sha256: str, fmt: str) -> tuple[list[Record], list[ExtractError]]:

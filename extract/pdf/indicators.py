@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..cells import compose_target, join_cell_lines
+from ..cells import fold_target_parts, join_cell_lines
 from ..record import MERGED_LEVEL_FIELDS, NUMERIC_FIELDS, ROW_TEXT_FIELDS, Indicator, ReadError
 from ..vocabulary import (
     HEADER_ANCHOR_MIN_HITS,
@@ -160,13 +160,7 @@ def _read_extra_columns(values: dict[str, str | None], cols: list[Column], unsur
     """Fold the cells of columns beyond the standard form into the row's fields, in place: a split
     target joined (指标性质 + 指标值 + 度量单位), an unknown column's text set aside with the
     fields beside it marked unsure."""
-    if any(name in values for name in TARGET_PART_HEADERS):
-        target, certain = compose_target(
-            values.pop("target_operator", None), values.get("target"), values.pop("target_unit", None)
-        )
-        values["target"] = target
-        if not certain:
-            unsure.add("target")
+    fold_target_parts(values, unsure)
     for name, beside in columns_beside_unknown([c.name for c in cols]).items():
         if values.pop(name, None):
             unsure |= {f for n in beside if (f := _field_of(n))}
