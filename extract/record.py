@@ -46,6 +46,9 @@ class Source:
     sha256: str
     pages: list[int] = field(default_factory=list)  # 1-based pages the form spans
     form_index: int = 1  # 1-based position of the form within its file
+    # 1-based pages whose text was recognised from a scanned image (OCR), or taken from a
+    # scanner's invisible text layer over it; empty when every page printed its text
+    ocr_pages: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -7,6 +7,7 @@ select
     source_files,
     source_kind,
     pages,
+    ocr_pages,
     fiscal_year,
     project_name,
     supervising_dept,
