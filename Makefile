@@ -48,12 +48,14 @@ test: install test-tools
 # tests, in several CJK font families. Installed with apt-get where we are root; elsewhere the
 # tests that need a missing part are skipped with the reason.
 OFFICE_PACKAGES := libreoffice-writer-nogui fonts-wqy-microhei fonts-wqy-zenhei fonts-noto-cjk
+# poppler's pdftoppm rasterises the sample forms into scans for the OCR tests (tests/extract/test_ocr.py).
+SCAN_PACKAGES := poppler-utils
 test-tools:
-	@missing=$$(for p in $(OFFICE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(OFFICE_PACKAGES) $(SCAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
-	  echo "could not install $$missing: tests/extract/test_pdf_office_producer.py skips what needs it"; \
+	  echo "could not install $$missing: the tests that need it (office producer, OCR scans) skip"; \
 	fi
 
 lint: $(STAMP)

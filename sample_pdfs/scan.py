@@ -9,6 +9,7 @@ image with an invisible (render mode 3) text layer over it, at the form's text p
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 import tempfile
@@ -73,7 +74,8 @@ def scan_with_text_layer(
     records: list[dict], out: Path, style, cond: ScanConditions = ScanConditions(), *, shift: float = 0.0
 ) -> Path:
     """The forms rendered in `style`, scanned under `cond`, each page image drawn full-page with
-    the forms' text over it in render mode 3 (invisible), as OCR software lays it; `shift` (pt)
+    the forms' text over it in render mode 3 (invisible), as OCR software lays it (each line
+    where the turned image shows it); `shift` (pt)
     moves the text layer right of where the image shows it (a misplaced layer)."""
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
@@ -93,7 +95,8 @@ def scan_with_text_layer(
         c.drawImage(ImageReader(Image.fromarray(image)), 0, 0, PAGE_W, PAGE_H)
         for cell in page.cells:
             for line in cell.lines:
-                text = c.beginText(line.x + shift, PAGE_H - line.baseline)
+                x, y = _turned(line.x + shift, line.baseline, cond.skew, PAGE_W, PAGE_H)
+                text = c.beginText(x, PAGE_H - y)
                 text.setFont(font, line.size)
                 text.setTextRenderMode(3)
                 text.textOut(line.text)
@@ -101,3 +104,11 @@ def scan_with_text_layer(
         c.showPage()
     c.save()
     return out
+
+
+def _turned(x: float, y: float, skew: float, width: float, height: float) -> tuple[float, float]:
+    """A point (pt, top-down) of the page where `degrade` turns it: `skew` degrees clockwise
+    about the page's centre."""
+    a = math.radians(skew)
+    dx, dy = x - width / 2, y - height / 2
+    return width / 2 + dx * math.cos(a) - dy * math.sin(a), height / 2 + dx * math.sin(a) + dy * math.cos(a)

@@ -16,11 +16,10 @@ MAX_SKEW = 3.0  # degrees: a scan turned further than this is not straightened (
 SKEW_STEP = 0.05  # degrees: the finest step of the skew search
 SKEW_SKIP = 0.02  # degrees: a page turned less than this is left as it is (a rotation blurs)
 RULE_MIN_PT = 10.0  # a dark run at least this long (pt) may be a rule (a 9 pt glyph's strokes are shorter)
-TABLE_RULE_PT = (
-    30.0  # a run this long is a rule (longer than a title glyph's stroke); shorter ones must meet one
-)
+LONG_RULE_PT = 80.0  # a run this long is a rule; shorter ones must end on rules (`table_rules`)
 RULE_MAX_THICKNESS_PT = 3.0  # thicker dark bands (filled cells, pictures) are not rules
-RULE_GAP_PT = 2.0  # breaks in a rule shorter than this (noise, JPEG) are closed
+RULE_GAP_PT = 0.75  # breaks in a rule shorter than this (noise, JPEG) are closed; glyphs stay apart
+RULE_END_PT = 2.5  # a cell border ends this close to the rule it meets
 
 
 @dataclass(frozen=True)
@@ -115,25 +114,34 @@ def _runs(
     return labels, runs
 
 
-def _touches(seg: Segment, others: list[Segment], tol: float) -> bool:
-    """Whether a segment meets a perpendicular one: crosses it, or ends on it, within tol px."""
+def _ends_on(seg: Segment, across: list[Segment], tol: float) -> bool:
+    """Whether both ends of a segment lie on rules across it (within tol px): a cell border
+    runs from one rule of the grid to another."""
     pos, start, end = seg
-    return any(o[1] - tol <= pos <= o[2] + tol and start - tol <= o[0] <= end + tol for o in others)
+    return all(
+        any(o[1] - tol <= pos <= o[2] + tol and abs(o[0] - e) <= tol for o in across) for e in (start, end)
+    )
 
 
 def table_rules(
     h_mask: np.ndarray, v_mask: np.ndarray, px_per_pt: float
 ) -> tuple[list[Segment], list[Segment], list[np.ndarray]]:
     """The table's ruling: horizontal and vertical segments (pos, start, end, px) and their
-    masks. A run TABLE_RULE_PT long is a rule; a shorter one only where it meets a rule across
-    it (a cell border ends on the grid; a glyph's stroke keeps clear of it by the cell's padding)."""
-    tol = RULE_GAP_PT * px_per_pt
-    long = TABLE_RULE_PT * px_per_pt
+    masks. A run LONG_RULE_PT long is a rule; a shorter one only where both its ends lie on
+    rules across it (a cell's border; the strokes of a line of text, which can chain into a
+    run when a scan blurs them, keep clear of the grid by the cell's padding)."""
+    tol = RULE_END_PT * px_per_pt
+    long = LONG_RULE_PT * px_per_pt
     (h_labels, h_runs), (v_labels, v_runs) = (_runs(h_mask, True, px_per_pt), _runs(v_mask, False, px_per_pt))
-    h_long = [s for _, s in h_runs if s[2] - s[1] >= long]
-    v_long = [s for _, s in v_runs if s[2] - s[1] >= long]
-    h_keep = [(k, s) for k, s in h_runs if s[2] - s[1] >= long or _touches(s, v_long, tol)]
-    v_keep = [(k, s) for k, s in v_runs if s[2] - s[1] >= long or _touches(s, h_long, tol)]
+    h_keep = [(k, s) for k, s in h_runs if s[2] - s[1] >= long]
+    v_keep = [(k, s) for k, s in v_runs if s[2] - s[1] >= long]
+    for _ in range(2):  # short borders confirm each other: a short row's cells, a narrow column's rows
+        v_keep = [
+            (k, s) for k, s in v_runs if s[2] - s[1] >= long or _ends_on(s, [o for _, o in h_keep], tol)
+        ]
+        h_keep = [
+            (k, s) for k, s in h_runs if s[2] - s[1] >= long or _ends_on(s, [o for _, o in v_keep], tol)
+        ]
     masks = [
         np.isin(labels, [k for k, _ in keep]).astype(np.uint8) * 255
         for labels, keep in ((h_labels, h_keep), (v_labels, v_keep))
