@@ -71,12 +71,17 @@ def scan_pdf(pdf: Path, out: Path, cond: ScanConditions = ScanConditions()) -> P
 
 
 def scan_with_text_layer(
-    records: list[dict], out: Path, style, cond: ScanConditions = ScanConditions(), *, shift: float = 0.0
+    records: list[dict],
+    out: Path,
+    style,
+    cond: ScanConditions = ScanConditions(),
+    *,
+    shift: tuple[float, float] = (0.0, 0.0),
 ) -> Path:
     """The forms rendered in `style`, scanned under `cond`, each page image drawn full-page with
     the forms' text over it in render mode 3 (invisible), as OCR software lays it (each line
-    where the turned image shows it); `shift` (pt)
-    moves the text layer right of where the image shows it (a misplaced layer)."""
+    where the turned image shows it); `shift` (pt,
+    right and down) moves the text layer off where the image shows it (a misplaced layer)."""
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
@@ -95,7 +100,7 @@ def scan_with_text_layer(
         c.drawImage(ImageReader(Image.fromarray(image)), 0, 0, PAGE_W, PAGE_H)
         for cell in page.cells:
             for line in cell.lines:
-                x, y = _turned(line.x + shift, line.baseline, cond.skew, PAGE_W, PAGE_H)
+                x, y = _turned(line.x + shift[0], line.baseline + shift[1], cond.skew, PAGE_W, PAGE_H)
                 text = c.beginText(x, PAGE_H - y)
                 text.setFont(font, line.size)
                 text.setTextRenderMode(3)

@@ -71,15 +71,17 @@ def _layout(number: int, scan: ScanPage, glyphs: list[Glyph], h_raw, v_raw) -> P
 
 def ocr_layout(page, number: int) -> PageLayout:
     """The scanned pdfplumber page read by OCR: the rules from the image's ruling, the glyphs
-    from the characters recognised on the image with its ruling erased (a rule read as 一 or 1
-    would join a value), each with the recogniser's confidence. Raises ReadError("image_only")
-    when no OCR engine is installed."""
+    from the characters recognised on the image with its horizontal rules erased (a rule under
+    a line of text would be read as 一 or _ into its value), each with the recogniser's
+    confidence. Vertical rules stay: they keep the text of neighbouring cells in separate
+    lines, which the recogniser's character boxes would otherwise place only roughly. Raises
+    ReadError("image_only") when no OCR engine is installed."""
     scan = page_image(page)
     h_raw, v_raw, masks = _rules(scan)
     ppt = scan.px_per_pt
     glyphs = [
         Glyph(c.text, c.x0 / ppt, c.x1 / ppt, c.top / ppt, c.bottom / ppt, confidence=c.confidence)
-        for line in engine.recognise(erase(scan.image, masks, ppt))
+        for line in engine.recognise(erase(scan.image, masks[:1], ppt))
         for c in line
     ]
     return _layout(number, scan, glyphs, h_raw, v_raw)
@@ -98,15 +100,20 @@ def trusted_layer(glyphs: list[Glyph], layout: PageLayout) -> bool:
     return crossing <= LAYER_RULE_CROSSINGS * len(glyphs)
 
 
-def text_layer_layout(page, painted: PaintedPage, number: int) -> PageLayout:
-    """A scan under an invisible text layer: the layer's glyphs (display pt, as painted) with the
-    rules found in the image, when `trusted_layer`; else the page read by OCR (`ocr_layout`).
-    The layer carries no confidence of its own: its glyphs count as certain, and the form's
-    checks and glyph accounting are what catch a misrecognised layer."""
+def layer_layout(page, painted: PaintedPage, number: int) -> PageLayout:
+    """A scan under an invisible text layer as the layer's glyphs (display pt, moved with the
+    image as it was straightened) and the rules found in the image."""
     scan = page_image(page)
     h_raw, v_raw, _ = _rules(scan)
     glyphs = [_turned(g, scan) for g in painted.glyphs if g.text.strip()]
-    layout = _layout(number, scan, glyphs, h_raw, v_raw)
+    return _layout(number, scan, glyphs, h_raw, v_raw)
+
+
+def text_layer_layout(page, painted: PaintedPage, number: int) -> PageLayout:
+    """A scan under an invisible text layer: `layer_layout` when `trusted_layer`, else the page
+    read by OCR (`ocr_layout`). The layer carries no confidence of its own: its glyphs count as
+    certain, and the form's checks and glyph accounting are what catch a misrecognised layer."""
+    layout = layer_layout(page, painted, number)
     return layout if trusted_layer(layout.glyphs, layout) else ocr_layout(page, number)
 
 
