@@ -19,6 +19,8 @@ RULE_MIN_PT = 10.0  # a dark run at least this long (pt) may be a rule (a 9 pt g
 LONG_RULE_PT = 80.0  # a run this long is a rule; shorter ones must end on rules (`table_rules`)
 RULE_MAX_THICKNESS_PT = 3.0  # thicker dark bands (filled cells, pictures) are not rules
 RULE_GAP_PT = 0.75  # breaks in a rule shorter than this (noise, JPEG) are closed; glyphs stay apart
+INK_SPECK_PT = 1.2  # ink smaller than this (pt) is a speck of the scan, not a glyph (a 。 is ~3 pt)
+INK_MARGIN_PT = 0.8  # a recognised character's box covers the ink this close to it
 RULE_END_PT = 2.5  # a cell border ends this close to the rule it meets
 
 
@@ -157,4 +159,29 @@ def erase(image: np.ndarray, masks: list[np.ndarray], px_per_pt: float) -> np.nd
     out = image.copy()
     for mask in masks:
         out[cv2.dilate(mask, kernel) > 0] = 255
+    return out
+
+
+def unread_ink(
+    image: np.ndarray, read: list[tuple[float, float, float, float]], px_per_pt: float
+) -> list[tuple[float, float, float, float]]:
+    """Boxes (x0, x1, top, bottom, px) of ink on a page without its ruling that no recognised
+    character covers: text the recogniser missed (a dropped line fragment, a lone 。 or -).
+    `read` holds the recognised characters' boxes (px). Specks under INK_SPECK_PT are noise."""
+    ink = binarise(image)
+    covered = np.zeros_like(ink)
+    grow = INK_MARGIN_PT * px_per_pt
+    for x0, x1, top, bottom in read:
+        covered[
+            max(int(top - grow), 0) : int(bottom + grow) + 1, max(int(x0 - grow), 0) : int(x1 + grow) + 1
+        ] = 1
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    speck = INK_SPECK_PT * px_per_pt
+    out = []
+    for k in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        if max(w, h) < speck:
+            continue
+        if covered[y : y + h, x : x + w][labels[y : y + h, x : x + w] == k].mean() < 0.5:
+            out.append((float(x), float(x + w), float(y), float(y + h)))
     return out

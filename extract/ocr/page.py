@@ -17,8 +17,9 @@ import numpy as np
 from ..pdf.layout import MIN_RULE_LENGTH, Glyph, PageLayout, Rule, merge_rules
 from ..pdf.painting import UNMAPPED, PaintedPage
 from . import engine
-from .image import OCR_DPI, ScanPage, binarise, erase, rule_masks, straighten, table_rules
+from .image import OCR_DPI, ScanPage, binarise, erase, rule_masks, straighten, table_rules, unread_ink
 
+UNREAD = "\ufffd"  # the text of a glyph standing for ink the recogniser read no character from
 SCAN_COVERAGE = 0.85  # an image over at least this share of the page is the page itself (a scan)
 RED_INK = 60  # a pixel this much redder than green and blue is a seal's ink, not the form's
 LAYER_RULE_CROSSINGS = 0.05  # a text layer with more of its glyphs crossing a rule is misplaced
@@ -79,11 +80,16 @@ def ocr_layout(page, number: int) -> PageLayout:
     scan = page_image(page)
     h_raw, v_raw, masks = _rules(scan)
     ppt = scan.px_per_pt
+    chars = [c for line in engine.recognise(erase(scan.image, masks[:1], ppt)) for c in line]
     glyphs = [
         Glyph(c.text, c.x0 / ppt, c.x1 / ppt, c.top / ppt, c.bottom / ppt, confidence=c.confidence)
-        for line in engine.recognise(erase(scan.image, masks[:1], ppt))
-        for c in line
+        for c in chars
     ]
+    # Ink no recognised character covers is text the recogniser missed: it is kept as an
+    # unreadable glyph (U+FFFD, confidence 0), so the field it lies in is uncertain, not short.
+    boxes = [(c.x0, c.x1, c.top, c.bottom) for c in chars]
+    for x0, x1, top, bottom in unread_ink(erase(scan.image, masks, ppt), boxes, ppt):
+        glyphs.append(Glyph(UNREAD, x0 / ppt, x1 / ppt, top / ppt, bottom / ppt, confidence=0.0))
     return _layout(number, scan, glyphs, h_raw, v_raw)
 
 
@@ -92,7 +98,7 @@ def trusted_layer(glyphs: list[Glyph], layout: PageLayout) -> bool:
     map every glyph to a character, and it lies where the image's cells are (few of its glyphs
     have a rule of the image running through them: a layer from another page or shifted off its
     image would)."""
-    if not glyphs or any(UNMAPPED.fullmatch(g.text) or g.text == "\ufffd" for g in glyphs):
+    if not glyphs or any(UNMAPPED.fullmatch(g.text) or g.text == UNREAD for g in glyphs):
         return False
     from ..pdf.visibility import crosses_a_rule
 
