@@ -21,6 +21,7 @@ RULE_MAX_THICKNESS_PT = 3.0  # thicker dark bands (filled cells, pictures) are n
 RULE_GAP_PT = 0.75  # breaks in a rule shorter than this (noise, JPEG) are closed; glyphs stay apart
 INK_SPECK_PT = 1.2  # ink smaller than this (pt) is a speck of the scan, not a glyph (a 。 is ~3 pt)
 INK_MARGIN_PT = 0.8  # a recognised character's box covers the ink this close to it
+INK_SIDE_SHARE = 0.2  # ... and, along its line, this share of the line's height further
 RULE_END_PT = 2.5  # a cell border ends this close to the rule it meets
 
 
@@ -172,9 +173,11 @@ def unread_ink(
     covered = np.zeros_like(ink)
     grow = INK_MARGIN_PT * px_per_pt
     for x0, x1, top, bottom in read:
-        covered[
-            max(int(top - grow), 0) : int(bottom + grow) + 1, max(int(x0 - grow), 0) : int(x1 + grow) + 1
-        ] = 1
+        # The recogniser places a character only roughly along its line: its box reaches a
+        # share of the line's height further on both sides.
+        side = grow + INK_SIDE_SHARE * (bottom - top)
+        rows = slice(max(int(top - grow), 0), int(bottom + grow) + 1)
+        covered[rows, max(int(x0 - side), 0) : int(x1 + side) + 1] = 1
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     speck = INK_SPECK_PT * px_per_pt
     out = []
