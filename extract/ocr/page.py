@@ -81,6 +81,8 @@ def ocr_layout(page, number: int) -> PageLayout:
     h_raw, v_raw, masks = _rules(scan)
     ppt = scan.px_per_pt
     chars = [c for line in engine.recognise(erase(scan.image, masks[:1], ppt)) for c in line]
+    if not chars:  # a picture, or a scan too poor to read: no text (the file's error says so)
+        return _layout(number, scan, [], h_raw, v_raw)
     glyphs = [
         Glyph(c.text, c.x0 / ppt, c.x1 / ppt, c.top / ppt, c.bottom / ppt, confidence=c.confidence)
         for c in chars
