@@ -21,7 +21,7 @@ RULE_MAX_THICKNESS_PT = 3.0  # thicker dark bands (filled cells, pictures) are n
 RULE_GAP_PT = 0.75  # breaks in a rule shorter than this (noise, JPEG) are closed; glyphs stay apart
 INK_SPECK_PT = 1.2  # ink smaller than this (pt) is a speck of the scan, not a glyph (a 。 is ~3 pt)
 INK_MARGIN_PT = 0.8  # a recognised character's box covers the ink this close to it
-INK_SIDE_SHARE = 0.2  # ... and, along its line, this share of the line's height further
+INK_SIDE_SHARE = 0.1  # ... and, along its line, this share of the line's height further
 RULE_END_PT = 2.5  # a cell border ends this close to the rule it meets
 
 

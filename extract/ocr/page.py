@@ -20,6 +20,8 @@ from . import engine
 from .image import OCR_DPI, ScanPage, binarise, erase, rule_masks, straighten, table_rules, unread_ink
 
 UNREAD = "\ufffd"  # the text of a glyph standing for ink the recogniser read no character from
+RULE_LIKE = frozenset("|丨lI1[]!")  # what the recogniser makes of a vertical rule beside text
+RULE_GLYPH_PT = 2.5  # a stroke-like glyph centred this close to a vertical rule is the rule
 SCAN_COVERAGE = 0.85  # an image over at least this share of the page is the page itself (a scan)
 RED_INK = 60  # a pixel this much redder than green and blue is a seal's ink, not the form's
 LAYER_RULE_CROSSINGS = 0.05  # a text layer with more of its glyphs crossing a rule is misplaced
@@ -87,12 +89,20 @@ def ocr_layout(page, number: int) -> PageLayout:
         Glyph(c.text, c.x0 / ppt, c.x1 / ppt, c.top / ppt, c.bottom / ppt, confidence=c.confidence)
         for c in chars
     ]
+    vrules = merge_rules(v_raw)
+    glyphs = [g for g in glyphs if not _is_a_rule(g, vrules)]
     # Ink no recognised character covers is text the recogniser missed: it is kept as an
     # unreadable glyph (U+FFFD, confidence 0), so the field it lies in is uncertain, not short.
     boxes = [(c.x0, c.x1, c.top, c.bottom) for c in chars]
     for x0, x1, top, bottom in unread_ink(erase(scan.image, masks, ppt), boxes, ppt):
         glyphs.append(Glyph(UNREAD, x0 / ppt, x1 / ppt, top / ppt, bottom / ppt, confidence=0.0))
     return _layout(number, scan, glyphs, h_raw, v_raw)
+
+
+def _is_a_rule(g: Glyph, vrules: list[Rule]) -> bool:
+    """Whether a recognised glyph is a vertical rule itself (read as | or 1 beside a cell's text):
+    a stroke-like character centred on a rule, where no glyph of a cell's text can sit."""
+    return g.text in RULE_LIKE and any(abs(g.xc - r.pos) <= RULE_GLYPH_PT and r.covers(g.yc) for r in vrules)
 
 
 def trusted_layer(glyphs: list[Glyph], layout: PageLayout) -> bool:
