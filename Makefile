@@ -63,14 +63,16 @@ test: install test-tools
 # independent PDF producer for the extraction tests, in several CJK font families. Installed with
 # apt-get where we are root; elsewhere the tests that need a missing part are skipped with the reason.
 OFFICE_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui fonts-wqy-microhei fonts-wqy-zenhei fonts-noto-cjk
+# poppler's pdftoppm rasterises the sample forms into scans for the OCR tests (tests/extract/test_ocr.py).
+SCAN_PACKAGES := poppler-utils
 # Chromium (headless) opens the HTML report in tests/orchestration/test_analysts.py.
 BROWSER_PACKAGES := chromium
 test-tools:
-	@missing=$$(for p in $(OFFICE_PACKAGES) $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(OFFICE_PACKAGES) $(SCAN_PACKAGES) $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
-	  echo "could not install $$missing: the tests that need it (LibreOffice: test_pdf_office_producer.py and test_office_originals.py, chromium: test_analysts.py) skip with the reason"; \
+	  echo "could not install $$missing: the tests that need it (LibreOffice: test_pdf_office_producer.py and test_office_originals.py, poppler-utils: test_ocr.py, chromium: test_analysts.py) skip with the reason"; \
 	fi
 
 lint: $(STAMP)

@@ -72,6 +72,9 @@ class Source:
     sheet: str | None = None  # worksheet name (workbooks)
     cell_range: str | None = None  # the form's cells on that sheet, as in Excel ("A1:I32")
     tables: list[int] = field(default_factory=list)  # 1-based indexes of the document's tables
+    # 1-based pages whose text was recognised from a scanned image (OCR), or taken from a
+    # scanner's invisible text layer over it; empty when every page printed its text
+    ocr_pages: list[int] = field(default_factory=list)
 
 
 @dataclass

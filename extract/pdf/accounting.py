@@ -14,6 +14,8 @@ After a form is read, its glyphs are checked against what the block readers clai
   lists those glyphs;
 - a field whose text runs on into glyphs its cell's clipping path hides is uncertain (what is
   shown is cut short).
+- a field holding a glyph recognised on a scan (OCR) with a confidence under
+  `ocr.CONFIDENCE_MIN` is uncertain.
 
 The form's region on each of its pages is its table: from the form's start (its title) or the
 table's first rule down to its last rule (text just outside a rule belongs to an unruled row, as
@@ -26,6 +28,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from ..ocr import CONFIDENCE_MIN
 from ..record import GlyphReport
 from .layout import RULE_SNAP, Glyph, PageLayout
 from .painting import UNMAPPED
@@ -73,6 +76,8 @@ def account(form: Form) -> GlyphReport:
     for cell, glyphs in glyphs_of.items():
         page = form.parts[cell[0]].page
         if _straddles_a_rule(page, glyphs) or _odd_glyphs(page, glyphs):
+            flagged.update(form.fields[cell])
+        if any(g.confidence < CONFIDENCE_MIN for g in glyphs):
             flagged.update(form.fields[cell])
         unmapped = [g.text for g in glyphs if UNMAPPED.fullmatch(g.text)]
         if unmapped:

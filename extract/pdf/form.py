@@ -118,6 +118,9 @@ def read_form(parts: list[Part], source: Source) -> Record:
         raise ReadError("form_unreadable", "no 项目名称 label")
     dept = form.find(label(SUPERVISING_DEPT), after=(name_hit.part, name_hit.line.top - NUDGE))
     unit = form.find(label(IMPLEMENTING_UNIT), after=(name_hit.part, name_hit.line.top - NUDGE))
+    for hit, path in ((dept, "supervising_dept"), (unit, "implementing_unit")):
+        if hit is None:  # not printed, or printed but not read (a label misrecognised on a scan)
+            form.uncertain.append(path)
     project_name = value_right_of(form, name_hit, "project_name", _next_label_x(form, name_hit, dept))
     supervising = (
         value_right_of(form, dept, "supervising_dept", _next_label_x(form, dept, unit)) if dept else None
@@ -136,6 +139,7 @@ def read_form(parts: list[Part], source: Source) -> Record:
     grade = read_grade(form, total, after_funding)
     _set_aside_notes(form, total.pos if total else after_funding)
     source.pages = sorted({p.page.number for p in parts if p.lines()})
+    source.ocr_pages = sorted({p.page.number for p in parts if p.lines() and p.page.ocr})
     if not any(p.page.hrules or p.page.vrules for p in parts):
         # No ruling at all: cells are inferred from text positions alone, so nothing is certain.
         form.uncertain.extend(_table_fields(indicators))

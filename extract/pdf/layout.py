@@ -26,7 +26,8 @@ FRAGMENT_GAP_EM = 0.6  # a blank this wide (em) between glyphs of a line separat
 class Glyph:
     """A visible glyph: its text (one character, or "(cid:N)" when its font has no Unicode for
     it), its box (pt) and `turn`, the clockwise degrees (0, 90, 180, 270) its text is turned on
-    the page, as in a 一级指标 name printed sideways in its merged cell."""
+    the page, as in a 一级指标 name printed sideways in its merged cell. `confidence` (0..1) is
+    the OCR engine's probability for a glyph recognised on a scanned page; printed text is 1."""
 
     text: str
     x0: float
@@ -34,6 +35,7 @@ class Glyph:
     top: float
     bottom: float
     turn: int = 0
+    confidence: float = 1.0
     # The centre and the em size (the box's extent across the reading direction), kept: the
     # readers ask for them millions of times.
     xc: float = field(init=False, compare=False, repr=False)
@@ -137,6 +139,7 @@ class PageLayout:
     vrules: list[Rule]  # vertical, merged, sorted by pos
     hsegments: list[Rule] = field(default_factory=list)  # horizontal strokes as drawn (cell borders)
     has_images: bool = False
+    ocr: bool = False  # glyphs recognised on a scanned image, or a scanner's text layer over it
     lines: list[TextLine] = field(default_factory=list)
     # Painted glyphs a person does not see as the form's text, with the reason (SET_ASIDE_REASONS).
     aside: list[tuple[Glyph, str]] = field(default_factory=list)

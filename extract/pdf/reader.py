@@ -20,6 +20,7 @@ from pdfminer.pdftypes import resolve1
 from pdfplumber.page import Page
 from pdfplumber.pdf import PDF
 
+from ..ocr import is_scan
 from ..record import ExtractError, ReadError, Record, Source
 from ..vocabulary import FISCAL_YEAR, PROJECT_NAME, has_title
 from .form import read_form
@@ -165,7 +166,7 @@ def _read_document(pdf: PDF, file: str, sha256: str, limit: int) -> tuple[list[R
         errors.append(ExtractError(file, sha256, "corrupt_pdf", f"pages {pages} could not be parsed", pages))
     if not records and not errors:
         if stats.glyphs == 0 and stats.images:
-            raise ReadError("image_only", "pages hold images but no text layer (a scan?); OCR is not done")
+            raise ReadError("image_only", "pages hold images but OCR found no text on them")
         if stats.glyphs == 0:
             raise ReadError("no_form", "PDF has no text")
         if stats.unmapped > stats.glyphs / 2:
@@ -199,8 +200,15 @@ def _layouts(pdf: PDF, stats: _PageStats) -> Iterator[PageLayout]:
 
 
 def page_layout(page: Page, number: int) -> PageLayout:
-    """The page as the form reader sees it: visible glyphs, ruling and the glyphs set aside."""
-    sorted_page = SortedPage(paint_page(page))
+    """The page as the form reader sees it: visible glyphs, ruling and the glyphs set aside. A
+    scanned page (an image, no visible text) gets its glyphs from OCR, or from the scanner's
+    invisible text layer over the image, and its ruling from the image (extract/ocr)."""
+    painted = paint_page(page)
+    if is_scan(painted):
+        from ..ocr.page import scan_layout  # OpenCV and the OCR engine load only for scans
+
+        return scan_layout(page, painted, number)
+    sorted_page = SortedPage(painted)
     h_raw, v_raw = _strokes(sorted_page)
     layout = PageLayout(
         number=number,

@@ -10,6 +10,7 @@ select
     source_sheet,
     source_cell_range,
     source_tables,
+    ocr_pages,
     fiscal_year,
     project_name,
     supervising_dept,

