@@ -192,10 +192,11 @@ def publish(settings: Settings, run_id: str, schemas: tuple[str, ...] = PUBLISHE
     return counts
 
 
-# Every file name a warehouse was built from: the names of its forms' copies and of its error rows.
+# Every file name a warehouse was built from: the names of its forms' copies and of its error rows
+# (not those of folders that could not be read, which end in "/").
 _FILES_SQL = (
     "SELECT count(*) FROM (SELECT unnest(source_files) FROM raw.reports "
-    "UNION SELECT file FROM raw.extract_errors)"
+    "UNION SELECT file FROM raw.extract_errors WHERE NOT ends_with(file, '/'))"
 )
 
 
