@@ -109,6 +109,19 @@ def ensure_build(settings: Settings, run_id: str) -> Path:
     return build
 
 
+def refuse_foreign_writer(path: Path) -> None:
+    """Raise PublishError, naming the process, when another process holds a write connection on the
+    warehouse at `path`: what it writes would be lost when a load replaces the file. Checked when a
+    load starts (before any work) and again right before it publishes."""
+    writer = _foreign_writer(path)
+    if writer:
+        raise PublishError(
+            f"another process holds a write connection on {path} ({writer}); what it writes would be "
+            "lost when this load replaces the file. Not loading: close it (open the warehouse with "
+            "read_only=True; it is owned by the loader) and load again"
+        )
+
+
 def _foreign_writer(path: Path) -> str | None:
     """DuckDB's description of the process holding a write lock on `path` (a read-only open is
     refused only then; readers share the file), None when there is none."""
@@ -161,13 +174,7 @@ def publish(settings: Settings, run_id: str, schemas: tuple[str, ...] = PUBLISHE
         raise PublishError(
             f"build file {build} belongs to run {owner.get('run_id')}, not to this run ({run_id})"
         )
-    foreign_writer = _foreign_writer(target)
-    if foreign_writer:
-        raise PublishError(
-            f"another process holds a write connection on {target} ({foreign_writer}); what it writes "
-            "would be lost when this load replaces the file. Not publishing: close it (open the "
-            "warehouse with read_only=True; it is owned by the loader) and load again"
-        )
+    refuse_foreign_writer(target)
     if "published" in owner and _identity(target) != owner["published"]:
         raise PublishError(
             f"{target} was changed by another process while this load ran (its writes would be lost). "

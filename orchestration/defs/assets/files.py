@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from ... import extraction, inputs, store
+from ... import extraction, inputs, store, warehouse
 from ...plan import plan_load
 from ...settings import Settings
 from . import WAREHOUSE_STEP
@@ -45,6 +45,7 @@ def report_files(context: AssetExecutionContext, settings: Settings):
         plan = plan_load(settings)
     except NotADirectoryError as exc:
         raise dg.Failure(str(exc), allow_retries=False) from None
+    warehouse.refuse_foreign_writer(settings.warehouse)
     refusal = plan.shrink_refusal()
     if refusal and not settings.allow_shrink:
         raise dg.Failure(refusal, allow_retries=False)
