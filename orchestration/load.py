@@ -224,7 +224,7 @@ def main() -> int:
             dg.reconstructable(load_warehouse_job),
             instance=instance,
             run_config={**settings.run_config(), "loggers": {"progress": {}}},
-            tags={PID_TAG: str(os.getpid())},
+            tags={PID_TAG: str(os.getpid()), **settings.run_tags()},
         )
         print()
         try:

@@ -113,7 +113,8 @@ def locked_executor(inner):
 
         def execute(self, plan_context, execution_plan):
             config = plan_context.run_config.get("resources", {}).get("settings", {}).get("config", {})
-            settings = Settings(**config)
+            # A run launched without the settings in its config uses the code location's.
+            settings = Settings(**config) if config else Settings.from_env()
             with warehouse_lock(settings, plan_context.run_id, log=plan_context.log.info):
                 yield from self._wrapped.execute(plan_context, execution_plan)
 

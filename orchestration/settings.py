@@ -44,6 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 EXECUTORS = ("multiprocess", "in_process", "dask")
+WAREHOUSE_TAG = "fiscal_perf/warehouse"  # the run queue's one-run-per-warehouse limit keys on it
 
 # field → environment variable
 ENV_VARS = {
@@ -148,6 +149,11 @@ class Settings(dg.ConfigurableResource):
     def run_config(self) -> dict:
         """This resource's values as run config, so every step of the run sees exactly them."""
         return {"resources": {"settings": {"config": {name: getattr(self, name) for name in ENV_VARS}}}}
+
+    def run_tags(self) -> dict[str, str]:
+        """Tags of a load's run: its warehouse, on which the instance's run queue allows one run
+        at a time (orchestration/dagster.yaml)."""
+        return {WAREHOUSE_TAG: str(self.warehouse)}
 
     # ------------------------------------------------------------------ derived paths
 

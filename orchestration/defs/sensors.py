@@ -78,5 +78,5 @@ def report_files_sensor(context: dg.SensorEvaluationContext, settings: Settings)
     return dg.RunRequest(
         run_key=f"{generation}-{hashlib.sha256(content.encode()).hexdigest()[:16]}",
         run_config=settings.run_config(),
-        tags={"trigger": "report_files_sensor", "report_files_changes": summary},
+        tags={"trigger": "report_files_sensor", "report_files_changes": summary, **settings.run_tags()},
     )

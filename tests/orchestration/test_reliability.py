@@ -790,6 +790,24 @@ def test_two_loads_at_once_one_waits_or_is_refused_naming_the_other(share, tmp_p
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_step_process_that_dies_fails_the_load_and_publishes_nothing(share, tmp_path):
+    """Not the whole load killed: only the process of the step writing the build file dies."""
+    before = share.rows("SELECT report_id FROM raw.reports ORDER BY 1")
+    shutil.copy(TEXT / "jd-18.txt", share.data_raw / "e.txt")
+    try:
+        process = share.start_load(tmp_path / "crash.log")
+        try:
+            os.kill(_process_reading(share.build, timeout_s=LOAD_TIMEOUT_S), signal.SIGKILL)
+        finally:
+            output = share.finish(process, tmp_path / "crash.log", expect=1)
+    finally:
+        (share.data_raw / "e.txt").unlink()
+    assert "LOAD FAILED in step(s)" in output and "nothing was published" in output
+    assert share.rows("SELECT report_id FROM raw.reports ORDER BY 1") == before
+
+
+@pytest.mark.slow
 def test_bad_settings_and_a_missing_folder_exit_2_with_the_reason(share, tmp_path):
     output = share.load(tmp_path / "timeout.log", expect=2, EXTRACT_TIMEOUT_S="abc")
     assert "EXTRACT_TIMEOUT_S='abc' is not a number" in output
