@@ -629,14 +629,17 @@ AS_OPERATOR = (
 @pytest.fixture(scope="module")
 def share(tmp_path_factory) -> Live:
     """Four text dumps (one in a sub-folder, one under a GBK name, one whose name holds a newline)
-    loaded and published by `python -m orchestration.load`: the first test of names, shared by the
-    tests below."""
+    and a PDF of one of their forms, loaded and published by `python -m orchestration.load`: the
+    first test of names, shared by the tests below."""
     share = Live(tmp_path_factory.mktemp("share"))
     (share.data_raw / "sub").mkdir(parents=True)
     shutil.copy(TEXT / "jd-03.txt", share.data_raw / "a.txt")
     shutil.copy(TEXT / "jd-05.txt", share.data_raw / "sub" / "b.txt")
     shutil.copy(TEXT / "jd-06.txt", share.data_raw / GBK_NAME)
     shutil.copy(TEXT / "jd-07.txt", share.data_raw / NEWLINE_NAME)
+    shutil.copy(
+        SINGLE / "jd-05_hrules_ordered.pdf", share.data_raw / "jd-05.pdf"
+    )  # a copy of sub/b.txt's form
     share.dagster_home.mkdir()
     shutil.copy(REPO / "orchestration" / "dagster.yaml", share.dagster_home / "dagster.yaml")
     share.first_output = share.load(share.root / "first.log")
@@ -649,7 +652,10 @@ def test_file_names_that_are_not_utf8_or_hold_control_characters_load_and_are_sh
     names = {row[0] for row in share.rows("SELECT source_file FROM raw.reports")}
     # "中文报告" in GBK is d6d0 cec4 b1a8 b8e6, of which c4b1 happens to be UTF-8 (ı); the rest is not
     gbk = r"\xd6\xd0\xce" + "ı" + r"\xa8\xb8\xe6.txt"
-    assert names == {"a.txt", "sub/b.txt", gbk, NEWLINE_NAME.replace("\n", r"\n")}
+    assert names == {"a.txt", "sub/b.txt", gbk, NEWLINE_NAME.replace("\n", r"\n"), "jd-05.pdf"}
+    # the summary counts printed forms (copies merged, as the marts do) apart from copies read
+    assert "forms:          4 (copies merged; see marts.dim_reports)" in output
+    assert "copies:         5 forms read in 5 files" in output
     # the newline never reaches a log line: no line of the output starts with the forged text
     assert r"forged\n12:00:00" in output
     assert not any(line.startswith("12:00:00 report_files: all good") for line in output.splitlines())
