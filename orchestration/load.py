@@ -207,6 +207,9 @@ def main() -> int:
     except NotADirectoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIGURATION
+    except OSError as exc:  # e.g. the disk is full: the file index beside the warehouse
+        print(f"error: scanning {settings.data_raw} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
     if plan.up_to_date:  # no run at all: the published warehouse is what this load would build
         print()
         print(summary(settings, unchanged=len(plan.files)))
