@@ -156,7 +156,10 @@ def _cause(error) -> str:
         error = error.cause
     message = " ".join(error.message.split())
     name = error.cls_name or ""
-    return message if not name or message.startswith(name + ":") else f"{name}: {message}"
+    qualified, sep, rest = message.partition(": ")  # "package.module.Name: message"
+    if sep and qualified.rsplit(".", 1)[-1] == name:
+        message = rest
+    return f"{name}: {message}" if name else message
 
 
 def failure_lines(result) -> list[str]:
