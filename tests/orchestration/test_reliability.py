@@ -1,4 +1,6 @@
-"""Reliability of the load: bounded extraction, bad input, atomic publish under readers, kill -9.
+"""Reliability of the load: bounded extraction, bad input, atomic publish under readers, kill -9;
+second round: operator faults (names that are not UTF-8, unreadable folders, an emptied share,
+store entries that do not verify, foreign writers, two loads at once, a full disk, a dying step).
 
 Real processes, real files, real DuckDB files, real Dagster and dbt; nothing is mocked. Loads run
 in-process (`run_load`, conftest) or as `python -m orchestration.load` subprocesses (what `make
