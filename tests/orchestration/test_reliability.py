@@ -844,8 +844,10 @@ def test_a_full_disk_fails_the_load_naming_step_and_cause(tmp_path):
         # room for the file index, not for a warehouse
         (full / "ballast").write_bytes(b"\0" * (4 * 1024 * 1024 - 256 * 1024))
         output = live.load(tmp_path / "full.log", expect=1, EXTRACT_STORE=str(tmp_path / "store"))
-        assert "step staging_tables failed" in output
-        assert "no space left on device" in output.lower() or "disk is full" in output.lower()
+        [line] = [line for line in output.splitlines() if line.startswith("error: step ")]
+        # the step that hit the full disk (landing or dbt, by how much room was left) and the cause
+        assert line.startswith(("error: step staging_tables failed", "error: step dbt_models failed")), line
+        assert "no space left on device" in line.lower() or "disk is full" in line.lower(), line
         assert "nothing was published" in output
         assert not live.warehouse.exists()
     finally:

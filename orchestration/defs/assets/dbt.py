@@ -46,8 +46,27 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
     """`dbt build` (models, seeds, tests) on this run's build file."""
     refuse_after_failures(context)
     build = warehouse.ensure_build(settings, context.run.run_id)
-    yield from dbt.cli(["build", *build_vars(build)], context=context).stream()
+    invocation = dbt.cli(["build", *build_vars(build)], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        raise dg.Failure(f"dbt build failed: {dbt_errors(invocation)}", allow_retries=False)
     prune_invocation_dirs()
+
+
+ERRORS_SHOWN = 3  # dbt nodes whose error a failed build names on the command line
+
+
+def dbt_errors(invocation) -> str:
+    """The first failing dbt nodes and their messages (from run_results.json: the cause, e.g. a
+    full disk, that dagster-dbt's own error leaves to the compute logs)."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except Exception:  # noqa: BLE001 - no artifact (dbt did not get that far): dagster-dbt's error
+        return str(invocation.get_error() or "no run results")
+    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    parts = [f"{r['unique_id']}: {' '.join(str(r.get('message') or '').split())}" for r in failed]
+    more = f" (and {len(parts) - ERRORS_SHOWN} more)" if len(parts) > ERRORS_SHOWN else ""
+    return "; ".join(parts[:ERRORS_SHOWN]) + more if parts else str(invocation.get_error())
 
 
 def prune_invocation_dirs(keep: int = KEEP_INVOCATION_DIRS, min_age_s: float = 3600) -> None:
