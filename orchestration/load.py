@@ -150,6 +150,10 @@ _WRAPPERS = {
 }
 
 
+# What an error that carries no message of its own means.
+_HINTS = {"ChildProcessCrashException": "the step's process died (killed by a signal, or crashed)"}
+
+
 def _cause(error) -> str:
     """ "ErrorClass: message" of the innermost error a Dagster error info carries, on one line."""
     while error.cause is not None and (error.cls_name in _WRAPPERS or not error.message.strip()):
@@ -157,8 +161,8 @@ def _cause(error) -> str:
     message = " ".join(error.message.split())
     name = error.cls_name or ""
     qualified, sep, rest = message.partition(": ")  # "package.module.Name: message"
-    if sep and qualified.rsplit(".", 1)[-1] == name:
-        message = rest
+    if qualified.rsplit(".", 1)[-1] == name:
+        message = rest if sep else _HINTS.get(name, "no message")
     return f"{name}: {message}" if name else message
 
 
