@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .record import ExtractError, FileResult, ReadError, Record
-from .validate import validate
+from .validate import has_readable_field, validate
 
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt"}
@@ -67,8 +67,18 @@ def extract_file(path: str | Path) -> FileResult:
         return result
     for record in records:
         record.checks = validate(record)
-    result.records = records
-    result.errors = form_errors
+    result.records = [r for r in records if has_readable_field(r)]
+    result.errors = form_errors + [
+        ExtractError(
+            path.name,
+            result.sha256,
+            "form_unreadable",
+            f"form {r.source.form_index}: no field could be read (no value beside any label)",
+            r.source.pages,
+        )
+        for r in records
+        if not has_readable_field(r)
+    ]
     return result
 
 

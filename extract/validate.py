@@ -116,3 +116,15 @@ def validate(record: Record) -> list[Check]:
         *check_rates(record),
         check_grade(record),
     ]
+
+
+def has_readable_field(record: Record) -> bool:
+    """Whether any field of the form's body was read: 项目名称, 主管部门, 实施单位, a goal, a total
+    (总分 分值/得分, 评分等级), an amount of a funding line or a cell of an indicator row. A "form"
+    with none (a title and a 项目名称 label with nothing readable beside it) is no record; the
+    年度 alone does not count, as the title gives it."""
+    head = (record.project_name, record.supervising_dept, record.implementing_unit)
+    totals = (record.goal_expected, record.goal_actual, record.total_weight, record.total_score, record.grade)
+    funding = [value for line in record.funding for key, value in vars(line).items() if key != "line"]
+    cells = [value for ind in record.indicators for key, value in vars(ind).items() if key != "page"]
+    return any(value not in (None, "") for value in (*head, *totals, *funding, *cells))

@@ -5,7 +5,9 @@
 writes the entry itself, so results stream to disk as files finish and only a few counts come
 back. The same content under several names is read once. A file over a bound, or whose worker
 dies, becomes an error of that file — written to the run's folder, not to the store, so the next
-load tries it again — and the other files carry on.
+load tries it again — and the other files carry on. A store entry is verified before it is used
+(`store.verify_entry`: schema and results version, column types, checksum); one that does not
+verify is logged and its file read again, so an old or hand-edited entry is never published.
 
 No Dagster import here: worker processes import this module.
 """
@@ -22,9 +24,9 @@ import pyarrow.parquet as pq
 from extract import extract_file
 from extract.record import ExtractError, FileResult
 
-from .inputs import ReportFile
+from .inputs import ReportFile, display_name
 from .staging import file_row
-from .store import entry_path, is_storable, write_entry
+from .store import entry_path, is_storable, verify_entry, write_entry
 from .workers import Limits, Outcome, describe_exit, run_bounded
 
 ENTRIES_SCHEMA = pa.schema([("name", pa.string()), ("entry", pa.string())])
@@ -68,6 +70,7 @@ class ExtractStats:
     files: int = 0
     store_hits: int = 0  # files whose content had an entry already
     read: list[str] = field(default_factory=list)  # names read this time (one per content)
+    rejected: list[str] = field(default_factory=list)  # names whose store entry did not verify
     errors: dict[str, int] = field(default_factory=dict)  # error class → files, of those read
 
 
@@ -101,7 +104,9 @@ def extract_to_store(job: Job) -> FileSummary:
         if error.error_class == "form_unreadable" and error.message.startswith("unexpected MemoryError"):
             error.error_class = "too_large"
             error.message = "ran out of memory while reading the file (EXTRACT_MEMORY_MB)"
-    result.path = job.name
+        # An OSError's message quotes the absolute path: rows name files relative to DATA_RAW_DIR.
+        error.message = display_name(error.message.replace(job.path, job.name))
+    result.path = display_name(job.name)
     return _write(job, result)
 
 
@@ -120,8 +125,9 @@ def _failed(job: Job, outcome: Outcome, limits: Limits) -> FileSummary:
     else:
         error_class = "form_unreadable"
         message = f"extraction process died ({describe_exit(outcome.value)})"
-    error = ExtractError(Path(job.name).name, job.sha256 or None, error_class, message)
-    result = FileResult(job.name, job.sha256 or None, job.kind, errors=[error])
+    name = display_name(job.name)
+    error = ExtractError(Path(name).name, job.sha256 or None, error_class, message)
+    result = FileResult(name, job.sha256 or None, job.kind, errors=[error])
     return _write(job, result, read=False)
 
 
@@ -132,11 +138,14 @@ def extract_files(
     limits: Limits,
     max_workers: int = 1,
     progress: Callable[[int, int, str, FileSummary], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> tuple[list[tuple[str, str]], ExtractStats]:
-    """The store entry of every file, as (name, entry path), reading only content with no entry.
+    """The store entry of every file, as (display name, entry path), reading only content with no
+    entry that verifies.
 
     Each content is read once, in a bounded worker, up to `max_workers` at a time;
-    `progress(done, total, name, summary)` is called as each read finishes."""
+    `progress(done, total, display name, summary)` is called as each read finishes, `warn(line)`
+    for each store entry that did not verify (the file is read again)."""
     stats = ExtractStats(files=len(files))
     names: dict[str, list[ReportFile]] = {}
     for file in files:
@@ -148,9 +157,14 @@ def extract_files(
         first = group[0]
         stored = entry_path(store_root, first.sha256, first.kind) if first.sha256 else None
         if stored is not None and stored.exists():
-            stats.store_hits += len(group)
-            entries += [(f.name, str(stored)) for f in group]
-            continue
+            problem = verify_entry(stored, first.sha256, first.kind)
+            if problem is None:
+                stats.store_hits += len(group)
+                entries += [(f.label, str(stored)) for f in group]
+                continue
+            stats.rejected.append(first.label)
+            if warn:
+                warn(f"store entry {stored} of {first.label} does not verify ({problem}): reading it again")
         transient = run_dir / "transient" / f"{key}.parquet"
         jobs.append(
             Job(first.name, first.path, first.sha256, first.kind, str(stored or transient), str(transient))
@@ -162,12 +176,12 @@ def extract_files(
     ):
         job = jobs[index]
         summary = outcome.value if outcome.kind == "ok" else _failed(job, outcome, limits)
-        entries += [(f.name, summary.entry) for f in groups[index]]
-        stats.read.append(job.name)
+        entries += [(f.label, summary.entry) for f in groups[index]]
+        stats.read.append(display_name(job.name))
         for error_class in {e[0] for e in summary.errors}:
             stats.errors[error_class] = stats.errors.get(error_class, 0) + 1
         if progress:
-            progress(done, len(jobs), job.name, summary)
+            progress(done, len(jobs), display_name(job.name), summary)
     return sorted(entries), stats
 
 

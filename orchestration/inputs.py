@@ -5,6 +5,12 @@ those of the previous scan keeps its sha256 without being read again (as make an
 a load over an unchanged folder reads no file. The list travels between steps as a Parquet
 manifest (a path), never as a Python list through Dagster's IO manager.
 
+Names are bytes-safe: a name whose bytes are not UTF-8 (a share written in GBK) is carried as
+Python's surrogate-escaped text for opening the file, as its raw bytes in manifests, and as
+`display_name` (undecodable bytes as \\xNN, control characters escaped) in tables and logs, so a
+name can neither break a write nor forge a log line. A sub-folder that cannot be listed is
+reported (`Scan.unreadable`) and the files it held at the previous scan are kept as they were.
+
 No Dagster import here: the sensor, the assets and the benchmarks share it.
 """
 
@@ -13,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,7 +28,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extract import iter_report_files, kind_of, sha256_file
+from extract import kind_of, sha256_file
+from extract.api import REPORT_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,11 @@ class ReportFile:
     sha256: str
     size: int
     mtime_ns: int = 0
+
+    @property
+    def label(self) -> str:
+        """The name as tables and log lines show it (`display_name`)."""
+        return display_name(self.name)
 
     @property
     def kind(self) -> str:
@@ -53,10 +66,21 @@ class ReportFile:
         return f"{self.digest}-{self.kind}"
 
 
+def display_name(name: str) -> str:
+    """`name` as safe one-line text: bytes that were not UTF-8 (surrogate escapes) as \\xNN, and
+    control characters (newline, tab, escape, …) as \\n, \\t, \\x1b, so the text names the same bytes
+    and never splits or colours a log line."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+# Names and paths are stored as their bytes (os.fsencode), so any name the file system holds fits.
 MANIFEST_SCHEMA = pa.schema(
     [
-        ("name", pa.string()),
-        ("path", pa.string()),
+        ("name", pa.binary()),
+        ("path", pa.binary()),
         ("sha256", pa.string()),
         ("size", pa.int64()),
         ("mtime_ns", pa.int64()),
@@ -67,28 +91,66 @@ MANIFEST_SCHEMA = pa.schema(
 Index = Mapping[str, tuple[int, int, str]]  # name → (size, mtime_ns, sha256) of a previous scan
 
 
-def scan_report_files(root: Path, previous: Index | None = None) -> list[ReportFile]:
+@dataclass(frozen=True)
+class Scan:
+    """What a scan found: the files (those of unreadable folders kept from the previous scan),
+    and each sub-folder that could not be listed with why (relative name → "PermissionError: …")."""
+
+    files: list[ReportFile]
+    unreadable: dict[str, str]
+
+
+def scan_inputs(root: Path, previous: Index | None = None) -> Scan:
     """The report files under `root` (recursively), in a stable order, with sha256 and size.
 
-    A file listed in `previous` with the same size and mtime keeps that sha256 unread."""
+    A file listed in `previous` with the same size and mtime keeps that sha256 unread. A folder
+    that cannot be listed (permissions, a dead mount) is in `Scan.unreadable`, and the files
+    `previous` had under it are kept as they were, so a folder that cannot be read this time
+    does not take its forms out of the warehouse."""
     previous = previous or {}
+    unreadable: dict[str, str] = {}
+
+    def refused(exc: OSError) -> None:
+        folder = Path(exc.filename or root)
+        name = "." if folder == root else folder.relative_to(root).as_posix()
+        unreadable[name] = f"{type(exc).__name__}: {exc.strerror or exc}"
+
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=refused):
+        dirnames.sort()
+        found += (Path(dirpath, n) for n in filenames if Path(n).suffix.lower() in REPORT_SUFFIXES)
     files = []
-    for path in iter_report_files([root]):
+    for path in found:
         name = path.relative_to(root).as_posix()
         try:
-            stat = path.stat()
+            info = path.stat()
         except FileNotFoundError:
             continue  # vanished between listing and reading; the next load sees the folder as it is
+        if not stat.S_ISREG(info.st_mode):
+            continue
         before = previous.get(name)
-        if before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns and before[2]:
+        if before and before[0] == info.st_size and before[1] == info.st_mtime_ns and before[2]:
             digest = before[2]
         else:
             try:
                 digest = sha256_file(path)
             except OSError:
                 digest = ""  # unreadable: extraction records the error, the store is bypassed
-        files.append(ReportFile(name, str(path), digest, stat.st_size, stat.st_mtime_ns))
-    return files
+        files.append(ReportFile(name, str(path), digest, info.st_size, info.st_mtime_ns))
+    for name, (size, mtime_ns, digest) in previous.items():
+        if any(_under(name, folder) for folder in unreadable):
+            files.append(ReportFile(name, str(root / name), digest, size, mtime_ns))
+    files.sort(key=lambda f: f.name)
+    return Scan(files, unreadable)
+
+
+def _under(name: str, folder: str) -> bool:
+    return folder == "." or name.startswith(folder + "/")
+
+
+def scan_report_files(root: Path, previous: Index | None = None) -> list[ReportFile]:
+    """The files of `scan_inputs` (unreadable folders aside)."""
+    return scan_inputs(root, previous).files
 
 
 def index_of(files: Iterable[ReportFile]) -> dict[str, tuple[int, int, str]]:
@@ -97,7 +159,11 @@ def index_of(files: Iterable[ReportFile]) -> dict[str, tuple[int, int, str]]:
 
 def write_manifest(files: list[ReportFile], path: Path) -> Path:
     """The files as a Parquet manifest at `path` (written atomically); returns `path`."""
-    table = pa.Table.from_pylist([{**f.__dict__, "kind": f.kind} for f in files], schema=MANIFEST_SCHEMA)
+    rows = [
+        {**f.__dict__, "name": os.fsencode(f.name), "path": os.fsencode(f.path), "kind": f.kind}
+        for f in files
+    ]
+    table = pa.Table.from_pylist(rows, schema=MANIFEST_SCHEMA)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".parquet")
     os.close(fd)
@@ -114,9 +180,16 @@ def read_manifest(path: Path) -> list[ReportFile]:
     """The files of a manifest; [] if there is none (or it cannot be read: the index is a cache)."""
     try:
         rows = pq.read_table(path).to_pylist()
-    except (OSError, pa.ArrowException):
+        return [
+            ReportFile(_decode(r["name"]), _decode(r["path"]), r["sha256"], r["size"], r["mtime_ns"])
+            for r in rows
+        ]
+    except (OSError, pa.ArrowException, KeyError, TypeError):
         return []
-    return [ReportFile(r["name"], r["path"], r["sha256"], r["size"], r["mtime_ns"]) for r in rows]
+
+
+def _decode(value: bytes | str) -> str:
+    return value if isinstance(value, str) else os.fsdecode(value)
 
 
 def shard_of(file: ReportFile, shards: int) -> int:

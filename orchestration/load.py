@@ -8,10 +8,15 @@ and mart row counts — or, when nothing changed since the published load, says 
 travel in the run's config, so every step (on any machine) sees the values read here.
 
 When nothing changed since the published load (same files, same code, every result in the
-store) no run is started at all, and the summary says so. Exit status 0 when the warehouse is
-published or already up to date, 1 when the load failed, 2 when a setting is unusable (or
-DATA_RAW_DIR is not a folder). With DAGSTER_HOME set (`make run` sets it to .dagster_home) the run
-is recorded in that instance, so `make ui` shows it; otherwise in a temporary one.
+store) no run is started at all, and the summary says so. A failed load prints, for each failed
+step, the error class and message (which names the file concerned) on stderr.
+
+Exit status: 0 the warehouse is published (or already up to date; a failure after the publish is
+a warning), 1 nothing was published (a step failed, the load was refused: another load holds
+the warehouse, DATA_RAW_DIR shrank, a foreign writer), 2 bad configuration (a setting that
+cannot be used, DATA_RAW_DIR not a folder). With DAGSTER_HOME set (`make run` sets it to
+.dagster_home) the run is recorded in that instance, so `make ui` shows it; otherwise in a
+temporary one.
 """
 
 import logging
@@ -28,6 +33,8 @@ from .plan import plan_load
 from .settings import Settings, SettingsError
 from .warehouse import table_counts
 from .workers import pid_alive
+
+EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_BAD_CONFIGURATION = 0, 1, 2
 
 
 @contextmanager
@@ -58,7 +65,12 @@ def unchanged_files(result) -> int | None:
 
 def summary(settings: Settings, result=None, unchanged: int | None = None) -> str:
     """The closing summary, read from the published warehouse (and the run's events if given);
-    `unchanged`: the number of files when the load found nothing to do."""
+    `unchanged`: the number of files when the load found nothing to do.
+
+    Forms are printed forms, copies merged (`marts.dim_reports`); copies are the forms read in the
+    files (`raw.reports`: the same form in a PDF and a text dump is two copies). The warehouse is
+    opened read-only, and any failure to read it becomes a line of the summary: what runs after
+    the publish can never fail the load."""
     lines = []
     path = settings.warehouse
     if unchanged is None and result is not None:
@@ -77,20 +89,35 @@ def summary(settings: Settings, result=None, unchanged: int | None = None) -> st
     if not path.exists():
         lines.append(f"no warehouse at {path}")
         return "\n".join(lines)
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        lines.append(f"warehouse:      {path} (cannot be read now for the summary: {_first_line(exc)})")
+        return "\n".join(lines)
     try:
 
         def one(sql: str):
-            return con.execute(sql).fetchone()[0]
+            try:
+                return con.execute(sql).fetchone()[0]
+            except duckdb.Error:
+                return "?"
 
-        lines.append(f"forms:          {one('SELECT count(*) FROM raw.reports')}")
-        lines.append(f"indicators:     {one('SELECT count(*) FROM raw.indicators')}")
+        forms, copies = one("SELECT count(*) FROM marts.dim_reports"), one("SELECT count(*) FROM raw.reports")
+        copy_files = one("SELECT count(DISTINCT f) FROM (SELECT unnest(source_files) AS f FROM raw.reports)")
+        lines.append(f"forms:          {forms} (copies merged; see marts.dim_reports)")
+        lines.append(f"copies:         {copies} forms read in {copy_files} files (see raw.reports)")
+        lines.append(f"indicators:     {one('SELECT count(*) FROM marts.fct_indicator_outcomes')}")
         errors = one("SELECT count(*) FROM raw.extract_errors")
         error_files = one("SELECT count(DISTINCT file) FROM raw.extract_errors")
         lines.append(f"errors:         {errors} (in {error_files} files; see raw.extract_errors)")
-        failed = one("SELECT count(*) FROM raw.checks WHERE NOT passed")
-        failed_reports = one("SELECT count(DISTINCT report_id) FROM raw.checks WHERE NOT passed")
-        lines.append(f"failed checks:  {failed} (in {failed_reports} forms; see raw.checks)")
+        failing = one(
+            "SELECT count(DISTINCT report_id) FROM marts.mart_report_quality "
+            "WHERE check_source = 'extraction' AND NOT passed"
+        )
+        failing_copies = one("SELECT count(DISTINCT report_id) FROM raw.checks WHERE NOT passed")
+        lines.append(
+            f"not adding up:  {failing} forms (see marts.mart_report_quality); {failing_copies} copies"
+        )
         if result is not None and unchanged is None:
             evaluations = result.get_asset_check_evaluations()
             not_passed = [e for e in evaluations if not e.passed]
@@ -98,7 +125,10 @@ def summary(settings: Settings, result=None, unchanged: int | None = None) -> st
                 f"asset checks:   {len(evaluations) - len(not_passed)} passed, {len(not_passed)} not passed"
                 + (": " + ", ".join(sorted({e.check_name for e in not_passed})) if not_passed else "")
             )
-        marts = table_counts(con, ("marts",))
+        try:
+            marts = table_counts(con, ("marts",))
+        except duckdb.Error as exc:
+            marts = {f"(cannot be counted: {_first_line(exc)})": 0}
     finally:
         con.close()
     lines.append("mart rows:")
@@ -106,6 +136,54 @@ def summary(settings: Settings, result=None, unchanged: int | None = None) -> st
     lines += [f"  {name.ljust(width)}  {rows}" for name, rows in marts.items()]
     lines.append(f"warehouse:      {path}")
     return "\n".join(lines)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0]
+
+
+# Dagster's wrappers around what a step raised: the cause they carry is what went wrong.
+_WRAPPERS = {
+    "DagsterExecutionStepExecutionError",
+    "DagsterUserCodeExecutionError",
+    "DagsterExecutionInterruptedError",
+}
+
+
+# What an error that carries no message of its own means.
+_HINTS = {"ChildProcessCrashException": "the step's process died (killed by a signal, or crashed)"}
+
+
+def _cause(error) -> str:
+    """ "ErrorClass: message" of the innermost error a Dagster error info carries, on one line."""
+    while error.cause is not None and (error.cls_name in _WRAPPERS or not error.message.strip()):
+        error = error.cause
+    message = " ".join(error.message.split())
+    name = error.cls_name or ""
+    qualified, sep, rest = message.partition(": ")  # "package.module.Name: message"
+    if qualified.rsplit(".", 1)[-1] == name:
+        message = rest if sep else _HINTS.get(name, "no message")
+    return f"{name}: {message}" if name else message
+
+
+def failure_lines(result) -> list[str]:
+    """One line per failed step (step, error class, message — which names the file), and the
+    run's own failure when no step failed (e.g. the warehouse's load lock was held)."""
+    lines = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        lines.append(f"step {event.step_key} failed: {_cause(error) if error else 'no error recorded'}")
+    if not lines:
+        for event in result.all_events:
+            if event.event_type == dg.DagsterEventType.RUN_FAILURE:
+                error = getattr(event.event_specific_data, "error", None)
+                lines.append(f"run failed: {_cause(error) if error else event.message}")
+    return lines
+
+
+def published(result) -> bool:
+    """Whether the run published the warehouse (its last asset materialized)."""
+    return bool(result.asset_materializations_for_node("warehouse_published"))
 
 
 PID_TAG = "fiscal_perf/load_pid"
@@ -129,18 +207,21 @@ def main() -> int:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_CONFIGURATION
     print(f"Loading {settings.data_raw} into {settings.warehouse} ({settings.executor} executor)", flush=True)
     try:
         plan = plan_load(settings)
     except NotADirectoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_CONFIGURATION
+    except OSError as exc:  # e.g. the disk is full: the file index beside the warehouse
+        print(f"error: scanning {settings.data_raw} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
     if plan.up_to_date:  # no run at all: the published warehouse is what this load would build
         print()
         print(summary(settings, unchanged=len(plan.files)))
         print(f"Warehouse up to date; nothing loaded ({time.monotonic() - started:.1f}s).")
-        return 0
+        return EXIT_PUBLISHED
     from .definitions import load_warehouse_job
 
     # The executor's own bookkeeping ("Executing step X in subprocess") goes to the event log and the
@@ -153,22 +234,30 @@ def main() -> int:
             dg.reconstructable(load_warehouse_job),
             instance=instance,
             run_config={**settings.run_config(), "loggers": {"progress": {}}},
-            tags={PID_TAG: str(os.getpid())},
+            tags={PID_TAG: str(os.getpid()), **settings.run_tags()},
         )
         print()
-        print(summary(settings, result))
+        try:
+            print(summary(settings, result))
+        except Exception as exc:  # noqa: BLE001 - the summary must never turn a load into a failure
+            print(f"(no summary: {type(exc).__name__}: {_first_line(exc)})")
         elapsed = time.monotonic() - started
-        if result.success:
+        if result.success or published(result):
+            for line in failure_lines(result):  # after the publish: the warehouse is the new load
+                print(f"warning: {line}", file=sys.stderr)
             verb = "up to date" if unchanged_files(result) is not None else "published"
             print(f"Load {verb} in {elapsed:.0f}s (run {result.run_id}).")
-            return 0
+            return EXIT_PUBLISHED
+        for line in failure_lines(result):
+            print(f"error: {line}", file=sys.stderr)
         failed = [e.step_key for e in result.get_step_failure_events()]
         print(
-            f"LOAD FAILED in step(s) {', '.join(failed) or '?'} after {elapsed:.0f}s (run {result.run_id}); "
-            "the warehouse above is the previous complete load.",
+            f"LOAD FAILED in step(s) {', '.join(failed) or '(none: the run did not start)'} after "
+            f"{elapsed:.0f}s (run {result.run_id}); nothing was published: the warehouse above is the "
+            "previous complete load.",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_NOT_PUBLISHED
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ No Dagster import here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from . import inputs, store, warehouse
 from .settings import DBT_PROJECT_DIR, Settings
@@ -16,12 +17,32 @@ DBT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md", ".jinja"}
 DBT_SKIP_DIRS = {"target", "logs", "dbt_packages"}
 
 
+# A load that finds fewer than this share of the files the published warehouse was built from (an
+# empty DATA_RAW_DIR: a share that is not mounted; most files gone) does not publish unless the
+# operator allows it (ALLOW_SHRINK=1).
+SHRINK_MIN_SHARE = 0.5
+
+
 @dataclass(frozen=True)
 class LoadPlan:
     files: list[inputs.ReportFile]
-    fingerprint: str  # of the files and the code; inputs.fingerprint
+    fingerprint: str  # of the files, the unreadable folders and the code; inputs.fingerprint
     unstored: int  # files whose result is not in the store (they will be read)
     published_fingerprint: str | None
+    unreadable: dict[str, str] = field(default_factory=dict)  # folder → why it could not be listed
+    published_files: int | None = None  # files the published warehouse was built from
+
+    def shrink_refusal(self) -> str | None:
+        """Why this load must not replace the published warehouse without the operator's word
+        (ALLOW_SHRINK=1), or None: it found fewer than SHRINK_MIN_SHARE of the published files."""
+        before, now = self.published_files, len(self.files)
+        if not before or now >= SHRINK_MIN_SHARE * before:
+            return None
+        return (
+            f"DATA_RAW_DIR holds {now} report file(s), the published warehouse was built from {before}: "
+            f"fewer than {SHRINK_MIN_SHARE:.0%} are left (a share not mounted? files moved?). Not loading; "
+            "set ALLOW_SHRINK=1 to publish the smaller warehouse"
+        )
 
     @property
     def up_to_date(self) -> bool:
@@ -39,19 +60,24 @@ def code_versions() -> dict[str, str]:
 
 def plan_load(settings: Settings) -> LoadPlan:
     """Scan DATA_RAW_DIR (hashing only files whose size or mtime changed since the last scan, whose
-    index is then updated) and compare with the published warehouse. Raises NotADirectoryError
-    when DATA_RAW_DIR is not a folder."""
+    index is then updated; a folder that cannot be listed keeps the files it had) and compare
+    with the published warehouse. Raises NotADirectoryError when DATA_RAW_DIR is not a folder."""
     root = settings.data_raw
     if not root.is_dir():
         raise NotADirectoryError(f"DATA_RAW_DIR {root} is not a folder")
     previous = inputs.index_of(inputs.read_manifest(settings.file_index_path))
-    files = inputs.scan_report_files(root, previous)
+    scan = inputs.scan_inputs(root, previous)
+    files = scan.files
     inputs.write_manifest(files, settings.file_index_path)
+    versions = code_versions()
+    if scan.unreadable:  # a folder that cannot be read is a change: its error row is recorded
+        versions["unreadable_folders"] = json.dumps(sorted(scan.unreadable))
     unstored = sum(
         1
         for f in files
         if not f.sha256 or not store.entry_path(settings.store_root, f.sha256, f.kind).exists()
     )
+    fingerprint, published_files = warehouse.published_state(settings)
     return LoadPlan(
-        files, inputs.fingerprint(files, code_versions()), unstored, warehouse.published_fingerprint(settings)
+        files, inputs.fingerprint(files, versions), unstored, fingerprint, scan.unreadable, published_files
     )

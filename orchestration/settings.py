@@ -17,6 +17,8 @@ the repository root, never against the current directory.
 | LOAD_EXECUTOR | executor | multiprocess (also: in_process, dask) |
 | EXTRACT_WORKERS | extract_workers | the machine's cores |
 | EXTRACT_SHARDS | extract_shards | EXTRACT_WORKERS |
+| ALLOW_SHRINK | allow_shrink | 0 (1: publish although most files are gone) |
+| LOAD_WAIT_S | load_wait_s | 60 (how long a load waits for another one on the warehouse) |
 
 No Dagster step writes the environment: extraction workers get the page limit through their
 initializer, dbt gets the build file through `--vars`.
@@ -42,6 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 EXECUTORS = ("multiprocess", "in_process", "dask")
+WAREHOUSE_TAG = "fiscal_perf/warehouse"  # the run queue's one-run-per-warehouse limit keys on it
 
 # field → environment variable
 ENV_VARS = {
@@ -54,7 +57,10 @@ ENV_VARS = {
     "executor": "LOAD_EXECUTOR",
     "extract_workers": "EXTRACT_WORKERS",
     "extract_shards": "EXTRACT_SHARDS",
+    "allow_shrink": "ALLOW_SHRINK",
+    "load_wait_s": "LOAD_WAIT_S",
 }
+BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 class SettingsError(ValueError):
@@ -92,6 +98,14 @@ class Settings(dg.ConfigurableResource):
     executor: str = Field("multiprocess", description="Dagster executor of the load: " + ", ".join(EXECUTORS))
     extract_workers: int = Field(0, ge=0, description="Extraction steps run at once here; 0: one per core.")
     extract_shards: int = Field(0, ge=0, description="Extraction steps the files are split into; 0: workers.")
+    allow_shrink: bool = Field(
+        False,
+        description="Publish a load that found far fewer files than the published warehouse holds "
+        "(plan.SHRINK_MIN_SHARE); off: such a load is refused.",
+    )
+    load_wait_s: float = Field(
+        60.0, ge=0, description="Seconds a load waits for another load of the same warehouse; then refused."
+    )
 
     @field_validator("executor")
     @classmethod
@@ -104,7 +118,8 @@ class Settings(dg.ConfigurableResource):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings the environment gives (unset or empty variables keep their defaults).
 
-        Raises SettingsError naming the variable when a value is not a number or out of range."""
+        Raises SettingsError naming the variable when a value is not a number (a yes/no for
+        ALLOW_SHRINK) or out of range."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for name, variable in ENV_VARS.items():
@@ -112,7 +127,11 @@ class Settings(dg.ConfigurableResource):
             if not raw:
                 continue
             kind = cls.model_fields[name].annotation
-            if kind in (int, float, "int", "float"):
+            if kind in (bool, "bool"):
+                if raw.lower() not in BOOLEANS:
+                    raise SettingsError(f"{variable}={raw!r} is not one of 1, 0, true, false, yes, no")
+                values[name] = BOOLEANS[raw.lower()]
+            elif kind in (int, float, "int", "float"):
                 try:
                     number = float(raw)
                 except ValueError:
@@ -130,6 +149,11 @@ class Settings(dg.ConfigurableResource):
     def run_config(self) -> dict:
         """This resource's values as run config, so every step of the run sees exactly them."""
         return {"resources": {"settings": {"config": {name: getattr(self, name) for name in ENV_VARS}}}}
+
+    def run_tags(self) -> dict[str, str]:
+        """Tags of a load's run: its warehouse, on which the instance's run queue allows one run
+        at a time (orchestration/dagster.yaml)."""
+        return {WAREHOUSE_TAG: str(self.warehouse)}
 
     # ------------------------------------------------------------------ derived paths
 

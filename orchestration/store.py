@@ -145,14 +145,20 @@ def entry_metadata(path: Path) -> dict[str, str]:
     }
 
 
-def verify_entry(path: Path) -> str | None:
+def verify_entry(path: Path, sha256: str | None = None, kind: str | None = None) -> str | None:
     """None if the entry is what this code writes for its file, else why not (unreadable, another
-    schema or results version, checksum mismatch)."""
+    schema or results version, column types other than `entry_schema`, another file's entry,
+    checksum mismatch). `sha256` and `kind`, when given, are the file's the entry must be of."""
     try:
         meta = entry_metadata(path)
-        [row] = pq.read_table(path).to_pylist()
+        table = pq.read_table(path)
+        [row] = table.to_pylist()
     except (OSError, ValueError, pa.ArrowException) as exc:
         return f"unreadable: {type(exc).__name__}: {exc}"
+    if not table.schema.remove_metadata().equals(entry_schema()):
+        return "column types are not those of this code's entries"
+    if (sha256, kind) != (None, None) and (meta.get("sha256"), meta.get("kind")) != (sha256, kind):
+        return f"entry of {meta.get('sha256')!r} ({meta.get('kind')}), not of this file"
     if meta.get("schema_version") != str(SCHEMA_VERSION):
         return f"schema version {meta.get('schema_version')!r}, expected {SCHEMA_VERSION}"
     if meta.get("results_version") != results_version():

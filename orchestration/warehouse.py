@@ -8,7 +8,13 @@ new complete load; nobody sees a half-built warehouse. A load killed mid-way lea
 file, which the next load deletes.
 
 A sidecar file `<build>.run` names the run that owns the build file, so a run never publishes (or
-builds dbt models on) a file another run left behind.
+builds dbt models on) a file another run left behind. It also records the published file's
+identity (inode, size, mtime) when the build started.
+
+The warehouse is owned by the loader: everyone else opens it read-only. A write by anyone else
+would be lost when the next load replaces the file, so publish refuses, naming the cause, when
+another process holds a write connection on the warehouse (DuckDB's lock; its error names the
+process) or when the warehouse changed since this load started (someone wrote and closed).
 
 Schema `loader` holds the loader's own bookkeeping, published with the rest:
 - `loader.load_state`: the fingerprint of what the warehouse was built from (files, extractor,
@@ -20,7 +26,9 @@ Schema `loader` holds the loader's own bookkeeping, published with the rest:
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -43,11 +51,32 @@ def _owner_file(build: Path) -> Path:
     return build.with_name(build.name + ".run")
 
 
-def build_owner(build: Path) -> str | None:
+def _owner(build: Path) -> dict:
     try:
-        return _owner_file(build).read_text(encoding="utf-8").strip() or None
-    except OSError:
+        data = json.loads(_owner_file(build).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def build_owner(build: Path) -> str | None:
+    """The run that owns the build file, if any."""
+    return _owner(build).get("run_id")
+
+
+def _identity(path: Path) -> list[int] | None:
+    """(inode, size, mtime_ns) of the file, None if there is none: what a write would change."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
         return None
+    return [info.st_ino, info.st_size, info.st_mtime_ns]
+
+
+def _claim(settings: Settings, run_id: str) -> None:
+    _owner_file(settings.build_path).write_text(
+        json.dumps({"run_id": run_id, "published": _identity(settings.warehouse)}), encoding="utf-8"
+    )
 
 
 def _clear(build: Path) -> None:
@@ -60,7 +89,7 @@ def start_build(settings: Settings, run_id: str) -> Path:
     build = settings.build_path
     build.parent.mkdir(parents=True, exist_ok=True)
     _clear(build)
-    _owner_file(build).write_text(run_id, encoding="utf-8")
+    _claim(settings, run_id)
     return build
 
 
@@ -73,10 +102,40 @@ def ensure_build(settings: Settings, run_id: str) -> Path:
     build.parent.mkdir(parents=True, exist_ok=True)
     _clear(build)
     published = settings.warehouse
+    identity = _identity(published)
     if published.exists():
         shutil.copyfile(published, build)
-    _owner_file(build).write_text(run_id, encoding="utf-8")
+    _owner_file(build).write_text(json.dumps({"run_id": run_id, "published": identity}), encoding="utf-8")
     return build
+
+
+def refuse_foreign_writer(path: Path) -> None:
+    """Raise PublishError, naming the process, when another process holds a write connection on the
+    warehouse at `path`: what it writes would be lost when a load replaces the file. Checked when a
+    load starts (before any work) and again right before it publishes."""
+    writer = _foreign_writer(path)
+    if writer:
+        raise PublishError(
+            f"another process holds a write connection on {path} ({writer}); what it writes would be "
+            "lost when this load replaces the file. Not loading: close it (open the warehouse with "
+            "read_only=True; it is owned by the loader) and load again"
+        )
+
+
+def _foreign_writer(path: Path) -> str | None:
+    """DuckDB's description of the process holding a write lock on `path` (a read-only open is
+    refused only then; readers share the file), None when there is none."""
+    if not path.exists():
+        return None
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" not in message.lower():
+            raise
+        held = re.search(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\))", message)
+        return f"{held.group(1)}, PID {held.group(2)}" if held else message.splitlines()[0]
+    return None
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> dict[str, int]:
@@ -110,9 +169,18 @@ def publish(settings: Settings, run_id: str, schemas: tuple[str, ...] = PUBLISHE
     target = settings.warehouse
     if not build.exists():
         raise PublishError(f"no build file at {build}: nothing to publish")
-    owner = build_owner(build)
-    if owner != run_id:
-        raise PublishError(f"build file {build} belongs to run {owner}, not to this run ({run_id})")
+    owner = _owner(build)
+    if owner.get("run_id") != run_id:
+        raise PublishError(
+            f"build file {build} belongs to run {owner.get('run_id')}, not to this run ({run_id})"
+        )
+    refuse_foreign_writer(target)
+    if "published" in owner and _identity(target) != owner["published"]:
+        raise PublishError(
+            f"{target} was changed by another process while this load ran (its writes would be lost). "
+            "Not publishing: the warehouse is owned by the loader (open it with read_only=True); "
+            "load again to build on what it holds now"
+        )
     con = duckdb.connect(str(build))
     try:
         con.execute("CHECKPOINT")  # everything in the main file, no WAL left behind
@@ -131,23 +199,36 @@ def publish(settings: Settings, run_id: str, schemas: tuple[str, ...] = PUBLISHE
     return counts
 
 
-def published_fingerprint(settings: Settings) -> str | None:
-    """The fingerprint the published warehouse was built from; None without one (no warehouse yet,
-    one from before fingerprints, or one that cannot be opened)."""
+# Every file name a warehouse was built from: the names of its forms' copies and of its error rows
+# (not those of folders that could not be read, which end in "/").
+_FILES_SQL = (
+    "SELECT count(*) FROM (SELECT unnest(source_files) FROM raw.reports "
+    "UNION SELECT file FROM raw.extract_errors WHERE NOT ends_with(file, '/'))"
+)
+
+
+def published_state(settings: Settings) -> tuple[str | None, int | None]:
+    """(fingerprint, number of files) the published warehouse was built from; each None when it
+    cannot be told (no warehouse yet, one from before fingerprints, one that cannot be opened)."""
     path = settings.warehouse
     if not path.exists():
-        return None
+        return None, None
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
-        return None
+        return None, None
     try:
-        row = con.execute(f"SELECT fingerprint FROM {LOADER}.load_state").fetchone()
-    except duckdb.Error:
-        return None
+        try:
+            row = con.execute(f"SELECT fingerprint FROM {LOADER}.load_state").fetchone()
+        except duckdb.Error:
+            row = None
+        try:
+            files = con.execute(_FILES_SQL).fetchone()[0]
+        except duckdb.Error:
+            files = None
     finally:
         con.close()
-    return row[0] if row else None
+    return (row[0] if row else None), files
 
 
 def write_load_state(con: duckdb.DuckDBPyConnection, fingerprint: str, published: Path) -> dict[str, int]:

@@ -9,12 +9,16 @@ The executor is chosen by one setting, `LOAD_EXECUTOR`:
   steps that touch the warehouse ask for the Dask resource `warehouse` (`WAREHOUSE_RESOURCE`), so
   they run only on a worker started with `--resources warehouse=1` on the warehouse's machine.
 - `in_process`: every step in the launching process, one at a time (debugging).
+
+Whichever it is, the process that runs a run holds the warehouse's load lock for the whole run
+(orchestration/lock.py), so two loads of one warehouse never overlap.
 """
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from ..dbt_project import dbt_project
+from ..lock import locked_executor
 from ..progress import progress_logger
 from ..settings import DBT_PROJECT_DIR, Settings, dbt_executable
 
@@ -24,7 +28,12 @@ STEP_PRELOAD = ["orchestration.step_preload"]
 
 
 def executor_for(settings: Settings, environ=None) -> dg.ExecutorDefinition:
-    """The Dagster executor `settings.executor` names, configured for this machine or cluster."""
+    """The Dagster executor `settings.executor` names, configured for this machine or cluster,
+    holding the warehouse's load lock while it runs a run (orchestration.lock)."""
+    return locked_executor(_executor_for(settings, environ))
+
+
+def _executor_for(settings: Settings, environ=None) -> dg.ExecutorDefinition:
     import os
 
     environ = os.environ if environ is None else environ

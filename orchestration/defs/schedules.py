@@ -26,4 +26,4 @@ def nightly_load_schedule(context: dg.ScheduleEvaluationContext, settings: Setti
             return dg.SkipReason("nothing changed since the published load: the warehouse is up to date")
     except NotADirectoryError:
         pass  # the run fails in report_files with the reason, visible in the run history
-    return dg.RunRequest(run_config=settings.run_config())
+    return dg.RunRequest(run_config=settings.run_config(), tags=settings.run_tags())

@@ -1,9 +1,12 @@
 """Start a load when a report file lands in DATA_RAW_DIR, changes, or is removed.
 
-The cursor is JSON {name: [size, mtime_ns, sha256]} of the files seen last time. A file whose size
-and mtime are unchanged is not hashed again; one whose size or mtime changed is hashed and counts
-as changed only if its content did (a `touch` starts nothing). The run key is a digest of the new
-state, so the same change never starts two runs.
+The cursor is JSON {"generation": n, "files": {name: [size, mtime_ns, sha256]}} of the files
+seen last time. A file whose size and mtime are unchanged is not hashed again; one whose size or
+mtime changed is hashed and counts as changed only if its content did (a `touch` starts nothing).
+The run key is the cursor's generation, raised by one at every change, and a digest of the new
+state: the same tick never starts two runs, and every change starts one — also a change back to
+an earlier state (a file removed and restored, changed and reverted), whose digest alone would
+repeat an earlier run key that Dagster skips.
 """
 
 import hashlib
@@ -36,6 +39,22 @@ def changes(previous: State, current: State) -> dict[str, list[str]]:
     }
 
 
+def read_cursor(cursor: str | None) -> tuple[int, State]:
+    """(generation, files) of a cursor; (0, {}) for none or one that cannot be read. A cursor of
+    the earlier form (the files alone) is generation 0."""
+    try:
+        data = json.loads(cursor) if cursor else {}
+    except ValueError:
+        return 0, {}
+    if isinstance(data.get("files"), dict) and isinstance(data.get("generation"), int):
+        return data["generation"], data["files"]
+    return 0, {name: entry for name, entry in data.items() if isinstance(entry, list)}
+
+
+def write_cursor(generation: int, files: State) -> str:
+    return json.dumps({"generation": generation, "files": files}, sort_keys=True)
+
+
 @dg.sensor(
     name="report_files_sensor",
     job_name=LOAD_JOB,
@@ -44,20 +63,20 @@ def changes(previous: State, current: State) -> dict[str, list[str]]:
     description="Starts a full load when a report file in DATA_RAW_DIR is new, changed or removed.",
 )
 def report_files_sensor(context: dg.SensorEvaluationContext, settings: Settings):
-    try:
-        previous: State = json.loads(context.cursor) if context.cursor else {}
-    except ValueError:
-        previous = {}
+    generation, previous = read_cursor(context.cursor)
     current = scan_state(settings.data_raw, previous)
     found = changes(previous, current)
-    context.update_cursor(json.dumps(current, sort_keys=True, ensure_ascii=False))
     if not any(found.values()):
+        context.update_cursor(write_cursor(generation, current))
         return dg.SkipReason("no new, changed or removed report files")
+    generation += 1
+    # ASCII JSON: a name that is not UTF-8 (surrogate escapes) round-trips through the cursor.
+    context.update_cursor(write_cursor(generation, current))
     content = json.dumps({name: entry[2] for name, entry in current.items()}, sort_keys=True)
     summary = ", ".join(f"{len(names)} {kind}" for kind, names in found.items() if names)
     context.log.info(f"report files: {summary}")
     return dg.RunRequest(
-        run_key=hashlib.sha256(content.encode()).hexdigest()[:16],
+        run_key=f"{generation}-{hashlib.sha256(content.encode()).hexdigest()[:16]}",
         run_config=settings.run_config(),
-        tags={"trigger": "report_files_sensor", "report_files_changes": summary},
+        tags={"trigger": "report_files_sensor", "report_files_changes": summary, **settings.run_tags()},
     )

@@ -416,7 +416,7 @@ def test_sensor_fires_for_new_and_changed_files_only(tmp_path):
     first, cursor = tick(None)  # nothing seen before: the files are new
     assert len(first.run_requests) == 1 and first.run_requests[0].job_name in (None, "load_warehouse")
     assert first.run_requests[0].run_config == settings.run_config()
-    assert set(json.loads(cursor)) == {"a.pdf"}
+    assert set(json.loads(cursor)["files"]) == {"a.pdf"}
 
     unchanged, cursor = tick(cursor)
     assert not unchanged.run_requests and unchanged.skip_message
@@ -438,6 +438,22 @@ def test_sensor_fires_for_new_and_changed_files_only(tmp_path):
 
     again, cursor = tick(cursor)
     assert not again.run_requests
+
+    # A change back to an earlier state starts a load too, under a run key never used before
+    # (Dagster skips a request whose run key it has seen).
+    keys = {r.run_key for r in (first, new, changed) for r in r.run_requests}
+    moved = data_raw.parent / "b.pdf.away"
+    for change in (
+        lambda: (data_raw / "b.pdf").rename(moved),  # removed …
+        lambda: moved.rename(data_raw / "b.pdf"),  # … and restored
+        lambda: shutil.copy(PDFS / "jd-01_lattice_compact.pdf", data_raw / "a.pdf"),  # changed …
+        lambda: shutil.copy(PDFS / "jd-05_hrules_ordered.pdf", data_raw / "a.pdf"),  # … and reverted
+    ):
+        change()
+        data, cursor = tick(cursor)
+        [request] = data.run_requests
+        assert request.run_key not in keys
+        keys.add(request.run_key)
 
 
 # ------------------------------------------------------------------ definitions and lineage

@@ -112,7 +112,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
     if not invocation.is_successful():
         yield from (e for e in events if isinstance(e, dg.AssetCheckResult | dg.AssetCheckEvaluation))
         raise dg.Failure(
-            f"dbt build failed, nothing was published: {invocation.get_error()}",
+            f"dbt build failed, nothing was published: {dbt_errors(invocation)}",
             allow_retries=False,
         )
     # Row counts and schemas of the models and seeds only: asking for the tests' would cost a
@@ -141,6 +141,22 @@ def release_dbt_adapter() -> None:
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()
     DuckDBConnectionManager.close_all_connections()
+
+
+ERRORS_SHOWN = 3  # dbt nodes whose error a failed build names on the command line
+
+
+def dbt_errors(invocation) -> str:
+    """The first failing dbt nodes and their messages (from run_results.json: the cause, e.g. a
+    full disk, that dagster-dbt's own error leaves to the compute logs)."""
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except Exception:  # noqa: BLE001 - no artifact (dbt did not get that far): dagster-dbt's error
+        return str(invocation.get_error() or "no run results")
+    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    parts = [f"{r['unique_id']}: {' '.join(str(r.get('message') or '').split())}" for r in failed]
+    more = f" (and {len(parts) - ERRORS_SHOWN} more)" if len(parts) > ERRORS_SHOWN else ""
+    return "; ".join(parts[:ERRORS_SHOWN]) + more if parts else str(invocation.get_error())
 
 
 def prune_invocation_dirs(keep: int = KEEP_INVOCATION_DIRS, min_age_s: float = 3600) -> None:

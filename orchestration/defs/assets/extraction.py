@@ -58,6 +58,7 @@ def _shard_op(index: int, shards: int) -> dg.OpDefinition:
             settings.limits(),
             max_workers=settings.processes_per_step,
             progress=progress,
+            warn=context.log.warning,
         )
         context.log.info(
             f"shard {index}: {stats.files} files, {stats.store_hits} from the store, {len(stats.read)} read"
@@ -102,7 +103,8 @@ def collect_extraction(context: dg.OpExecutionContext, files: FileManifest, **by
             "read": dg.MetadataValue.md("\n".join(f"- {n}" for n in read[:PREVIEW_ROWS]) or "none"),
         }
     )
-    return ExtractionManifest(tuple(s.entries for s in shards), files.files, files.fingerprint)
+    entries = tuple(s.entries for s in shards) + ((files.folder_errors,) if files.folder_errors else ())
+    return ExtractionManifest(entries, files.files, files.fingerprint)
 
 
 @dg.graph_asset(

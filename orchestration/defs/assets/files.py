@@ -1,12 +1,14 @@
 """The report files in DATA_RAW_DIR: the root of the lineage, and where a load decides it has
 nothing to do."""
 
+import hashlib
+import os
 from dataclasses import dataclass
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from ... import inputs, store
+from ... import extraction, inputs, store, warehouse
 from ...plan import plan_load
 from ...settings import Settings
 from . import WAREHOUSE_STEP
@@ -23,6 +25,7 @@ class FileManifest:
     run_dir: str
     files: int
     fingerprint: str
+    folder_errors: str = ""  # Parquet of (name, entry): the error rows of unreadable folders
 
 
 @dg.asset(
@@ -42,7 +45,16 @@ def report_files(context: AssetExecutionContext, settings: Settings):
         plan = plan_load(settings)
     except NotADirectoryError as exc:
         raise dg.Failure(str(exc), allow_retries=False) from None
+    warehouse.refuse_foreign_writer(settings.warehouse)
+    refusal = plan.shrink_refusal()
+    if refusal and not settings.allow_shrink:
+        raise dg.Failure(refusal, allow_retries=False)
     files, root = plan.files, settings.data_raw
+    for folder, why in sorted(plan.unreadable.items()):
+        context.log.warning(
+            f"folder {inputs.display_name(folder)} of DATA_RAW_DIR cannot be read ({why}): "
+            "its files from the last scan are kept"
+        )
     metadata = {
         "data_raw_dir": dg.MetadataValue.path(str(root)),
         "files": len(files),
@@ -51,6 +63,7 @@ def report_files(context: AssetExecutionContext, settings: Settings):
         "office_files": sum(f.kind not in ("pdf", "text") for f in files),  # .xlsx/.docx/.xls/.doc
         "total_bytes": sum(f.size for f in files),
         "not_in_store": plan.unstored,
+        "unreadable_folders": len(plan.unreadable),
         "fingerprint": plan.fingerprint,
         "preview": dg.MetadataValue.md(_preview(files)),
     }
@@ -66,14 +79,41 @@ def report_files(context: AssetExecutionContext, settings: Settings):
     context.log.info(f"{len(files)} report files in {root}, {plan.unstored} without a stored result")
     run_dir = store.run_dir(settings.store_root, context.run.run_id)
     manifest = inputs.write_manifest(files, run_dir / "files.parquet")
+    folder_errors = _folder_errors(plan, run_dir) if plan.unreadable else ""
     yield dg.Output(
-        FileManifest(str(manifest), str(run_dir), len(files), plan.fingerprint), metadata=metadata
+        FileManifest(str(manifest), str(run_dir), len(files), plan.fingerprint, folder_errors),
+        metadata=metadata,
     )
+
+
+def _folder_errors(plan, run_dir) -> str:
+    """One `not_found` error row per folder that could not be listed, as transient entries of this
+    run (never stored: the next load lists the folder again); returns their (name, entry) list."""
+    entries = []
+    for folder, why in sorted(plan.unreadable.items()):
+        kept = sum(1 for f in plan.files if folder == "." or f.name.startswith(folder + "/"))
+        row = {
+            "forms": [],
+            "errors": [
+                {
+                    "sha256": None,
+                    "error_class": "not_found",
+                    "message": f"folder could not be read ({why}); the {kept} file(s) it held at the "
+                    "last scan are kept as they were",
+                    "pages": [],
+                }
+            ],
+        }
+        name = inputs.display_name(folder.rstrip("/") + "/")
+        digest = hashlib.sha256(os.fsencode(folder)).hexdigest()
+        path = store.write_entry(run_dir / "transient" / f"folder-{digest}.parquet", "", "folder", row)
+        entries.append((name, str(path)))
+    return str(extraction.write_entries(entries, run_dir / "folder_errors.parquet"))
 
 
 def _preview(files: list[inputs.ReportFile]) -> str:
     lines = ["| file | kind | bytes | sha256 |", "|---|---|---:|---|"]
-    lines += [f"| {f.name} | {f.kind} | {f.size} | {f.sha256[:12]} |" for f in files[:PREVIEW_ROWS]]
+    lines += [f"| {f.label} | {f.kind} | {f.size} | {f.sha256[:12]} |" for f in files[:PREVIEW_ROWS]]
     if len(files) > PREVIEW_ROWS:
         lines.append(f"| … {len(files) - PREVIEW_ROWS} more | | | |")
     return "\n".join(lines)
