@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class OcrChar:
 
 
 @cache
-def _engine():
+def _engine() -> Any:  # rapidocr_onnxruntime.RapidOCR (untyped)
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError as exc:  # the product's dependency; a broken install says so, per file

@@ -37,9 +37,11 @@ class ScanPage:
 
     @property
     def px_per_pt(self) -> float:
-        return self.image.shape[1] / self.width
+        """Image pixels per point (the scan's resolution / 72)."""
+        return float(self.image.shape[1]) / self.width
 
     def to_pt(self, px: float) -> float:
+        """A length in image pixels as points."""
         return px / self.px_per_pt
 
 
@@ -71,14 +73,14 @@ def skew_angle(image: np.ndarray) -> float:
     small = cv2.resize(binarise(image), None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
 
     def sharpness(angle: float) -> float:
-        profile = rotate(255 - small, -angle).astype(np.float64)
+        profile: np.ndarray = rotate(255 - small, -angle).astype(np.float64)
         rows = (255 - profile).sum(axis=1)
         return float(np.square(np.diff(rows)).sum())
 
-    best = max(np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 0.5), key=sharpness)
+    best = max((float(a) for a in np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 0.5)), key=sharpness)
     for step in (0.1, SKEW_STEP):
         span = np.arange(best - 5 * step, best + 5 * step + 1e-9, step)
-        best = max(span, key=sharpness)
+        best = max((float(a) for a in span), key=sharpness)
     return round(float(best), 3)
 
 

@@ -13,11 +13,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from pdfplumber.page import Page
 
 from ..pdf.layout import MIN_RULE_LENGTH, Glyph, PageLayout, Rule, merge_rules
-from ..pdf.painting import UNMAPPED, PaintedPage
+from ..pdf.painting import UNMAPPED, PaintedGlyph, PaintedPage
 from . import engine
-from .image import OCR_DPI, ScanPage, binarise, erase, rule_masks, straighten, table_rules, unread_ink
+from .image import (
+    OCR_DPI,
+    ScanPage,
+    Segment,
+    binarise,
+    erase,
+    rule_masks,
+    straighten,
+    table_rules,
+    unread_ink,
+)
 
 UNREAD = "\ufffd"  # the text of a glyph standing for ink the recogniser read no character from
 RULE_LIKE = frozenset("|丨lI1[]!")  # what the recogniser makes of a vertical rule beside text
@@ -27,7 +38,7 @@ RED_INK = 60  # a pixel this much redder than green and blue is a seal's ink, no
 LAYER_RULE_CROSSINGS = 0.05  # a text layer with more of its glyphs crossing a rule is misplaced
 
 
-def covered_by_image(page) -> bool:
+def covered_by_image(page: Page) -> bool:
     """Whether one image of the pdfplumber page covers SCAN_COVERAGE of it (a scanned sheet)."""
     area = float(page.width * page.height) or 1.0
     for im in page.images:
@@ -38,7 +49,7 @@ def covered_by_image(page) -> bool:
     return False
 
 
-def page_image(page, dpi: int = OCR_DPI) -> ScanPage:
+def page_image(page: Page, dpi: int = OCR_DPI) -> ScanPage:
     """The pdfplumber page rasterised at `dpi` (pypdfium2, through pdfplumber), red seal ink
     whitened (a 盖章 seal stamped over the 实施单位 cell is no text of the form), greyscale,
     straightened. Sizes in pt are the page's display size."""
@@ -49,7 +60,7 @@ def page_image(page, dpi: int = OCR_DPI) -> ScanPage:
     return straighten(grey, float(page.width), float(page.height))
 
 
-def _rules(scan: ScanPage) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]], list]:
+def _rules(scan: ScanPage) -> tuple[list[Segment], list[Segment], list[np.ndarray]]:
     """Horizontal and vertical rule segments (pos, start, end) in pt, and their masks (px)."""
     ppt = scan.px_per_pt
     h_px, v_px, masks = table_rules(*rule_masks(binarise(scan.image), ppt), ppt)
@@ -58,7 +69,9 @@ def _rules(scan: ScanPage) -> tuple[list[tuple[float, float, float]], list[tuple
     return h, v, masks
 
 
-def _layout(number: int, scan: ScanPage, glyphs: list[Glyph], h_raw, v_raw) -> PageLayout:
+def _layout(
+    number: int, scan: ScanPage, glyphs: list[Glyph], h_raw: list[Segment], v_raw: list[Segment]
+) -> PageLayout:
     return PageLayout(
         number=number,
         width=scan.width,
@@ -72,7 +85,7 @@ def _layout(number: int, scan: ScanPage, glyphs: list[Glyph], h_raw, v_raw) -> P
     )
 
 
-def ocr_layout(page, number: int) -> PageLayout:
+def ocr_layout(page: Page, number: int) -> PageLayout:
     """The scanned pdfplumber page read by OCR: the rules from the image's ruling, the glyphs
     from the characters recognised on the image with its horizontal rules erased (a rule under
     a line of text would be read as 一 or _ into its value), each with the recogniser's
@@ -118,7 +131,7 @@ def trusted_layer(glyphs: list[Glyph], layout: PageLayout) -> bool:
     return crossing <= LAYER_RULE_CROSSINGS * len(glyphs)
 
 
-def layer_layout(page, painted: PaintedPage, number: int) -> PageLayout:
+def layer_layout(page: Page, painted: PaintedPage, number: int) -> PageLayout:
     """A scan under an invisible text layer as the layer's glyphs (display pt, moved with the
     image as it was straightened) and the rules found in the image."""
     scan = page_image(page)
@@ -127,7 +140,7 @@ def layer_layout(page, painted: PaintedPage, number: int) -> PageLayout:
     return _layout(number, scan, glyphs, h_raw, v_raw)
 
 
-def text_layer_layout(page, painted: PaintedPage, number: int) -> PageLayout:
+def text_layer_layout(page: Page, painted: PaintedPage, number: int) -> PageLayout:
     """A scan under an invisible text layer: `layer_layout` when `trusted_layer`, else the page
     read by OCR (`ocr_layout`). The layer carries no confidence of its own: its glyphs count as
     certain, and the form's checks and glyph accounting are what catch a misrecognised layer."""
@@ -135,7 +148,7 @@ def text_layer_layout(page, painted: PaintedPage, number: int) -> PageLayout:
     return layout if trusted_layer(layout.glyphs, layout) else ocr_layout(page, number)
 
 
-def scan_layout(page, painted: PaintedPage, number: int) -> PageLayout:
+def scan_layout(page: Page, painted: PaintedPage, number: int) -> PageLayout:
     """A scanned page (`is_scan`): from its invisible text layer when the page is one image under
     it, else by OCR."""
     if painted.glyphs and covered_by_image(page):
@@ -143,7 +156,7 @@ def scan_layout(page, painted: PaintedPage, number: int) -> PageLayout:
     return ocr_layout(page, number)
 
 
-def _turned(g, scan: ScanPage) -> Glyph:
+def _turned(g: PaintedGlyph, scan: ScanPage) -> Glyph:
     """A text layer's glyph moved with its image as `straighten` turned it (about the centre)."""
     angle = math.radians(-scan.skew)
     cx, cy = scan.width / 2, scan.height / 2
