@@ -627,6 +627,17 @@ def test_store_entries_round_trip_with_their_checksum(gold_results, tmp_path):
     assert store.verify_entry(path) == "checksum does not match the content"
 
 
+def test_store_entries_of_read_pdfs_verify(tmp_path):
+    """A PDF's forms carry a glyph report (a MAP column: the reasons glyphs were set aside): the
+    entry written for it verifies as read back, so the file is served from the store next time."""
+    [pdf] = [p for p in iter_report_files([SAMPLES_DIR]) if p.name == "jd-04_scrambled.pdf"]
+    result = extract_file(pdf)
+    row = file_row(result)
+    assert any(form["glyphs_set_aside"] is not None for form in row["forms"])
+    path = store.write_entry(tmp_path / "jd-04.parquet", result.sha256, result.kind, row)
+    assert store.verify_entry(path, result.sha256, result.kind) is None
+
+
 def test_sample_copy_is_complete(tmp_path):
     copied = copy_samples(tmp_path / "data_raw")
     names = [p.relative_to(copied) for p in iter_report_files([copied])]
