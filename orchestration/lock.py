@@ -107,30 +107,26 @@ def locked_executor(inner):
     import dagster as dg
     from dagster._core.executor.base import Executor
 
-    class LockedExecutor(Executor):
-        def __init__(self, wrapped: Executor):
-            self._wrapped = wrapped
+    def locked(executor: Executor) -> Executor:
+        # The executor itself, as an instance of a subclass of its own class: executors check the
+        # type of the run's executor (DaskExecutor asserts it is one), so a wrapper would not do.
+        base = type(executor)
 
         def execute(self, plan_context, execution_plan):
             config = plan_context.run_config.get("resources", {}).get("settings", {}).get("config", {})
             # A run launched without the settings in its config uses the code location's.
             settings = Settings(**config) if config else Settings.from_env()
             with warehouse_lock(settings, plan_context.run_id, log=plan_context.log.info):
-                yield from self._wrapped.execute(plan_context, execution_plan)
+                yield from base.execute(self, plan_context, execution_plan)
 
-        @property
-        def retries(self):
-            return self._wrapped.retries
-
-        @property
-        def step_dependency_config(self):
-            return self._wrapped.step_dependency_config
+        executor.__class__ = type(f"Locked{base.__name__}", (base,), {"execute": execute})
+        return executor
 
     creation = inner.executor_creation_fn
     return dg.ExecutorDefinition(
         name=inner.name,
         config_schema=inner.config_schema,
         requirements=inner.get_requirements,
-        executor_creation_fn=lambda init_context: LockedExecutor(creation(init_context)),
+        executor_creation_fn=lambda init_context: locked(creation(init_context)),
         description=inner.description,
     )
