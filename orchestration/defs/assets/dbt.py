@@ -81,14 +81,15 @@ def run_publishes(context: AssetExecutionContext) -> bool:
     UI may not run that step, or run it for the exports and report alone)."""
     plan = context.instance.get_execution_plan_snapshot(context.run.execution_plan_snapshot_id)
     selection = context.run.asset_selection
-    return PUBLISH_STEP in plan.step_keys_to_execute and (selection is None or PUBLISHED in selection)
+    # A run of a whole job has no selection (None, or empty when executed in process).
+    return PUBLISH_STEP in plan.step_keys_to_execute and (not selection or PUBLISHED in selection)
 
 
 def run_rebuilds_everything(context: AssetExecutionContext) -> bool:
     """Whether this run builds every dbt model and publishes: what a run that lands new raw tables
     must do, or the published warehouse would hold marts of another load (or none)."""
     selection = context.run.asset_selection
-    return run_publishes(context) and (selection is None or set(dbt_models.keys) <= set(selection))
+    return run_publishes(context) and (not selection or set(dbt_models.keys) <= set(selection))
 
 
 @dbt_assets(
