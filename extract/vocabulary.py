@@ -201,6 +201,15 @@ def to_wan(value: float | None, unit: FundingUnit) -> float | None:
     return round(value * unit.to_wan, 6)
 
 
+def funding_value_in_wan(name: str, value: float | None, unit: FundingUnit) -> tuple[float | None, bool]:
+    """A funding line's field `name` as the warehouse holds it, and whether it is certain: an amount
+    (FUNDING_AMOUNT_FIELDS) printed in `unit` in 万元, uncertain when the unit is unknown; any
+    other field (分值, 执行率, 得分) as read."""
+    if name not in FUNDING_AMOUNT_FIELDS:
+        return value, True
+    return to_wan(value, unit), unit.known or value is None
+
+
 # ---------------------------------------------------------------- 年度总体目标
 
 GOALS_BLOCK = r"年度总体|总体目标"

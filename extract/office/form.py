@@ -31,7 +31,6 @@ from ..record import (
 )
 from ..vocabulary import (
     FISCAL_YEAR,
-    FUNDING_AMOUNT_FIELDS,
     FUNDING_BLOCK,
     FUNDING_HEADERS,
     GOAL_ACTUAL,
@@ -49,13 +48,13 @@ from ..vocabulary import (
     funding_header_fields,
     funding_line_of,
     funding_unit,
+    funding_value_in_wan,
     halfwidth,
     has_title,
     indicator_header_fields,
     is_header_piece,
     is_title_line,
     label,
-    to_wan,
 )
 from .grid import Cell, Grid
 
@@ -305,10 +304,9 @@ def _read_row(
         ):
             form.uncertain.append(path)  # a cell merged across two columns
         value = _number(form, path, cell, percent=column.name == "execution_rate_pct")
-        if column.name in FUNDING_AMOUNT_FIELDS:
-            value = to_wan(value, unit)
-            if not unit.known and value is not None:
-                form.uncertain.append(path)
+        value, certain = funding_value_in_wan(column.name, value, unit)
+        if not certain:
+            form.uncertain.append(path)
         setattr(line, column.name, value)
 
 

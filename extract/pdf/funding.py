@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from ..record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
 from ..vocabulary import (
-    FUNDING_AMOUNT_FIELDS,
     FUNDING_HEADERS,
     FundingUnit,
     funding_line_pattern,
     funding_unit,
+    funding_value_in_wan,
     starts_a_name,
-    to_wan,
 )
 from .columns import build_columns
 from .layout import split_fragments
@@ -91,10 +90,9 @@ def read_funding(form: Form, anchor: Hit, before: Pos | None = None) -> tuple[li
                 continue
             path = f"funding[{i}].{col.name}"
             value = parse_cell(form, path, text, percent=col.name == "execution_rate_pct")
-            if col.name in FUNDING_AMOUNT_FIELDS:
-                value = to_wan(value, unit)
-                if not unit.known and value is not None:
-                    form.uncertain.append(path)
+            value, certain = funding_value_in_wan(col.name, value, unit)
+            if not certain:
+                form.uncertain.append(path)
             setattr(line, col.name, value)
             if col.guessed and text:
                 form.uncertain.append(path)

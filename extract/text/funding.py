@@ -16,7 +16,7 @@ from itertools import combinations
 from ..cells import parse_number, parse_percent
 from ..record import FUNDING_LINES, FUNDING_VALUE_FIELDS, FundingLine
 from ..validate import execution_rate
-from ..vocabulary import FUNDING_AMOUNT_FIELDS, funding_header_fields, funding_line_of, funding_unit, to_wan
+from ..vocabulary import funding_header_fields, funding_line_of, funding_unit, funding_value_in_wan
 from .lines import Line
 
 RATE_TOLERANCE = 0.011  # printed rates are rounded or truncated to two decimals
@@ -72,10 +72,9 @@ def parse_funding(lines: list[Line], head: list[Line]) -> FundingResult:
         else:
             placed, unsure = place_values(values[i], columns)
             for f, v in placed.items():
-                if f in FUNDING_AMOUNT_FIELDS:
-                    v = to_wan(v, unit)
-                    if not unit.known and v is not None:
-                        unsure.add(f)
+                v, certain = funding_value_in_wan(f, v, unit)
+                if not certain:
+                    unsure.add(f)
                 setattr(funding_line, f, v)
             result.uncertain.extend(f"funding[{i}].{f}" for f in FUNDING_VALUE_FIELDS if f in unsure)
         result.lines.append(funding_line)
