@@ -54,10 +54,14 @@ docs: install
 export: install
 	$(BIN)/python -m orchestration.exports
 
+# Tests run on TEST_WORKERS pytest-xdist processes: twice the cores, as most of a load test's time
+# is spent waiting on its step processes, dbt and SQLite; tests sharing a fixture (a full load, a
+# dbt build) run on one worker, so each is built once (tests/conftest.py).
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 test: install test-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # LibreOffice converts .xls/.doc originals (Calc, Writer) and prints the sample forms as a second,
 # independent PDF producer for the extraction tests, in several CJK font families. Installed with

@@ -102,3 +102,54 @@ def pytest_sessionstart(session) -> None:
 
     if not dbt_project.manifest_path.exists():
         dbt_project.preparer.prepare(dbt_project)
+
+
+# ------------------------------------------------------------------ pytest-xdist: one build per fixture
+
+HEAVY_DIRS = ("tests/orchestration/", "tests/dbt/")  # full loads and dbt builds: scheduled first
+
+
+def _shared_fixtures(item) -> set[str]:
+    """The module- and session-scoped fixtures of this project an item uses, with their params
+    ("test_marts::gold", "::loaded_warehouse", "test_pdf_extract::rendered['lattice']"): each is
+    built once in every worker process that runs a test needing it. Fixtures a test gets by name
+    at run time (`request.getfixturevalue`) are declared with `@pytest.mark.gets_fixtures(...)`."""
+    fixtures = item.session._fixturemanager  # pytest has no public lookup of fixture definitions
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    names = list(item.fixturenames)
+    for mark in item.iter_markers("gets_fixtures"):
+        names.extend(mark.args)
+    shared, seen = set(), set()
+    while names:
+        name = names.pop()
+        if name in seen or not (defs := fixtures.getfixturedefs(name, item)):
+            continue
+        seen.add(name)
+        fixture = defs[-1]
+        names.extend(fixture.argnames)
+        if fixture.scope in ("module", "session") and fixture.baseid.startswith("tests"):
+            where = item.module.__name__ if fixture.scope == "module" else ""
+            shared.add(f"{where}::{name}" + (f"[{params[name]!r}]" if name in params else ""))
+    return shared
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under `pytest -n N --dist loadgroup` (`make test`), tests that share a module or session
+    fixture (a full load, a dbt build, rendered PDFs), directly or through another test's, run on
+    one worker, so each is built once, not once per worker; tests sharing none spread freely.
+    Heavy folders go first, so the many quick extraction tests fill the workers' ends."""
+    group: dict[str, str] = {}
+
+    def find(name: str) -> str:
+        while group.setdefault(name, name) != name:
+            name = group[name]
+        return name
+
+    uses = {item.nodeid: sorted(_shared_fixtures(item)) for item in items}
+    for shared in uses.values():
+        for other in shared[1:]:
+            group[find(other)] = find(shared[0])
+    for item in items:
+        if uses[item.nodeid]:
+            item.add_marker(pytest.mark.xdist_group(find(uses[item.nodeid][0])))
+    items.sort(key=lambda item: not item.nodeid.startswith(HEAVY_DIRS))

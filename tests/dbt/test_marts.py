@@ -33,6 +33,9 @@ from paths import DBT_PROJECT, GOLD_PATH, REPO
 from extract.record import FileResult
 from orchestration.staging import land_results, report_id
 
+# `wh` runs a test on both warehouses, getting each by name
+pytestmark = pytest.mark.gets_fixtures("gold", "loaded")
+
 GOLD = json.loads(GOLD_PATH.read_text(encoding="utf-8"))
 GOLD_BY_KEY = {g["key"]: g for g in GOLD}
 
