@@ -47,14 +47,17 @@ def _engine() -> Any:  # rapidocr_onnxruntime.RapidOCR (untyped)
         raise ReadError(
             "image_only", "a scanned page needs OCR, but rapidocr-onnxruntime is not installed"
         ) from exc
-    return RapidOCR(
-        params={
-            "Global.intra_op_num_threads": ENGINE_THREADS,
-            "Global.inter_op_num_threads": ENGINE_THREADS,
-            "Global.max_side_len": MAX_SIDE_PX,
-            "Global.print_verbose": False,
-        }
+    # RapidOCR 1.4 takes its settings as keywords; a `params` dict is silently ignored (it was:
+    # the engine ran on every core, spinning, at its default 2000 px).
+    engine = RapidOCR(
+        intra_op_num_threads=ENGINE_THREADS,
+        inter_op_num_threads=ENGINE_THREADS,
+        max_side_len=MAX_SIDE_PX,
+        print_verbose=False,
     )
+    if engine.text_rec.session.session.get_session_options().intra_op_num_threads != ENGINE_THREADS:
+        raise ReadError("image_only", "the OCR engine did not take its thread setting (rapidocr version?)")
+    return engine
 
 
 def recognise(image: np.ndarray) -> list[list[OcrChar]]:
