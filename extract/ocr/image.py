@@ -190,3 +190,89 @@ def unread_ink(
         if covered[y : y + h, x : x + w][labels[y : y + h, x : x + w] == k].mean() < 0.5:
             out.append((float(x), float(x + w), float(y), float(y + h)))
     return out
+
+
+TEXT_GAP_EM = 0.6  # a blank this wide (share of the text height) parts a line into pieces: a
+# line's own gaps (glyph spacing, beside a full-width ：) are narrower, two unruled cells' wider
+LINE_MIN_EM = 0.35  # an ink band lower than this (share of the text height) is part of a line (二)
+Box = tuple[int, int, int, int]  # top, bottom, x0, x1 (px; bottom and x1 exclusive)
+
+
+def text_height(ink: np.ndarray, px_per_pt: float) -> float:
+    """The page's text height (px): the upper quartile of its ink blobs' heights (most glyphs
+    are one or two blobs about as high as the glyph), specks and rules aside."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = heights[(heights >= INK_SPECK_PT * px_per_pt) & (heights <= 30 * px_per_pt)]
+    return float(np.percentile(heights, 75)) if len(heights) else 9.0 * px_per_pt
+
+
+def _bands(filled: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
+    """Runs [start, end) of True in a 1-D profile, runs closer than min_gap (px) joined."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], filled.astype(np.int8), [0]))))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    out: list[tuple[int, int]] = []
+    for a, b in runs:
+        if out and a - out[-1][1] < min_gap:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _lines(filled: np.ndarray, min_height: float) -> list[tuple[int, int]]:
+    """Row bands of ink, a band lower than min_height (px: a stroke of 二, a 。) joined to its
+    nearer neighbour."""
+    bands = _bands(filled, 1)
+    while len(bands) > 1:
+        low = min(range(len(bands)), key=lambda i: bands[i][1] - bands[i][0])
+        if bands[low][1] - bands[low][0] >= min_height:
+            break
+        gap_before = bands[low][0] - bands[low - 1][1] if low > 0 else np.inf
+        gap_after = bands[low + 1][0] - bands[low][1] if low + 1 < len(bands) else np.inf
+        other = low - 1 if gap_before <= gap_after else low + 1
+        a, b = min(low, other), max(low, other)
+        bands[a : b + 1] = [(bands[a][0], bands[b][1])]
+    return bands
+
+
+def text_boxes(ink: np.ndarray, v_mask: np.ndarray, px_per_pt: float) -> list[Box]:
+    """Boxes of the text pieces of a binarised page without its ruling (ink 255): cut into lines
+    at blank rows and into pieces at vertical rules (`v_mask`, the table's) and at blanks wider
+    than TEXT_GAP_EM, in turn, until nothing cuts (a recursive XY cut). The recogniser reads
+    each piece: a cell's line never reaches into its neighbour, and empty cells cost nothing."""
+    em = text_height(ink, px_per_pt)
+    filled = ink > 0
+    rule = v_mask > 0
+    out: list[Box] = []
+    stack = [(0, ink.shape[0], 0, ink.shape[1])]
+    while stack:
+        top, bottom, x0, x1 = stack.pop()
+        region = filled[top:bottom, x0:x1]
+        rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+        if not len(rows):
+            continue
+        top, bottom, x0, x1 = top + rows[0], top + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1
+        region = filled[top:bottom, x0:x1]
+        lines = _lines(region.any(axis=1), LINE_MIN_EM * em)
+        if len(lines) > 1:
+            stack.extend((top + a, top + b, x0, x1) for a, b in lines)
+            continue
+        crossing = rule[top:bottom, x0:x1].sum(axis=0) >= min(0.5 * (bottom - top), em)
+        pieces = _join_close(_bands(region.any(axis=0) & ~crossing, 1), crossing, TEXT_GAP_EM * em)
+        if len(pieces) > 1:
+            stack.extend((top, bottom, x0 + a, x0 + b) for a, b in pieces)
+            continue
+        out.append((int(top), int(bottom), int(x0), int(x1)))
+    return sorted(out)
+
+
+def _join_close(pieces: list[tuple[int, int]], crossing: np.ndarray, gap: float) -> list[tuple[int, int]]:
+    """Column runs of ink joined across blanks narrower than gap (px) that no rule crosses."""
+    out: list[tuple[int, int]] = []
+    for a, b in pieces:
+        if out and a - out[-1][1] < gap and not crossing[out[-1][1] : a].any():
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out

@@ -27,6 +27,7 @@ from .image import (
     rule_masks,
     straighten,
     table_rules,
+    text_boxes,
     unread_ink,
 )
 
@@ -95,7 +96,9 @@ def ocr_layout(page: Page, number: int) -> PageLayout:
     scan = page_image(page)
     h_raw, v_raw, masks = _rules(scan)
     ppt = scan.px_per_pt
-    chars = [c for line in engine.recognise(erase(scan.image, masks[:1], ppt)) for c in line]
+    bare = erase(scan.image, masks, ppt)
+    boxes = text_boxes(binarise(bare), masks[1], ppt)
+    chars = [c for line in engine.recognise(bare, boxes) for c in line]
     if not chars:  # a picture, or a scan too poor to read: no text (the file's error says so)
         return _layout(number, scan, [], h_raw, v_raw)
     glyphs = [
@@ -106,8 +109,8 @@ def ocr_layout(page: Page, number: int) -> PageLayout:
     glyphs = [g for g in glyphs if not _is_a_rule(g, vrules)]
     # Ink no recognised character covers is text the recogniser missed: it is kept as an
     # unreadable glyph (U+FFFD, confidence 0), so the field it lies in is uncertain, not short.
-    boxes = [(c.x0, c.x1, c.top, c.bottom) for c in chars]
-    for x0, x1, top, bottom in unread_ink(erase(scan.image, masks, ppt), boxes, ppt):
+    read = [(c.x0, c.x1, c.top, c.bottom) for c in chars]
+    for x0, x1, top, bottom in unread_ink(bare, read, ppt):
         glyphs.append(Glyph(UNREAD, x0 / ppt, x1 / ppt, top / ppt, bottom / ppt, confidence=0.0))
     return _layout(number, scan, glyphs, h_raw, v_raw)
 
