@@ -67,8 +67,8 @@ CROP_MARGIN = (0.25, 0.4)  # white margin of a text piece's crop, top/bottom and
 def recognise(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[list[OcrChar]]:
     """The characters the engine reads in each text piece of a greyscale page image (uint8,
     white paper); `boxes` are the pieces (top, bottom, x0, x1 px: `image.text_boxes`), one
-    line each, so the engine's detector is not run. Each piece gives its characters left to
-    right (box in page px, probability); spaces are dropped (the forms never need them). Raises
+    line each, so the engine's detector is not run. One list per piece (empty when nothing was
+    read): its characters left to right (box in page px, probability); spaces are dropped (the forms never need them). Raises
     ReadError("image_only") when the engine is not installed."""
     if not boxes:
         return []
@@ -97,6 +97,5 @@ def recognise(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
                 continue
             xs, ys = [p[0] for p in quad], [p[1] for p in quad]
             line.append(OcrChar(text, min(xs), max(xs), min(ys), max(ys), float(score)))
-        if line:
-            lines.append(line)
+        lines.append(line)
     return lines

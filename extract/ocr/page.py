@@ -32,8 +32,7 @@ from .image import (
 )
 
 UNREAD = "\ufffd"  # the text of a glyph standing for ink the recogniser read no character from
-RULE_LIKE = frozenset("|丨lI1[]!")  # what the recogniser makes of a vertical rule beside text
-RULE_GLYPH_PT = 2.5  # a stroke-like glyph centred this close to a vertical rule is the rule
+WIDTH_UNSEEN = frozenset("()（）")  # characters whose half- or full-width form a scan does not show
 SCAN_COVERAGE = 0.85  # an image over at least this share of the page is the page itself (a scan)
 RED_INK = 60  # a pixel this much redder than green and blue is a seal's ink, not the form's
 LAYER_RULE_CROSSINGS = 0.05  # a text layer with more of its glyphs crossing a rule is misplaced
@@ -102,11 +101,9 @@ def ocr_layout(page: Page, number: int) -> PageLayout:
     if not chars:  # a picture, or a scan too poor to read: no text (the file's error says so)
         return _layout(number, scan, [], h_raw, v_raw)
     glyphs = [
-        Glyph(c.text, c.x0 / ppt, c.x1 / ppt, c.top / ppt, c.bottom / ppt, confidence=c.confidence)
+        Glyph(c.text, c.x0 / ppt, c.x1 / ppt, c.top / ppt, c.bottom / ppt, confidence=_confidence(c))
         for c in chars
     ]
-    vrules = merge_rules(v_raw)
-    glyphs = [g for g in glyphs if not _is_a_rule(g, vrules)]
     # Ink no recognised character covers is text the recogniser missed: it is kept as an
     # unreadable glyph (U+FFFD, confidence 0), so the field it lies in is uncertain, not short.
     read = [(c.x0, c.x1, c.top, c.bottom) for c in chars]
@@ -115,10 +112,11 @@ def ocr_layout(page: Page, number: int) -> PageLayout:
     return _layout(number, scan, glyphs, h_raw, v_raw)
 
 
-def _is_a_rule(g: Glyph, vrules: list[Rule]) -> bool:
-    """Whether a recognised glyph is a vertical rule itself (read as | or 1 beside a cell's text):
-    a stroke-like character centred on a rule, where no glyph of a cell's text can sit."""
-    return g.text in RULE_LIKE and any(abs(g.xc - r.pos) <= RULE_GLYPH_PT and r.covers(g.yc) for r in vrules)
+def _confidence(c: engine.OcrChar) -> float:
+    """A recognised character's confidence, none for a bracket: a scan cannot show whether it
+    is half-width or full-width ( or （ print alike; both occur in forms' names), which the
+    recogniser guesses from context."""
+    return 0.0 if WIDTH_UNSEEN.intersection(c.text) else c.confidence
 
 
 def trusted_layer(glyphs: list[Glyph], layout: PageLayout) -> bool:
