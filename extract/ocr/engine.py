@@ -20,9 +20,6 @@ from ..record import ReadError
 
 # One thread per engine: a load runs one extraction worker per core, so more would oversubscribe.
 ENGINE_THREADS = 1
-# Pages are detected at up to this many px on their long side (A4 at OCR_DPI = 200 is 2339 px);
-# RapidOCR's default (2000) would shrink them and blur 9 pt digits.
-MAX_SIDE_PX = 2400
 _lock = threading.Lock()  # one engine per process; onnxruntime sessions are not shared by threads
 
 
@@ -48,11 +45,10 @@ def _engine() -> Any:  # rapidocr_onnxruntime.RapidOCR (untyped)
             "image_only", "a scanned page needs OCR, but rapidocr-onnxruntime is not installed"
         ) from exc
     # RapidOCR 1.4 takes its settings as keywords; a `params` dict is silently ignored (it was:
-    # the engine ran on every core, spinning, at its default 2000 px).
+    # the engine ran on every core). Only the recogniser is used (`recognise`).
     engine = RapidOCR(
         intra_op_num_threads=ENGINE_THREADS,
         inter_op_num_threads=ENGINE_THREADS,
-        max_side_len=MAX_SIDE_PX,
         print_verbose=False,
     )
     if engine.text_rec.session.session.get_session_options().intra_op_num_threads != ENGINE_THREADS:
@@ -68,8 +64,9 @@ def recognise(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
     """The characters the engine reads in each text piece of a greyscale page image (uint8,
     white paper); `boxes` are the pieces (top, bottom, x0, x1 px: `image.text_boxes`), one
     line each, so the engine's detector is not run. One list per piece (empty when nothing was
-    read): its characters left to right (box in page px, probability); spaces are dropped (the forms never need them). Raises
-    ReadError("image_only") when the engine is not installed."""
+    read): its characters left to right (box in page px, probability); spaces are dropped
+    (the forms never need them). Raises ReadError("image_only") when the engine is not
+    installed."""
     if not boxes:
         return []
     engine = _engine()
@@ -77,7 +74,7 @@ def recognise(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
     for top, bottom, x0, x1 in boxes:
         h = bottom - top
         my, mx = int(CROP_MARGIN[0] * h) + 1, int(CROP_MARGIN[1] * h) + 1
-        crop = np.full((h + 2 * my, x1 - x0 + 2 * mx), 255, dtype=np.uint8)
+        crop: np.ndarray = np.full((h + 2 * my, x1 - x0 + 2 * mx), 255, dtype=np.uint8)
         crop[my : my + h, mx : mx + x1 - x0] = image[top:bottom, x0:x1]
         crops.append(np.dstack([crop] * 3))
         quads.append(

@@ -252,7 +252,8 @@ def text_boxes(ink: np.ndarray, v_mask: np.ndarray, px_per_pt: float) -> list[Bo
         rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
         if not len(rows):
             continue
-        top, bottom, x0, x1 = top + rows[0], top + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1
+        top, bottom = top + int(rows[0]), top + int(rows[-1]) + 1
+        x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
         region = filled[top:bottom, x0:x1]
         lines = _lines(region.any(axis=1), LINE_MIN_EM * em)
         if len(lines) > 1:
