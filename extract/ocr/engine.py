@@ -60,10 +60,14 @@ CROP_MARGIN = (0.25, 0.4)  # white margin of a text piece's crop, top/bottom and
 # a share of its height: what the recogniser's own detector leaves around a line
 
 
-def recognise(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[list[OcrChar]]:
+def recognise(
+    image: np.ndarray, boxes: list[tuple[int, int, int, int]], text_px: float
+) -> list[list[OcrChar]]:
     """The characters the engine reads in each text piece of a greyscale page image (uint8,
     white paper); `boxes` are the pieces (top, bottom, x0, x1 px: `image.text_boxes`), one
-    line each, so the engine's detector is not run. One list per piece (empty when nothing was
+    line each, so the engine's detector is not run; a piece lower than the page's text height
+    `text_px` (a -, a 。) is read in a crop of that height, as it sits in its line, never
+    enlarged to a bar. One list per piece (empty when nothing was
     read): its characters left to right (box in page px, probability); spaces are dropped
     (the forms never need them). Raises ReadError("image_only") when the engine is not
     installed."""
@@ -73,16 +77,14 @@ def recognise(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
     crops, quads = [], []
     for top, bottom, x0, x1 in boxes:
         h = bottom - top
-        my, mx = int(CROP_MARGIN[0] * h) + 1, int(CROP_MARGIN[1] * h) + 1
-        crop: np.ndarray = np.full((h + 2 * my, x1 - x0 + 2 * mx), 255, dtype=np.uint8)
-        crop[my : my + h, mx : mx + x1 - x0] = image[top:bottom, x0:x1]
+        tall = max(h, int(text_px))
+        margin, mx = int(CROP_MARGIN[0] * tall) + 1, int(CROP_MARGIN[1] * tall) + 1
+        above = margin + (tall - h) // 2
+        crop: np.ndarray = np.full((tall + 2 * margin, x1 - x0 + 2 * mx), 255, dtype=np.uint8)
+        crop[above : above + h, mx : mx + x1 - x0] = image[top:bottom, x0:x1]
         crops.append(np.dstack([crop] * 3))
-        quads.append(
-            np.array(
-                [[x0 - mx, top - my], [x1 + mx, top - my], [x1 + mx, bottom + my], [x0 - mx, bottom + my]],
-                dtype=np.float32,
-            )
-        )
+        y0, y1 = top - above, top - above + crop.shape[0]
+        quads.append(np.array([[x0 - mx, y0], [x1 + mx, y0], [x1 + mx, y1], [x0 - mx, y1]], dtype=np.float32))
     with _lock:
         read, _ = engine.text_rec(crops, return_word_box=True)
         placed = engine.cal_rec_boxes(crops, quads, read)

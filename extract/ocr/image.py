@@ -236,12 +236,12 @@ def _lines(filled: np.ndarray, min_height: float) -> list[tuple[int, int]]:
     return bands
 
 
-def text_boxes(ink: np.ndarray, v_mask: np.ndarray, px_per_pt: float) -> list[Box]:
+def text_boxes(ink: np.ndarray, v_mask: np.ndarray, em: float) -> list[Box]:
     """Boxes of the text pieces of a binarised page without its ruling (ink 255): cut into lines
     at blank rows and into pieces at vertical rules (`v_mask`, the table's) and at blanks wider
     than TEXT_GAP_EM, in turn, until nothing cuts (a recursive XY cut). The recogniser reads
-    each piece: a cell's line never reaches into its neighbour, and empty cells cost nothing."""
-    em = text_height(ink, px_per_pt)
+    each piece: a cell's line never reaches into its neighbour, and empty cells cost nothing.
+    `em` is the page's text height (px, `text_height`)."""
     filled = ink > 0
     rule = v_mask > 0
     out: list[Box] = []

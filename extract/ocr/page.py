@@ -28,6 +28,7 @@ from .image import (
     straighten,
     table_rules,
     text_boxes,
+    text_height,
     unread_ink,
 )
 
@@ -96,8 +97,9 @@ def ocr_layout(page: Page, number: int) -> PageLayout:
     h_raw, v_raw, masks = _rules(scan)
     ppt = scan.px_per_pt
     bare = erase(scan.image, masks, ppt)
-    boxes = text_boxes(binarise(bare), masks[1], ppt)
-    chars = [c for line in engine.recognise(bare, boxes) for c in line]
+    ink = binarise(bare)
+    em = text_height(ink, ppt)
+    chars = [c for line in engine.recognise(bare, text_boxes(ink, masks[1], em), em) for c in line]
     if not chars:  # a picture, or a scan too poor to read: no text (the file's error says so)
         return _layout(number, scan, [], h_raw, v_raw)
     glyphs = [
