@@ -195,6 +195,7 @@ def unread_ink(
 TEXT_GAP_EM = 0.6  # a blank this wide (share of the text height) parts a line into pieces: a
 # line's own gaps (glyph spacing, beside a full-width ：) are narrower, two unruled cells' wider
 LINE_MIN_EM = 0.35  # an ink band lower than this (share of the text height) is part of a line (二)
+LINE_MAX_EM = 1.3  # ... when it and the band beside it span no more than this: one glyph's height
 Box = tuple[int, int, int, int]  # top, bottom, x0, x1 (px; bottom and x1 exclusive)
 
 
@@ -220,19 +221,26 @@ def _bands(filled: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
     return out
 
 
-def _lines(filled: np.ndarray, min_height: float) -> list[tuple[int, int]]:
-    """Row bands of ink, a band lower than min_height (px: a stroke of 二, a 。) joined to its
-    nearer neighbour."""
+def _lines(filled: np.ndarray, em: float) -> list[tuple[int, int]]:
+    """Row bands of ink; a band lower than LINE_MIN_EM (a stroke of 二 or =) is joined to its
+    nearer neighbour where the two fit in one glyph's height (LINE_MAX_EM): a 。 wrapped onto a
+    line of its own is as low, but a line apart."""
     bands = _bands(filled, 1)
-    while len(bands) > 1:
-        low = min(range(len(bands)), key=lambda i: bands[i][1] - bands[i][0])
-        if bands[low][1] - bands[low][0] >= min_height:
-            break
-        gap_before = bands[low][0] - bands[low - 1][1] if low > 0 else np.inf
-        gap_after = bands[low + 1][0] - bands[low][1] if low + 1 < len(bands) else np.inf
-        other = low - 1 if gap_before <= gap_after else low + 1
-        a, b = min(low, other), max(low, other)
-        bands[a : b + 1] = [(bands[a][0], bands[b][1])]
+    i = len(bands) - 1
+    while i >= 0 and len(bands) > 1:
+        top, bottom = bands[i]
+        if bottom - top < LINE_MIN_EM * em:
+            fits = [
+                j
+                for j in (i - 1, i + 1)
+                if 0 <= j < len(bands)
+                and max(bottom, bands[j][1]) - min(top, bands[j][0]) <= LINE_MAX_EM * em
+            ]
+            if fits:
+                j = min(fits, key=lambda j: top - bands[j][1] if j < i else bands[j][0] - bottom)
+                a, b = min(i, j), max(i, j)
+                bands[a : b + 1] = [(bands[a][0], bands[b][1])]
+        i -= 1
     return bands
 
 
@@ -255,7 +263,7 @@ def text_boxes(ink: np.ndarray, v_mask: np.ndarray, em: float) -> list[Box]:
         top, bottom = top + int(rows[0]), top + int(rows[-1]) + 1
         x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
         region = filled[top:bottom, x0:x1]
-        lines = _lines(region.any(axis=1), LINE_MIN_EM * em)
+        lines = _lines(region.any(axis=1), em)
         if len(lines) > 1:
             stack.extend((top + a, top + b, x0, x1) for a, b in lines)
             continue
