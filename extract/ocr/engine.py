@@ -49,6 +49,7 @@ def _engine() -> Any:  # rapidocr_onnxruntime.RapidOCR (untyped)
     engine = RapidOCR(
         intra_op_num_threads=ENGINE_THREADS,
         inter_op_num_threads=ENGINE_THREADS,
+        rec_batch_num=1,  # pieces one at a time: a batch pads each to its widest (measured slower)
         print_verbose=False,
     )
     if engine.text_rec.session.session.get_session_options().intra_op_num_threads != ENGINE_THREADS:
