@@ -285,3 +285,45 @@ def _join_close(pieces: list[tuple[int, int]], crossing: np.ndarray, gap: float)
         else:
             out.append((a, b))
     return out
+
+
+BRACKET_MAX_WIDTH_EM = 0.45  # a bracket's ink is a thin stroke ...
+BRACKET_MIN_HEIGHT_EM = 0.6  # ... about as high as the line
+BRACKET_REACH_EM = 0.5  # the stroke lies this close to where the recogniser put the bracket
+SIDE_REACH_EM = 1.5  # the text beside a bracket is looked for this far beyond its piece
+
+
+def side_gaps(
+    ink: np.ndarray, v_mask: np.ndarray, box: Box, x: float, em: float
+) -> tuple[float | None, float | None]:
+    """The blanks (em) before and after the bracket-like stroke (one thin, line-high blob) of a
+    text piece's ink nearest to x (px), up to SIDE_REACH_EM beyond the piece: how the glyph
+    sits in its advance. None for a side where no ink follows within reach or a rule (v_mask)
+    comes first (a cell's edge), and for both when no such stroke is there."""
+    top, bottom, x0, x1 = box
+    a, b = max(int(x0 - SIDE_REACH_EM * em), 0), min(int(x1 + SIDE_REACH_EM * em), ink.shape[1])
+    region = (ink[top:bottom, a:b] > 0).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(region, connectivity=8)
+    strokes = [
+        k
+        for k in range(1, n)
+        if stats[k, cv2.CC_STAT_WIDTH] <= BRACKET_MAX_WIDTH_EM * em
+        and stats[k, cv2.CC_STAT_HEIGHT] >= BRACKET_MIN_HEIGHT_EM * em
+        and abs(a + stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH] / 2 - x) <= BRACKET_REACH_EM * em
+    ]
+    if not strokes:
+        return None, None
+    k = min(strokes, key=lambda k: abs(a + stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH] / 2 - x))
+    left, right = (
+        int(stats[k, cv2.CC_STAT_LEFT]),
+        int(stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH]),
+    )
+    others = ((labels > 0) & (labels != k)).any(axis=0)
+    rules = (v_mask[top:bottom, a:b] > 0).any(axis=0)
+    stops = np.flatnonzero(others | rules)
+    before_at, after_at = stops[stops < left], stops[stops >= right]
+    before = (
+        None if not len(before_at) or rules[before_at[-1]] else max(left - 1 - int(before_at[-1]), 0) / em
+    )
+    after = None if not len(after_at) or rules[after_at[0]] else max(int(after_at[0]) - right, 0) / em
+    return before, after
