@@ -95,7 +95,9 @@ render-samples: $(STAMP)
 	$(BIN)/python -m sample_pdfs --out data_raw/pdf
 
 # Extraction speed and memory beside bare pdfplumber, and the load at 1× and 10× the sample
-# corpus: workers, no-change and one-file reloads, peak memory (prints figures; not a test).
+# corpus: workers, no-change and one-file reloads, peak memory; every sample form scanned and
+# read by OCR: fields exact, silent, CPU per page (prints figures; not a test).
 bench: install
 	$(BIN)/python benchmarks/extract_bench.py
 	$(BIN)/python benchmarks/load_bench.py
+	$(BIN)/python benchmarks/ocr_bench.py

@@ -86,6 +86,19 @@ def label(word: str) -> str:
     return word + LABEL_SUFFIX
 
 
+# The head labels as a scan's recogniser may misread them, one character off (主管部内 for
+# 主管部门): looked for on OCR'd pages only, and only where the exact label is not found.
+# A label's position is all a near-miss gives; the value beside it is read as printed.
+NEAR_MISS_LABELS = {"supervising_dept": "主管部门", "implementing_unit": "实施单位"}
+
+
+def near_miss(word: str) -> str:
+    """Pattern of `word` with any one of its characters misread (labels only, never values)."""
+    return (
+        "(?:" + "|".join(re.escape(word[:i]) + "." + re.escape(word[i + 1 :]) for i in range(len(word))) + ")"
+    )
+
+
 # ---------------------------------------------------------------- 项目资金
 
 FUNDING_BLOCK = "项目资金"

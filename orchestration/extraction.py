@@ -43,6 +43,7 @@ class Job:
     kind: str
     entry: str
     transient: str
+    pages: int = 0  # the PDF's page count (0: not a PDF, or not known): its time limit grows with it
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,18 @@ class ExtractStats:
     read: list[str] = field(default_factory=list)  # names read this time (one per content)
     rejected: list[str] = field(default_factory=list)  # names whose store entry did not verify
     errors: dict[str, int] = field(default_factory=dict)  # error class → files, of those read
+
+
+def page_count(path: str) -> int:
+    """A PDF's page count from its page tree (pypdfium2, without reading a page), 0 when it does
+    not open: the reader reports why, under the time limit of a file of unknown length."""
+    import pypdfium2
+
+    try:
+        with pypdfium2.PdfDocument(path) as pdf:
+            return len(pdf)
+    except Exception:  # noqa: BLE001 - any file pdfium refuses: its reader gives the error
+        return 0
 
 
 def _summary(entry: Path, row: dict) -> FileSummary:
@@ -115,7 +128,13 @@ def _failed(job: Job, outcome: Outcome, limits: Limits) -> FileSummary:
     the next load tries the file again."""
     if outcome.kind == "timeout":
         error_class = "timeout"
-        message = f"extraction stopped after {limits.timeout_s:g} s (EXTRACT_TIMEOUT_S)"
+        bound = limits.timeout_for(job.pages) or 0.0
+        per_page = (
+            f" + EXTRACT_TIMEOUT_PER_PAGE_S × {job.pages} pages"
+            if job.pages and limits.timeout_per_page_s
+            else ""
+        )
+        message = f"extraction stopped after {bound:g} s (EXTRACT_TIMEOUT_S{per_page})"
     elif outcome.kind == "memory":
         error_class = "too_large"
         message = f"extraction needed more than {limits.memory_mb} MB of memory (EXTRACT_MEMORY_MB)"
@@ -167,12 +186,20 @@ def extract_files(
                 warn(f"store entry {stored} of {first.label} does not verify ({problem}): reading it again")
         transient = run_dir / "transient" / f"{key}.parquet"
         jobs.append(
-            Job(first.name, first.path, first.sha256, first.kind, str(stored or transient), str(transient))
+            Job(
+                first.name,
+                first.path,
+                first.sha256,
+                first.kind,
+                str(stored or transient),
+                str(transient),
+                page_count(first.path) if first.kind == "pdf" else 0,
+            )
         )
         groups.append(group)
 
     for done, (index, outcome) in enumerate(
-        run_bounded(extract_to_store, jobs, limits, max_workers), start=1
+        run_bounded(extract_to_store, jobs, limits, max_workers, [j.pages for j in jobs]), start=1
     ):
         job = jobs[index]
         summary = outcome.value if outcome.kind == "ok" else _failed(job, outcome, limits)

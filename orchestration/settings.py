@@ -12,6 +12,7 @@ the repository root, never against the current directory.
 | WAREHOUSE_PATH | warehouse_path | warehouse/warehouse.duckdb |
 | EXTRACT_STORE | store | extract_store/ beside the warehouse |
 | EXTRACT_TIMEOUT_S | extract_timeout_s | 300 (0: no limit) |
+| EXTRACT_TIMEOUT_PER_PAGE_S | extract_timeout_per_page_s | 20 (added per page of a PDF: OCR) |
 | EXTRACT_MEMORY_MB | extract_memory_mb | 2048 (0: no limit) |
 | EXTRACT_MAX_PAGES | extract_max_pages | 5000 |
 | LOAD_EXECUTOR | executor | multiprocess (also: in_process, dask) |
@@ -52,6 +53,7 @@ ENV_VARS = {
     "warehouse_path": "WAREHOUSE_PATH",
     "store": "EXTRACT_STORE",
     "extract_timeout_s": "EXTRACT_TIMEOUT_S",
+    "extract_timeout_per_page_s": "EXTRACT_TIMEOUT_PER_PAGE_S",
     "extract_memory_mb": "EXTRACT_MEMORY_MB",
     "extract_max_pages": MAX_PAGES_ENV,
     "executor": "LOAD_EXECUTOR",
@@ -93,6 +95,11 @@ class Settings(dg.ConfigurableResource):
         "empty: extract_store/ beside the warehouse.",
     )
     extract_timeout_s: float = Field(300.0, ge=0, description="Per-file time limit in seconds; 0: none.")
+    # A scanned page costs seconds of OCR (README, "Scanned PDFs"), several times that on a loaded
+    # machine; a printed page a fraction of one. The bound is for files that hang, not slow ones.
+    extract_timeout_per_page_s: float = Field(
+        20.0, ge=0, description="Seconds added to the per-file limit for each page of a PDF."
+    )
     extract_memory_mb: int = Field(2048, ge=0, description="Per-file address-space limit in MB; 0: none.")
     extract_max_pages: int = Field(MAX_PAGES, ge=1, description="Files with more pages: too_large.")
     executor: str = Field("multiprocess", description="Dagster executor of the load: " + ", ".join(EXECUTORS))
@@ -218,6 +225,7 @@ class Settings(dg.ConfigurableResource):
         """The per-file bounds of extraction (the page limit reaches the extractor in its workers)."""
         return Limits(
             timeout_s=self.extract_timeout_s or None,
+            timeout_per_page_s=self.extract_timeout_per_page_s,
             memory_mb=self.extract_memory_mb or None,
             env=((MAX_PAGES_ENV, str(self.extract_max_pages)),),
         )

@@ -58,6 +58,12 @@ class Limits:
     timeout_s: float | None = 300.0
     memory_mb: int | None = 2048
     env: tuple[tuple[str, str], ...] = ()
+    timeout_per_page_s: float = 0.0  # added to timeout_s per page of the item (`timeout_for`)
+
+    def timeout_for(self, pages: int) -> float | None:
+        """The time limit (s) of an item of `pages` pages (0: not known): timeout_s and
+        timeout_per_page_s per page (a long scan is read by OCR at seconds a page); None: none."""
+        return None if self.timeout_s is None else self.timeout_s + self.timeout_per_page_s * pages
 
 
 @dataclass(frozen=True)
@@ -175,9 +181,11 @@ def run_bounded(
     items: Sequence[Any],
     limits: Limits,
     max_workers: int = 1,
+    pages: Sequence[int] | None = None,
 ) -> Iterator[tuple[int, Outcome]]:
     """(index, Outcome) for every item, in the order they finish; `func` must be importable by name
-    (a module-level function) and its argument and result picklable. Nothing a worker does raises
+    (a module-level function) and its argument and result picklable. `pages` (per item, 0: not
+    known) lengthens each item's time limit (`Limits.timeout_for`). Nothing a worker does raises
     here; stopping the iteration early stops the workers."""
     if not items:
         return
@@ -191,7 +199,7 @@ def run_bounded(
         )
         try:
             futures = {
-                pool.schedule(_run, (func, i, item), timeout=limits.timeout_s): i
+                pool.schedule(_run, (func, i, item), timeout=limits.timeout_for(pages[i] if pages else 0)): i
                 for i, item in enumerate(items)
             }
             pending = set(futures)

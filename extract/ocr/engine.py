@@ -20,9 +20,6 @@ from ..record import ReadError
 
 # One thread per engine: a load runs one extraction worker per core, so more would oversubscribe.
 ENGINE_THREADS = 1
-# Pages are detected at up to this many px on their long side (A4 at OCR_DPI = 200 is 2339 px);
-# RapidOCR's default (2000) would shrink them and blur 9 pt digits.
-MAX_SIDE_PX = 2400
 _lock = threading.Lock()  # one engine per process; onnxruntime sessions are not shared by threads
 
 
@@ -47,34 +44,58 @@ def _engine() -> Any:  # rapidocr_onnxruntime.RapidOCR (untyped)
         raise ReadError(
             "image_only", "a scanned page needs OCR, but rapidocr-onnxruntime is not installed"
         ) from exc
-    return RapidOCR(
-        params={
-            "Global.intra_op_num_threads": ENGINE_THREADS,
-            "Global.inter_op_num_threads": ENGINE_THREADS,
-            "Global.max_side_len": MAX_SIDE_PX,
-            "Global.print_verbose": False,
-        }
+    # RapidOCR 1.4 takes its settings as keywords; a `params` dict is silently ignored (it was:
+    # the engine ran on every core). Only the recogniser is used (`recognise`).
+    engine = RapidOCR(
+        intra_op_num_threads=ENGINE_THREADS,
+        inter_op_num_threads=ENGINE_THREADS,
+        rec_batch_num=1,  # pieces one at a time: a batch pads each to its widest (measured slower)
+        print_verbose=False,
     )
+    if engine.text_rec.session.session.get_session_options().intra_op_num_threads != ENGINE_THREADS:
+        raise ReadError("image_only", "the OCR engine did not take its thread setting (rapidocr version?)")
+    return engine
 
 
-def recognise(image: np.ndarray) -> list[list[OcrChar]]:
-    """The text lines the engine finds on a greyscale page image (uint8, white paper), each as its
-    characters left to right; spaces are dropped (the forms never need them). Text turned 180°
-    is not looked for (the page has been straightened). Raises ReadError("image_only") when the
-    engine is not installed."""
+CROP_MARGIN = (0.25, 0.4)  # white margin of a text piece's crop, top/bottom and left/right, as
+# a share of its height: what the recogniser's own detector leaves around a line
+
+
+def recognise(
+    image: np.ndarray, boxes: list[tuple[int, int, int, int]], text_px: float
+) -> list[list[OcrChar]]:
+    """The characters the engine reads in each text piece of a greyscale page image (uint8,
+    white paper); `boxes` are the pieces (top, bottom, x0, x1 px: `image.text_boxes`), one
+    line each, so the engine's detector is not run; a piece lower than the page's text height
+    `text_px` (a -, a 。) is read in a crop of that height, as it sits in its line, never
+    enlarged to a bar. One list per piece (empty when nothing was
+    read): its characters left to right (box in page px, probability); spaces are dropped
+    (the forms never need them). Raises ReadError("image_only") when the engine is not
+    installed."""
+    if not boxes:
+        return []
     engine = _engine()
-    rgb = np.dstack([image] * 3)
+    crops, quads = [], []
+    for top, bottom, x0, x1 in boxes:
+        h = bottom - top
+        tall = max(h, int(text_px))
+        margin, mx = int(CROP_MARGIN[0] * tall) + 1, int(CROP_MARGIN[1] * tall) + 1
+        above = margin + (tall - h) // 2
+        crop: np.ndarray = np.full((tall + 2 * margin, x1 - x0 + 2 * mx), 255, dtype=np.uint8)
+        crop[above : above + h, mx : mx + x1 - x0] = image[top:bottom, x0:x1]
+        crops.append(np.dstack([crop] * 3))
+        y0, y1 = top - above, top - above + crop.shape[0]
+        quads.append(np.array([[x0 - mx, y0], [x1 + mx, y0], [x1 + mx, y1], [x0 - mx, y1]], dtype=np.float32))
     with _lock:
-        result, _ = engine(rgb, use_cls=False, return_word_box=True)
+        read, _ = engine.text_rec(crops, return_word_box=True)
+        placed = engine.cal_rec_boxes(crops, quads, read)
     lines = []
-    for entry in result or []:
-        _box, _text, _score, char_boxes, chars, scores = entry
+    for _text, _score, char_boxes, chars, scores in placed:
         line = []
         for quad, text, score in zip(char_boxes, chars, scores, strict=False):
             if not text.strip():
                 continue
             xs, ys = [p[0] for p in quad], [p[1] for p in quad]
             line.append(OcrChar(text, min(xs), max(xs), min(ys), max(ys), float(score)))
-        if line:
-            lines.append(line)
+        lines.append(line)
     return lines

@@ -190,3 +190,140 @@ def unread_ink(
         if covered[y : y + h, x : x + w][labels[y : y + h, x : x + w] == k].mean() < 0.5:
             out.append((float(x), float(x + w), float(y), float(y + h)))
     return out
+
+
+TEXT_GAP_EM = 0.6  # a blank this wide (share of the text height) parts a line into pieces: a
+# line's own gaps (glyph spacing, beside a full-width ：) are narrower, two unruled cells' wider
+LINE_MIN_EM = 0.35  # an ink band lower than this (share of the text height) is part of a line (二)
+LINE_MAX_EM = 1.3  # ... when it and the band beside it span no more than this: one glyph's height
+Box = tuple[int, int, int, int]  # top, bottom, x0, x1 (px; bottom and x1 exclusive)
+
+
+def text_height(ink: np.ndarray, px_per_pt: float) -> float:
+    """The page's text height (px): the upper quartile of its ink blobs' heights (most glyphs
+    are one or two blobs about as high as the glyph), specks and rules aside."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = heights[(heights >= INK_SPECK_PT * px_per_pt) & (heights <= 30 * px_per_pt)]
+    return float(np.percentile(heights, 75)) if len(heights) else 9.0 * px_per_pt
+
+
+def _bands(filled: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
+    """Runs [start, end) of True in a 1-D profile, runs closer than min_gap (px) joined."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], filled.astype(np.int8), [0]))))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    out: list[tuple[int, int]] = []
+    for a, b in runs:
+        if out and a - out[-1][1] < min_gap:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _lines(filled: np.ndarray, em: float) -> list[tuple[int, int]]:
+    """Row bands of ink; a band lower than LINE_MIN_EM (a stroke of 二 or =) is joined to its
+    nearer neighbour where the two fit in one glyph's height (LINE_MAX_EM): a 。 wrapped onto a
+    line of its own is as low, but a line apart."""
+    bands = _bands(filled, 1)
+    i = len(bands) - 1
+    while i >= 0 and len(bands) > 1:
+        top, bottom = bands[i]
+        if bottom - top < LINE_MIN_EM * em:
+            fits = [
+                j
+                for j in (i - 1, i + 1)
+                if 0 <= j < len(bands)
+                and max(bottom, bands[j][1]) - min(top, bands[j][0]) <= LINE_MAX_EM * em
+            ]
+            if fits:
+                j = min(fits, key=lambda j: top - bands[j][1] if j < i else bands[j][0] - bottom)
+                a, b = min(i, j), max(i, j)
+                bands[a : b + 1] = [(bands[a][0], bands[b][1])]
+        i -= 1
+    return bands
+
+
+def text_boxes(ink: np.ndarray, v_mask: np.ndarray, em: float) -> list[Box]:
+    """Boxes of the text pieces of a binarised page without its ruling (ink 255): cut into lines
+    at blank rows and into pieces at vertical rules (`v_mask`, the table's) and at blanks wider
+    than TEXT_GAP_EM, in turn, until nothing cuts (a recursive XY cut). The recogniser reads
+    each piece: a cell's line never reaches into its neighbour, and empty cells cost nothing.
+    `em` is the page's text height (px, `text_height`)."""
+    filled = ink > 0
+    rule = v_mask > 0
+    out: list[Box] = []
+    stack = [(0, ink.shape[0], 0, ink.shape[1])]
+    while stack:
+        top, bottom, x0, x1 = stack.pop()
+        region = filled[top:bottom, x0:x1]
+        rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+        if not len(rows):
+            continue
+        top, bottom = top + int(rows[0]), top + int(rows[-1]) + 1
+        x0, x1 = x0 + int(cols[0]), x0 + int(cols[-1]) + 1
+        region = filled[top:bottom, x0:x1]
+        lines = _lines(region.any(axis=1), em)
+        if len(lines) > 1:
+            stack.extend((top + a, top + b, x0, x1) for a, b in lines)
+            continue
+        crossing = rule[top:bottom, x0:x1].sum(axis=0) >= min(0.5 * (bottom - top), em)
+        pieces = _join_close(_bands(region.any(axis=0) & ~crossing, 1), crossing, TEXT_GAP_EM * em)
+        if len(pieces) > 1:
+            stack.extend((top, bottom, x0 + a, x0 + b) for a, b in pieces)
+            continue
+        out.append((int(top), int(bottom), int(x0), int(x1)))
+    return sorted(out)
+
+
+def _join_close(pieces: list[tuple[int, int]], crossing: np.ndarray, gap: float) -> list[tuple[int, int]]:
+    """Column runs of ink joined across blanks narrower than gap (px) that no rule crosses."""
+    out: list[tuple[int, int]] = []
+    for a, b in pieces:
+        if out and a - out[-1][1] < gap and not crossing[out[-1][1] : a].any():
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+BRACKET_MAX_WIDTH_EM = 0.45  # a bracket's ink is a thin stroke ...
+BRACKET_MIN_HEIGHT_EM = 0.6  # ... about as high as the line
+BRACKET_REACH_EM = 0.5  # the stroke lies this close to where the recogniser put the bracket
+SIDE_REACH_EM = 1.5  # the text beside a bracket is looked for this far beyond its piece
+
+
+def side_gaps(
+    ink: np.ndarray, v_mask: np.ndarray, box: Box, x: float, em: float
+) -> tuple[float | None, float | None]:
+    """The blanks (em) before and after the bracket-like stroke (one thin, line-high blob) of a
+    text piece's ink nearest to x (px), up to SIDE_REACH_EM beyond the piece: how the glyph
+    sits in its advance. None for a side where no ink follows within reach or a rule (v_mask)
+    comes first (a cell's edge), and for both when no such stroke is there."""
+    top, bottom, x0, x1 = box
+    a, b = max(int(x0 - SIDE_REACH_EM * em), 0), min(int(x1 + SIDE_REACH_EM * em), ink.shape[1])
+    region = (ink[top:bottom, a:b] > 0).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(region, connectivity=8)
+    strokes = [
+        k
+        for k in range(1, n)
+        if stats[k, cv2.CC_STAT_WIDTH] <= BRACKET_MAX_WIDTH_EM * em
+        and stats[k, cv2.CC_STAT_HEIGHT] >= BRACKET_MIN_HEIGHT_EM * em
+        and abs(a + stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH] / 2 - x) <= BRACKET_REACH_EM * em
+    ]
+    if not strokes:
+        return None, None
+    k = min(strokes, key=lambda k: abs(a + stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH] / 2 - x))
+    left, right = (
+        int(stats[k, cv2.CC_STAT_LEFT]),
+        int(stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH]),
+    )
+    others = ((labels > 0) & (labels != k)).any(axis=0)
+    rules = (v_mask[top:bottom, a:b] > 0).any(axis=0)
+    stops = np.flatnonzero(others | rules)
+    before_at, after_at = stops[stops < left], stops[stops >= right]
+    before = (
+        None if not len(before_at) or rules[before_at[-1]] else max(left - 1 - int(before_at[-1]), 0) / em
+    )
+    after = None if not len(after_at) or rules[after_at[0]] else max(int(after_at[0]) - right, 0) / em
+    return before, after

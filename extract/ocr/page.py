@@ -10,6 +10,7 @@ Two sources of glyphs over a scan:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -20,19 +21,24 @@ from ..pdf.painting import UNMAPPED, PaintedGlyph, PaintedPage
 from . import engine
 from .image import (
     OCR_DPI,
+    Box,
     ScanPage,
     Segment,
     binarise,
     erase,
     rule_masks,
+    side_gaps,
     straighten,
     table_rules,
+    text_boxes,
+    text_height,
     unread_ink,
 )
 
 UNREAD = "\ufffd"  # the text of a glyph standing for ink the recogniser read no character from
-RULE_LIKE = frozenset("|丨lI1[]!")  # what the recogniser makes of a vertical rule beside text
-RULE_GLYPH_PT = 2.5  # a stroke-like glyph centred this close to a vertical rule is the rule
+OPENING, CLOSING = "(（", ")）"  # half-width, full-width: a scan shows the width only by spacing
+FULL_WIDTH_SIDE_EM = 0.35  # an opening bracket this much further from the text before than after is （
+HALF_WIDTH_SIDE_EM = 0.2  # ... one with blanks this close to even is (
 SCAN_COVERAGE = 0.85  # an image over at least this share of the page is the page itself (a scan)
 RED_INK = 60  # a pixel this much redder than green and blue is a seal's ink, not the form's
 LAYER_RULE_CROSSINGS = 0.05  # a text layer with more of its glyphs crossing a rule is misplaced
@@ -87,35 +93,63 @@ def _layout(
 
 def ocr_layout(page: Page, number: int) -> PageLayout:
     """The scanned pdfplumber page read by OCR: the rules from the image's ruling, the glyphs
-    from the characters recognised on the image with its horizontal rules erased (a rule under
-    a line of text would be read as 一 or _ into its value), each with the recogniser's
-    confidence. Vertical rules stay: they keep the text of neighbouring cells in separate
-    lines, which the recogniser's character boxes would otherwise place only roughly. Raises
-    ReadError("image_only") when no OCR engine is installed."""
+    from the characters recognised on the image with its ruling erased (a rule beside text
+    would be read as 一, _ or 1 into its value), each with the recogniser's confidence. The
+    engine reads text pieces (`image.text_boxes`: cut at blank rows, vertical rules and wide
+    blanks), never a line across two cells, and never an empty cell; brackets get their width
+    from the ink (`_brackets`). Raises ReadError("image_only") when no OCR engine is installed."""
     scan = page_image(page)
     h_raw, v_raw, masks = _rules(scan)
     ppt = scan.px_per_pt
-    chars = [c for line in engine.recognise(erase(scan.image, masks[:1], ppt)) for c in line]
+    bare = erase(scan.image, masks, ppt)
+    ink = binarise(bare)
+    em = text_height(ink, ppt)
+    pieces = text_boxes(ink, masks[1], em)
+    chars = [
+        c
+        for box, line in zip(pieces, engine.recognise(bare, pieces, em), strict=True)
+        for c in _brackets(line, ink, masks[1], box, em)
+    ]
     if not chars:  # a picture, or a scan too poor to read: no text (the file's error says so)
         return _layout(number, scan, [], h_raw, v_raw)
     glyphs = [
         Glyph(c.text, c.x0 / ppt, c.x1 / ppt, c.top / ppt, c.bottom / ppt, confidence=c.confidence)
         for c in chars
     ]
-    vrules = merge_rules(v_raw)
-    glyphs = [g for g in glyphs if not _is_a_rule(g, vrules)]
     # Ink no recognised character covers is text the recogniser missed: it is kept as an
     # unreadable glyph (U+FFFD, confidence 0), so the field it lies in is uncertain, not short.
-    boxes = [(c.x0, c.x1, c.top, c.bottom) for c in chars]
-    for x0, x1, top, bottom in unread_ink(erase(scan.image, masks, ppt), boxes, ppt):
+    read = [(c.x0, c.x1, c.top, c.bottom) for c in chars]
+    for x0, x1, top, bottom in unread_ink(bare, read, ppt):
         glyphs.append(Glyph(UNREAD, x0 / ppt, x1 / ppt, top / ppt, bottom / ppt, confidence=0.0))
     return _layout(number, scan, glyphs, h_raw, v_raw)
 
 
-def _is_a_rule(g: Glyph, vrules: list[Rule]) -> bool:
-    """Whether a recognised glyph is a vertical rule itself (read as | or 1 beside a cell's text):
-    a stroke-like character centred on a rule, where no glyph of a cell's text can sit."""
-    return g.text in RULE_LIKE and any(abs(g.xc - r.pos) <= RULE_GLYPH_PT and r.covers(g.yc) for r in vrules)
+def _brackets(
+    line: list[engine.OcrChar], ink: np.ndarray, v_mask: np.ndarray, box: Box, em: float
+) -> list[engine.OcrChar]:
+    """A piece's characters with each bracket's width read from how its stroke sits in its
+    advance, not from its shape (( and （ print alike; both occur in forms' names): an opening
+    （ has a wide blank before its stroke and a narrow one after (FULL_WIDTH_SIDE_EM apart), a (
+    about even ones (HALF_WIDTH_SIDE_EM); a closing bracket takes its opening one's width. A
+    bracket whose width is not seen so carries no confidence (its field is uncertain)."""
+    out, width = [], None
+    for c in line:
+        if len(c.text) > 1 and set(c.text) & set(OPENING + CLOSING):  # a word's box: not measured
+            c = dataclasses.replace(c, confidence=0.0)
+        elif c.text in OPENING or c.text in CLOSING:
+            if c.text in OPENING:
+                before, after = side_gaps(ink, v_mask, box, (c.x0 + c.x1) / 2, em)
+                width = None
+                if before is not None and after is not None:
+                    if before - after >= FULL_WIDTH_SIDE_EM:
+                        width = 1
+                    elif abs(before - after) <= HALF_WIDTH_SIDE_EM:
+                        width = 0
+            pair = OPENING if c.text in OPENING else CLOSING
+            text, confidence = (pair[width], c.confidence) if width is not None else (c.text, 0.0)
+            c = dataclasses.replace(c, text=text, confidence=confidence)
+        out.append(c)
+    return out
 
 
 def trusted_layer(glyphs: list[Glyph], layout: PageLayout) -> bool:

@@ -19,9 +19,11 @@ from ..vocabulary import (
     GOAL_EXPECTED,
     GRADE_LABEL,
     IMPLEMENTING_UNIT,
+    NEAR_MISS_LABELS,
     PROJECT_NAME,
     SUPERVISING_DEPT,
     label,
+    near_miss,
 )
 from .accounting import account, flag_unmapped_values
 from .columns import Column
@@ -105,6 +107,13 @@ def _table_fields(indicators: list[Indicator]) -> list[str]:
     return paths
 
 
+def _near_miss(form: Form, field: str, after: Pos) -> Hit | None:
+    """On a scan, a head label the recogniser read one character off (vocabulary.near_miss)."""
+    if not any(p.page.ocr for p in form.parts):
+        return None
+    return form.find(label(near_miss(NEAR_MISS_LABELS[field])), after=after)
+
+
 def read_form(parts: list[Part], source: Source) -> Record:
     """Read one form, laid out over `parts` (its page regions, in page order), into a Record.
 
@@ -116,8 +125,9 @@ def read_form(parts: list[Part], source: Source) -> Record:
     name_hit = form.find("^" + label(PROJECT_NAME))
     if name_hit is None:
         raise ReadError("form_unreadable", "no 项目名称 label")
-    dept = form.find(label(SUPERVISING_DEPT), after=(name_hit.part, name_hit.line.top - NUDGE))
-    unit = form.find(label(IMPLEMENTING_UNIT), after=(name_hit.part, name_hit.line.top - NUDGE))
+    after = (name_hit.part, name_hit.line.top - NUDGE)
+    dept = form.find(label(SUPERVISING_DEPT), after=after) or _near_miss(form, "supervising_dept", after)
+    unit = form.find(label(IMPLEMENTING_UNIT), after=after) or _near_miss(form, "implementing_unit", after)
     for hit, path in ((dept, "supervising_dept"), (unit, "implementing_unit")):
         if hit is None:  # not printed, or printed but not read (a label misrecognised on a scan)
             form.uncertain.append(path)

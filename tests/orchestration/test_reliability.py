@@ -308,10 +308,17 @@ def test_limits_from_the_environment():
         2048,
         (("EXTRACT_MAX_PAGES", "5000"),),
     )
+    assert defaults.timeout_for(10) == 300 + 20 * 10  # a long scan: seconds of OCR a page
     limits = Settings.from_env(
-        {"EXTRACT_TIMEOUT_S": "0.5", "EXTRACT_MEMORY_MB": "0", "EXTRACT_MAX_PAGES": "9"}
+        {
+            "EXTRACT_TIMEOUT_S": "0.5",
+            "EXTRACT_MEMORY_MB": "0",
+            "EXTRACT_MAX_PAGES": "9",
+            "EXTRACT_TIMEOUT_PER_PAGE_S": "0",
+        }
     ).limits()
     assert limits == Limits(0.5, None, (("EXTRACT_MAX_PAGES", "9"),))  # 0: no memory bound
+    assert Settings.from_env({"EXTRACT_TIMEOUT_S": "0"}).limits().timeout_for(10) is None
     for bad in ("abc", "-1", "nan"):
         with pytest.raises(SettingsError, match="EXTRACT_TIMEOUT_S"):
             Settings.from_env({"EXTRACT_TIMEOUT_S": bad})
