@@ -73,19 +73,42 @@ def _gaps(page: PageLayout, a: float, b: float, top: float, bottom: float) -> li
 
 def _flush_gap(
     page: PageLayout, gaps: list[tuple[float, float]], top: float, bottom: float
-) -> tuple[float, float] | None:
+) -> tuple[tuple[float, float] | None, bool]:
     """The gutter that several rows' text is flush against: right-aligned cells end just before
-    their column's right edge, left-aligned ones start just after its left edge."""
+    their column's right edge, left-aligned ones start just after its left edge. Also whether the
+    edge stays a guess: two gutters are that equally, and the band's text is neither clearly
+    left- nor right-aligned.
+
+    Left-aligned numbers of one width (7.00, 0.00) are flush on both sides of their text: one
+    gutter is their column's left edge, the other only where they happen to end. Which side is
+    the aligned one the band tells by its text's starts and ends: aligned text shares fewer x."""
     frags = [f for line in page.lines_in(top, bottom) for f in split_fragments(line, page.vrules)]
 
+    def starts(gap: tuple[float, float]) -> int:
+        return sum(abs(f.x0 - gap[1]) < FLUSH for f in frags)
+
+    def ends(gap: tuple[float, float]) -> int:
+        return sum(abs(f.x1 - gap[0]) < FLUSH for f in frags)
+
     def flush(gap: tuple[float, float]) -> int:
-        lo, hi = gap
-        return max(sum(abs(f.x0 - hi) < FLUSH for f in frags), sum(abs(f.x1 - lo) < FLUSH for f in frags))
+        return max(starts(gap), ends(gap))
 
     ranked = sorted(gaps, key=flush, reverse=True)
+    best = flush(ranked[0])
     runner_up = flush(ranked[1]) if len(ranked) > 1 else 0
+    if best < 2:
+        return None, False
+    if best > runner_up:
+        return ranked[0], False
+    tied = [g for g in ranked if flush(g) == best]
+    n_starts, n_ends = len({round(f.x0) for f in frags}), len({round(f.x1) for f in frags})
+    side = starts if n_starts < n_ends else ends if n_ends < n_starts else None
+    if side is not None:
+        by_side = sorted(tied, key=side, reverse=True)
+        if side(by_side[0]) == best and side(by_side[1]) < best:
+            return by_side[0], False
     # Text of one width is flush on both sides at once: then this says nothing.
-    return ranked[0] if flush(ranked[0]) >= 2 and flush(ranked[0]) > runner_up else None
+    return None, len(tied) > 1
 
 
 def separator(
@@ -115,9 +138,10 @@ def separator(
     gaps = _gaps(page, a, b, top, bottom)
     if gaps:
         if prefer == "middle":
-            lo, hi = _flush_gap(page, gaps, top, bottom) or max(gaps, key=lambda g: g[1] - g[0])
-        else:
-            lo, hi = gaps[-1] if prefer == "right" else gaps[0]
+            flush, tied = _flush_gap(page, gaps, top, bottom)
+            lo, hi = flush or max(gaps, key=lambda g: g[1] - g[0])
+            return (lo + hi) / 2, tied, False
+        lo, hi = gaps[-1] if prefer == "right" else gaps[0]
         return (lo + hi) / 2, False, False
     return (a + b) / 2, True, False
 
@@ -129,10 +153,18 @@ def build_columns(
     bottom: float,
     left_limit: float,
     right_limit: float,
+    after_labels: bool = False,
 ) -> list[Column]:
-    """Columns for named header spans (name, x0, x1) sorted left to right, over the band top..bottom."""
+    """Columns for named header spans (name, x0, x1) sorted left to right, over the band top..bottom.
+
+    The first column's left edge is looked for between `left_limit` and its header: nearest the
+    header, as a label column's text lies left of it; nearest `left_limit` when that is where
+    the row labels end (`after_labels`), as text right of them is the first column's (numbers
+    set close to right-aligned labels leave a second gutter before a header centred above them).
+    """
     headers = sorted(headers, key=lambda h: h[1])
-    edges: list[tuple[float, bool, bool]] = [separator(page, left_limit, headers[0][1], top, bottom, "right")]
+    first = separator(page, left_limit, headers[0][1], top, bottom, "left" if after_labels else "right")
+    edges: list[tuple[float, bool, bool]] = [first]
     for (_, _, a), (_, b, _) in zip(headers, headers[1:], strict=False):
         edges.append(separator(page, a, b, top, bottom))
     edges.append(separator(page, headers[-1][2], right_limit, top, bottom, "left"))
