@@ -68,9 +68,9 @@ def read_funding(form: Form, anchor: Hit, before: Pos | None = None) -> tuple[li
     on_page = [h for h in rows if h and h.part == first.part]
     label_right = max(h.x1 for h in on_page)
     block_bottom = row_band(part, (on_page[-1].x0 + on_page[-1].x1) / 2, on_page[-1].line)[1]
-    columns = build_columns(
-        part.page, spans, h_top, block_bottom, label_right, form.table_right(first.part), after_labels=True
-    )
+    right = form.table_right(first.part)
+    band = (h_top, block_bottom)
+    columns = build_columns(part.page, spans, *band, label_right, right, numbers_after_labels=True)
     rows_x0 = min(h.x0 for h in on_page)
     unit = block_unit(part, h_top, h_bottom, block_bottom, rows_x0)
     # The 项目资金 label column, read for the unit: full-width rules may cut it ("项目资金" / "（万元）").
