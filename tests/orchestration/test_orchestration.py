@@ -481,6 +481,16 @@ def test_definitions_load_and_every_definition_resolves():
     assert tree.defs_module.__name__ == "orchestration.defs"
 
 
+def test_every_singular_dbt_test_is_an_asset_check():
+    """A singular test that refs several models is a check of the model its meta names (dagster-dbt
+    logs it as a mere observation otherwise): each one in dbt_project/tests/ is a check."""
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    singular = {p.stem for p in (DBT_PROJECT_DIR / "tests").glob("*.sql")}
+    checks = {k.name for k in definitions().resolve_asset_graph().asset_check_keys}
+    assert singular and singular <= checks, sorted(singular - checks)
+
+
 def test_executor_follows_the_one_setting():
     from orchestration.defs.resources import executor_for
     from orchestration.settings import Settings
