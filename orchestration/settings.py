@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from extract.pdf.reader import MAX_PAGES, MAX_PAGES_ENV  # the page limit is the extractor's rule
 
@@ -111,7 +111,7 @@ class Settings(dg.ConfigurableResource):
     @classmethod
     def _known_executor(cls, value: str) -> str:
         if value not in EXECUTORS:
-            raise ValueError(f"executor {value!r} is not one of {', '.join(EXECUTORS)}")
+            raise ValueError(f"expected one of {', '.join(EXECUTORS)}")
         return value
 
     @classmethod
@@ -143,8 +143,14 @@ class Settings(dg.ConfigurableResource):
                 values[name] = raw
         try:
             return cls(**values)
-        except Exception as exc:  # pydantic's ValidationError: say which variable
-            raise SettingsError(f"bad setting in the environment: {exc}") from None
+        except ValidationError as exc:  # say which variable, in its own words, not pydantic's
+            problems = []
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else ""
+                variable = ENV_VARS.get(field, field)
+                reason = str(error["msg"]).removeprefix("Value error, ")
+                problems.append(f"{variable}={environ.get(variable, '').strip()}: {reason}")
+            raise SettingsError("; ".join(problems)) from None
 
     def run_config(self) -> dict:
         """This resource's values as run config, so every step of the run sees exactly them."""

@@ -315,8 +315,9 @@ def test_limits_from_the_environment():
     for bad in ("abc", "-1", "nan"):
         with pytest.raises(SettingsError, match="EXTRACT_TIMEOUT_S"):
             Settings.from_env({"EXTRACT_TIMEOUT_S": bad})
-    with pytest.raises(SettingsError, match="executor"):
+    with pytest.raises(SettingsError) as bad_executor:
         Settings.from_env({"LOAD_EXECUTOR": "spark"})
+    assert str(bad_executor.value) == "LOAD_EXECUTOR=spark: expected one of multiprocess, in_process, dask"
 
 
 def test_page_limit_is_checked_before_pages_are_parsed(tmp_path):
