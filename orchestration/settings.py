@@ -44,6 +44,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 EXECUTORS = ("multiprocess", "in_process", "dask")
+# The file name dbt works on. dbt-duckdb names the database after the file's stem, and the prepared
+# manifest (through which dagster-dbt reads row counts and schemas) holds that name: dbt builds a
+# file of this name, which the publish moves over the warehouse whatever WAREHOUSE_PATH calls it.
+DBT_FILE = "warehouse.duckdb"
 WAREHOUSE_TAG = "fiscal_perf/warehouse"  # the run queue's one-run-per-warehouse limit keys on it
 
 # field → environment variable
@@ -173,13 +177,16 @@ class Settings(dg.ConfigurableResource):
 
     @property
     def build_dir(self) -> Path:
-        """Scratch folder beside the warehouse where a load builds the next version of it."""
-        return self.warehouse.parent / ".build"
+        """Scratch folder beside the warehouse where a load builds the next version of it
+        (.build/, or .build/<file name>/ for a warehouse not named DBT_FILE: one per warehouse)."""
+        scratch = self.warehouse.parent / ".build"
+        return scratch if self.warehouse.name == DBT_FILE else scratch / self.warehouse.name
 
     @property
     def build_path(self) -> Path:
-        """The database file a load writes into; `warehouse_published` moves it over the warehouse."""
-        return self.build_dir / self.warehouse.name
+        """The database file a load writes into; `warehouse_published` moves it over the warehouse.
+        Always named DBT_FILE, whatever the warehouse is called (see DBT_FILE)."""
+        return self.build_dir / DBT_FILE
 
     @property
     def exports_dir(self) -> Path:

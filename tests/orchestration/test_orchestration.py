@@ -67,7 +67,8 @@ def _snapshot(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str, l
 
 def test_full_load_publishes_the_warehouse(loaded_warehouse):
     assert loaded_warehouse.path.exists()
-    build = loaded_warehouse.path.parent / ".build" / loaded_warehouse.path.name
+    build = settings_for(loaded_warehouse.data_raw_dir, loaded_warehouse.path).build_path
+    assert build.name == "warehouse.duckdb" != loaded_warehouse.path.name  # any warehouse name works
     assert not build.exists(), "the build file is moved over the warehouse, not copied"
     schemas = {row[0] for row in loaded_warehouse.rows("SELECT DISTINCT schema_name FROM duckdb_tables()")}
     assert {"raw", "marts"} <= schemas
