@@ -705,6 +705,7 @@ def test_an_empty_data_raw_dir_is_refused_and_the_warehouse_kept(share, tmp_path
     assert "step report_files failed" in output and "ALLOW_SHRINK=1" in output
     assert "holds 0 report file(s), the published warehouse was built from" in output
     assert "nothing was published" in output
+    assert "mart rows:" not in output, "a refused load prints no summary (it would be the previous load's)"
     assert share.rows("SELECT report_id FROM raw.reports ORDER BY 1") == before
 
 
