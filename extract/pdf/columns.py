@@ -114,6 +114,25 @@ def _flush_gap(
     return None, True
 
 
+def _separating_gap(
+    page: PageLayout, gaps: list[tuple[float, float]], top: float, bottom: float
+) -> tuple[float, float] | None:
+    """The gutter that alone lies between two neighbouring pieces of text on the most lines of the
+    band: the edge between two cells' text, where the widest gutter may be only the blank after
+    a short text (a short 实际完成情况 set 3 pt after its right-aligned header's column)."""
+    votes = [0] * len(gaps)
+    for line in page.lines_in(top, bottom):
+        frags = split_fragments(line, page.vrules)
+        for left, right in zip(frags, frags[1:], strict=False):
+            between = [
+                i for i, (lo, hi) in enumerate(gaps) if left.x1 <= lo + FLUSH and hi - FLUSH <= right.x0
+            ]
+            if len(between) == 1:
+                votes[between[0]] += 1
+    best = max(votes, default=0)
+    return gaps[votes.index(best)] if best > 0 and votes.count(best) == 1 else None
+
+
 def number_alignment(page: PageLayout, x0: float, x1: float, top: float, bottom: float) -> Align | None:
     """How the numbers in the box x0..x1, top..bottom (pt) are aligned in their cells: "left" when
     their starts share fewer x than their ends, "right" the other way round, else None."""
@@ -159,7 +178,8 @@ def separator(
     if gaps:
         if prefer == "middle":
             flush, tied = _flush_gap(page, gaps, top, bottom, aligned)
-            lo, hi = flush or max(gaps, key=lambda g: g[1] - g[0])
+            widest = max(gaps, key=lambda g: g[1] - g[0])
+            lo, hi = flush or _separating_gap(page, gaps, top, bottom) or widest
             return (lo + hi) / 2, tied, False
         lo, hi = gaps[-1] if prefer == "right" else gaps[0]
         return (lo + hi) / 2, False, False

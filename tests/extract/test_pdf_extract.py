@@ -123,8 +123,9 @@ def test_numbers_set_close_after_line_names_are_read_not_claimed_as_labels(tmp_p
     (年初预算数) sits ~3 pt after its line name ("其中：当年财政拨款 7.00"), closer than a cell
     gap. The line name's label never takes it: with centred headers it is read into its column;
     where right-aligned headers leave two equal gutters between columns, the values beside the
-    guessed edge are uncertain. Never a silent null."""
-    keys = ("jd-13", "jd-19")
+    guessed edge are uncertain. Never a silent null. Likewise a short goal text set just after the
+    column of a right-aligned header is read in its own column, not the one before."""
+    keys = ("jd-11", "jd-13", "jd-19")  # jd-11: a short 实际完成情况 set 3 pt after the goal column
     records = [{**g, "indicators": g["indicators"][:2]} for g in gold_records() if g["key"] in keys]
     path = tmp_path / "close.pdf"
     compact = STYLES["lattice_compact"]
