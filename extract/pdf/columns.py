@@ -179,7 +179,10 @@ def separator(
         if prefer == "middle":
             flush, tied = _flush_gap(page, gaps, top, bottom, aligned)
             widest = max(gaps, key=lambda g: g[1] - g[0])
-            lo, hi = flush or _separating_gap(page, gaps, top, bottom) or widest
+            # A tie of text of one width: neighbouring cells on every line, so no gutter separates
+            # better; the widest is kept, as a guess.
+            separating = None if tied else _separating_gap(page, gaps, top, bottom)
+            lo, hi = flush or separating or widest
             return (lo + hi) / 2, tied, False
         lo, hi = gaps[-1] if prefer == "right" else gaps[0]
         return (lo + hi) / 2, False, False
