@@ -9,6 +9,7 @@ from typing import Any
 
 from .api import extract_file, iter_report_files
 from .record import FileResult
+from .wording import counted
 
 
 def summary_line(result: FileResult) -> str:
@@ -16,8 +17,8 @@ def summary_line(result: FileResult) -> str:
     failed = sum(len(r.failed_checks) for r in result.records)
     uncertain = sum(len(r.uncertain_fields) for r in result.records)
     return (
-        f"{result.path}: {len(result.records)} forms, {failed} checks failed, "
-        f"{uncertain} uncertain fields, {len(result.errors)} errors"
+        f"{result.path}: {counted(len(result.records), 'form')}, {counted(failed, 'check')} failed, "
+        f"{counted(uncertain, 'uncertain field')}, {counted(len(result.errors), 'error')}"
     )
 
 

@@ -103,7 +103,9 @@ def check_complete(record: Record) -> Check:
 def _compare(name: str, printed: float | None, computed: float | None, tolerance: float) -> Check:
     if printed is None or computed is None:
         return Check(name, False, computed, printed, "a value is missing")
-    return Check(name, abs(printed - computed) <= tolerance + FLOAT_NOISE, computed, printed)
+    off = printed - computed
+    detail = f"printed {printed:g}, computed {computed:g}: off by {off:+.2f} (tolerance ±{tolerance:g})"
+    return Check(name, abs(off) <= tolerance + FLOAT_NOISE, computed, printed, detail)
 
 
 def validate(record: Record) -> list[Check]:

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from .dbt_project import build_vars
-from .settings import DBT_PROJECT_DIR, Settings, SettingsError, dbt_executable
+from .settings import DBT_FILE, DBT_PROJECT_DIR, Settings, SettingsError, dbt_executable
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 
@@ -50,7 +50,7 @@ def build_docs(settings: Settings) -> Path:
         raise DocsError(f"no warehouse at {settings.warehouse}: run `make run` first")
     folder = settings.docs_dir
     folder.mkdir(parents=True, exist_ok=True)
-    copy, target = folder / settings.warehouse.name, folder / "target"
+    copy, target = folder / DBT_FILE, folder / "target"
     shutil.copyfile(settings.warehouse, copy)
     target.mkdir(exist_ok=True)
     parsed = DBT_PROJECT_DIR / "target" / PARTIAL_PARSE
@@ -69,7 +69,7 @@ def build_docs(settings: Settings) -> Path:
 def serve_docs(settings: Settings, host: str, port: int) -> None:
     """Serve the generated site (blocks; Ctrl-C stops)."""
     folder = settings.docs_dir
-    copy, target = folder / settings.warehouse.name, folder / "target"
+    copy, target = folder / DBT_FILE, folder / "target"
     subprocess.run(
         _dbt(["docs", "serve", "--host", host, "--port", str(port), "--no-browser"], copy, target),
         check=False,

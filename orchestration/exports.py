@@ -26,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from extract.wording import counted
+
 MARTS = "marts"
 WORKBOOK = "marts.xlsx"
 EXCEL_MAX_ROWS = 1_048_576  # rows of an Excel sheet, the header row included
@@ -174,7 +176,8 @@ def main() -> int:
         print(f"export: {exc}", file=sys.stderr)
         return 1
     total = sum(written.rows.values())
-    print(f"exported {len(written.rows)} marts ({total} rows) to {written.folder}; report at {page.path}")
+    marts, rows = counted(len(written.rows), "mart"), counted(total, "row")
+    print(f"exported {marts} ({rows}) to {written.folder}; report at {page.path}")
     return 0
 
 

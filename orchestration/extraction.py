@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from extract import extract_file
 from extract.record import ExtractError, FileResult
+from extract.wording import counted
 
 from .inputs import ReportFile, display_name
 from .staging import file_row
@@ -59,7 +60,7 @@ class FileSummary:
     def describe(self) -> str:
         parts = []
         if self.forms:
-            parts.append(f"{self.forms} form(s), {self.indicators} indicators")
+            parts.append(f"{counted(self.forms, 'form')}, {counted(self.indicators, 'indicator')}")
             if self.forms_with_failed_checks:
                 parts.append(f"{self.forms_with_failed_checks} with failed checks")
         parts += [f"ERROR {error_class}: {message}" for error_class, message in self.errors]

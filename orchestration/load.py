@@ -29,6 +29,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from extract.wording import counted
+
 from .plan import plan_load
 from .settings import Settings, SettingsError
 from .warehouse import table_counts
@@ -105,18 +107,20 @@ def summary(settings: Settings, result=None, unchanged: int | None = None) -> st
         forms, copies = one("SELECT count(*) FROM marts.dim_reports"), one("SELECT count(*) FROM raw.reports")
         copy_files = one("SELECT count(DISTINCT f) FROM (SELECT unnest(source_files) AS f FROM raw.reports)")
         lines.append(f"forms:          {forms} (copies merged; see marts.dim_reports)")
-        lines.append(f"copies:         {copies} forms read in {copy_files} files (see raw.reports)")
+        read_in = f"{counted(copies, 'form')} read in {counted(copy_files, 'file')}"
+        lines.append(f"copies:         {read_in} (see raw.reports)")
         lines.append(f"indicators:     {one('SELECT count(*) FROM marts.fct_indicator_outcomes')}")
         errors = one("SELECT count(*) FROM raw.extract_errors")
         error_files = one("SELECT count(DISTINCT file) FROM raw.extract_errors")
-        lines.append(f"errors:         {errors} (in {error_files} files; see raw.extract_errors)")
+        lines.append(f"errors:         {errors} (in {counted(error_files, 'file')}; see raw.extract_errors)")
         failing = one(
             "SELECT count(DISTINCT report_id) FROM marts.mart_report_quality "
             "WHERE check_source = 'extraction' AND NOT passed"
         )
         failing_copies = one("SELECT count(DISTINCT report_id) FROM raw.checks WHERE NOT passed")
         lines.append(
-            f"not adding up:  {failing} forms (see marts.mart_report_quality); {failing_copies} copies"
+            f"not adding up:  {counted(failing, 'form')} (see marts.mart_report_quality); "
+            f"{counted(failing_copies, 'copy')}"
         )
         if result is not None and unchanged is None:
             evaluations = result.get_asset_check_evaluations()
@@ -236,13 +240,13 @@ def main() -> int:
             run_config={**settings.run_config(), "loggers": {"progress": {}}},
             tags={PID_TAG: str(os.getpid()), **settings.run_tags()},
         )
-        print()
-        try:
-            print(summary(settings, result))
-        except Exception as exc:  # noqa: BLE001 - the summary must never turn a load into a failure
-            print(f"(no summary: {type(exc).__name__}: {_first_line(exc)})")
         elapsed = time.monotonic() - started
         if result.success or published(result):
+            print()
+            try:
+                print(summary(settings, result))
+            except Exception as exc:  # noqa: BLE001 - the summary must never turn a load into a failure
+                print(f"(no summary: {type(exc).__name__}: {_first_line(exc)})")
             for line in failure_lines(result):  # after the publish: the warehouse is the new load
                 print(f"warning: {line}", file=sys.stderr)
             verb = "up to date" if unchanged_files(result) is not None else "published"
@@ -253,8 +257,8 @@ def main() -> int:
         failed = [e.step_key for e in result.get_step_failure_events()]
         print(
             f"LOAD FAILED in step(s) {', '.join(failed) or '(none: the run did not start)'} after "
-            f"{elapsed:.0f}s (run {result.run_id}); nothing was published: the warehouse above is the "
-            "previous complete load.",
+            f"{elapsed:.0f}s (run {result.run_id}); nothing was published: {settings.warehouse} is "
+            "unchanged, still the previous complete load.",
             file=sys.stderr,
         )
         return EXIT_NOT_PUBLISHED

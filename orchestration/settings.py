@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from extract.pdf.reader import MAX_PAGES, MAX_PAGES_ENV  # the page limit is the extractor's rule
 
@@ -45,6 +45,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 EXECUTORS = ("multiprocess", "in_process", "dask")
+# The file name dbt works on. dbt-duckdb names the database after the file's stem, and the prepared
+# manifest (through which dagster-dbt reads row counts and schemas) holds that name: dbt builds a
+# file of this name, which the publish moves over the warehouse whatever WAREHOUSE_PATH calls it.
+DBT_FILE = "warehouse.duckdb"
 WAREHOUSE_TAG = "fiscal_perf/warehouse"  # the run queue's one-run-per-warehouse limit keys on it
 
 # field → environment variable
@@ -118,7 +122,7 @@ class Settings(dg.ConfigurableResource):
     @classmethod
     def _known_executor(cls, value: str) -> str:
         if value not in EXECUTORS:
-            raise ValueError(f"executor {value!r} is not one of {', '.join(EXECUTORS)}")
+            raise ValueError(f"expected one of {', '.join(EXECUTORS)}")
         return value
 
     @classmethod
@@ -150,8 +154,14 @@ class Settings(dg.ConfigurableResource):
                 values[name] = raw
         try:
             return cls(**values)
-        except Exception as exc:  # pydantic's ValidationError: say which variable
-            raise SettingsError(f"bad setting in the environment: {exc}") from None
+        except ValidationError as exc:  # say which variable, in its own words, not pydantic's
+            problems = []
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else ""
+                variable = ENV_VARS.get(field, field)
+                reason = str(error["msg"]).removeprefix("Value error, ")
+                problems.append(f"{variable}={environ.get(variable, '').strip()}: {reason}")
+            raise SettingsError("; ".join(problems)) from None
 
     def run_config(self) -> dict:
         """This resource's values as run config, so every step of the run sees exactly them."""
@@ -174,13 +184,16 @@ class Settings(dg.ConfigurableResource):
 
     @property
     def build_dir(self) -> Path:
-        """Scratch folder beside the warehouse where a load builds the next version of it."""
-        return self.warehouse.parent / ".build"
+        """Scratch folder beside the warehouse where a load builds the next version of it
+        (.build/, or .build/<file name>/ for a warehouse not named DBT_FILE: one per warehouse)."""
+        scratch = self.warehouse.parent / ".build"
+        return scratch if self.warehouse.name == DBT_FILE else scratch / self.warehouse.name
 
     @property
     def build_path(self) -> Path:
-        """The database file a load writes into; `warehouse_published` moves it over the warehouse."""
-        return self.build_dir / self.warehouse.name
+        """The database file a load writes into; `warehouse_published` moves it over the warehouse.
+        Always named DBT_FILE, whatever the warehouse is called (see DBT_FILE)."""
+        return self.build_dir / DBT_FILE
 
     @property
     def exports_dir(self) -> Path:

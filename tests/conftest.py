@@ -88,7 +88,7 @@ def loaded_warehouse(tmp_path_factory) -> LoadedWarehouse:
 
     root = tmp_path_factory.mktemp("loaded")
     data_raw = copy_samples(root / "data_raw")
-    path = root / "warehouse" / "warehouse.duckdb"
+    path = root / "warehouse" / "fiscal_2024.duckdb"  # not warehouse.duckdb: any name works
     (root / "dagster_home").mkdir()
     with dg.DagsterInstance.local_temp(str(root / "dagster_home")) as instance:
         result = run_default_load(data_raw, path, instance)

@@ -1,6 +1,10 @@
 -- Every item of a canonical form that lost points (a funding line or an indicator with
 -- 分值 − 得分 > 0) is exactly one row of fct_deductions with that loss, and fct_deductions holds
 -- nothing else: the reason-category join neither drops nor doubles a deduction.
+-- Checked in Dagster as a check of fct_deductions (a singular test that refs several models is
+-- an asset check only where its meta names the model: dagster-dbt's dagster.ref).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_deductions'}}}) }}
+
 with items as (
     select report_id, 'funding_execution' as source, line_no as item_no, points_lost
     from {{ ref('fct_funding_execution') }}

@@ -14,7 +14,7 @@ from ..vocabulary import (
     starts_a_name,
 )
 from .columns import build_columns
-from .layout import split_fragments
+from .layout import WORD_GAP_EM, split_fragments
 from .table import (
     UNKNOWN,
     UNKNOWN_COLUMN,
@@ -30,7 +30,6 @@ from .table import (
     unknown_header_spans,
 )
 
-WORD_GAP = 0.25  # em: glyphs of one word are set closer than this
 HEADER_SLACK = 0.5  # pt: header text may reach this far below the rule above the first line's row
 LABEL_CELL_GAP = 0.5  # pt: the 项目资金 label cell ends at least this far left of the line names
 
@@ -69,8 +68,14 @@ def read_funding(form: Form, anchor: Hit, before: Pos | None = None) -> tuple[li
     on_page = [h for h in rows if h and h.part == first.part]
     label_right = max(h.x1 for h in on_page)
     block_bottom = row_band(part, (on_page[-1].x0 + on_page[-1].x1) / 2, on_page[-1].line)[1]
-    columns = build_columns(part.page, spans, h_top, block_bottom, label_right, form.table_right(first.part))
-    unit = block_unit(part, h_top, h_bottom, block_bottom, min(h.x0 for h in on_page))
+    right = form.table_right(first.part)
+    band = (h_top, block_bottom)
+    columns = build_columns(part.page, spans, *band, label_right, right, numbers_after_labels=True)
+    rows_x0 = min(h.x0 for h in on_page)
+    unit = block_unit(part, h_top, h_bottom, block_bottom, rows_x0)
+    # The 项目资金 label column, read for the unit: full-width rules may cut it ("项目资金" / "（万元）").
+    label_x1 = rows_x0 - LABEL_CELL_GAP
+    form.claim_label_box(first.part, form.table_left(first.part), label_x1, h_top, block_bottom)
     beside_unknown = columns_beside_unknown([c.name for c in columns])
     lines = []
     for i, (name, hit) in enumerate(zip(FUNDING_LINES, rows, strict=True)):
@@ -94,7 +99,7 @@ def read_funding(form: Form, anchor: Hit, before: Pos | None = None) -> tuple[li
             if not certain:
                 form.uncertain.append(path)
             setattr(line, col.name, value)
-            if col.guessed and text:
+            if col.guessed:  # also when it reads empty: its text may sit across the guessed edge
                 form.uncertain.append(path)
         lines.append(line)
     found = {c.name for c in columns}
@@ -114,13 +119,13 @@ def _find_line_name(form: Form, i: int, after: Pos, before: Pos | None) -> Hit |
 
 def _cell_text_before(form: Form, hit: Hit) -> str:
     """Text of the hit's line fragment (its cell) left of the hit, "" where a blank of more than
-    WORD_GAP font sizes separates them (the label column's text beside a line name)."""
+    WORD_GAP_EM font sizes separates them (the label column's text beside a line name)."""
     page = form.parts[hit.part].page
     for frag in split_fragments(hit.line, page.vrules):
         before = [g for g in frag.glyphs if g.x0 < hit.x0]
         if frag.x0 <= hit.x0 <= frag.x1 and before:
             gap = hit.x0 - before[-1].x1
-            return "" if gap > WORD_GAP * before[-1].size else "".join(g.text for g in before)
+            return "" if gap > WORD_GAP_EM * before[-1].size else "".join(g.text for g in before)
     return ""
 
 

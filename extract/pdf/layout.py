@@ -20,6 +20,7 @@ MIN_EM = 1.0  # the least em size tolerances scale with: a zero-height glyph box
 TALLEST_GLYPH = 50.0  # no glyph box is taller: a search by `top` starts this far above a box
 LINE_OVERLAP_EM = 0.45  # glyph centres this close vertically (em) are on one visual line
 FRAGMENT_GAP_EM = 0.6  # a blank this wide (em) between glyphs of a line separates two cells' text
+WORD_GAP_EM = 0.25  # glyphs of one word (a label, a name) are set closer than this (em)
 
 
 @dataclass(frozen=True, slots=True)

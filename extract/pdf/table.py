@@ -7,7 +7,18 @@ import re
 from dataclasses import dataclass, field
 
 from ..cells import join_cell_lines, parse_number, parse_percent
-from .layout import NUDGE, SAME_EDGE, Glyph, PageLayout, TextLine, glyphs_at, group_lines, split_fragments
+from .layout import (
+    MIN_EM,
+    NUDGE,
+    SAME_EDGE,
+    WORD_GAP_EM,
+    Glyph,
+    PageLayout,
+    TextLine,
+    glyphs_at,
+    group_lines,
+    split_fragments,
+)
 
 UNKNOWN = "unknown:"  # name prefix of a column whose header the vocabulary does not know
 UNKNOWN_COLUMN = "unknown_column"  # set-aside reason of the glyphs in such a column
@@ -126,8 +137,10 @@ class Form:
 def label_cell(page: PageLayout, line: TextLine, x0: float, x1: float) -> list[Glyph]:
     """The glyphs of the label cell whose text matched on `line` between x0 and x1: the matched
     line fragments and the lines its cell wraps onto above and below ("项目资金" / "（万元）"),
-    up to a rule or a wider gap."""
-    frags = [f for f in split_fragments(line, page.vrules) if f.x0 < x1 and x0 < f.x1]
+    up to a rule or a wider gap. A fragment ends at the match where a blank wider than a word gap
+    follows it: what comes after ("其中：当年财政拨款 7.00", a value set close to its label) is
+    the next cell's, never the label's."""
+    frags = [_label_part(f, x1) for f in split_fragments(line, page.vrules) if f.x0 < x1 and x0 < f.x1]
     if not frags:
         return []
     glyphs = [g for f in frags for g in f.glyphs]
@@ -156,6 +169,18 @@ def label_cell(page: PageLayout, line: TextLine, x0: float, x1: float) -> list[G
             glyphs.extend(g for f in near for g in f.glyphs)
             edge = max(f.bottom for f in near) if downwards else min(f.top for f in near)
     return glyphs
+
+
+def _label_part(frag: TextLine, x1: float) -> TextLine:
+    """The fragment's glyphs up to a match ending at x1 (pt) and on while they are set as one word
+    with it (a "（万元）" run on to the name); the rest is a value beside the label."""
+    end = next((i for i, g in enumerate(frag.glyphs) if g.x0 >= x1 - NUDGE), len(frag.glyphs))
+    while 0 < end < len(frag.glyphs):
+        prev, g = frag.glyphs[end - 1], frag.glyphs[end]
+        if g.x0 - prev.x1 > WORD_GAP_EM * max(prev.size, g.size, MIN_EM):
+            break
+        end += 1
+    return frag if end == len(frag.glyphs) else TextLine(frag.glyphs[:end])
 
 
 def _rule_between(page: PageLayout, x: float, y0: float, y1: float) -> bool:

@@ -62,11 +62,11 @@ def test_cli_reports_bad_files_and_still_prints_good_ones(bad_inputs, tmp_path):
 
     summary = _run_cli(folder)
     assert summary.returncode == 1
-    assert "嘉定 区 报告.pdf: 1 forms, 0 checks failed" in summary.stdout
+    assert "嘉定 区 报告.pdf: 1 form, 0 checks failed" in summary.stdout
     assert len(summary.stdout.strip().splitlines()) == 4
 
 
 def test_cli_exit_zero_on_good_input():
     proc = _run_cli("data_raw/pdf/single/jd-04_scrambled.pdf")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.count("1 forms") == 1
+    assert proc.stdout.count("1 form,") == 1

@@ -115,3 +115,28 @@ def test_few_rows_cut_by_full_width_rules_are_never_read_as_fact(tmp_path, style
         data = record.to_dict()
         wrong = {d.split(":")[0] for d in field_diffs(want, data) if not d.startswith(("total", "grade"))}
         assert wrong <= set(record.uncertain_fields), (want["key"], wrong)
+
+
+@pytest.mark.parametrize("text_align", ["center", "right"])
+def test_numbers_set_close_after_line_names_are_read_not_claimed_as_labels(tmp_path, text_align):
+    """Compact 8 pt forms ruled by full-width lines only, numbers left-aligned: the first amount
+    (年初预算数) sits ~3 pt after its line name ("其中：当年财政拨款 7.00"), closer than a cell
+    gap. The line name's label never takes it: with centred headers it is read into its column;
+    where right-aligned headers leave two equal gutters between columns, the values beside the
+    guessed edge are uncertain. Never a silent null. Likewise a short goal text set just after the
+    column of a right-aligned header is read in its own column, not the one before."""
+    keys = ("jd-11", "jd-13", "jd-19")  # jd-11: a short 实际完成情况 set 3 pt after the goal column
+    records = [{**g, "indicators": g["indicators"][:2]} for g in gold_records() if g["key"] in keys]
+    path = tmp_path / "close.pdf"
+    compact = STYLES["lattice_compact"]
+    style = compact.with_(name="close", rules="rows", text_align=text_align, number_align="left")
+    render_pdf(records, path, style)
+    result = extract_file(path)
+    assert len(result.records) == len(records)
+    for want, record in zip(records, result.records, strict=True):
+        data = record.to_dict()
+        wrong = {d.split(":")[0] for d in field_diffs(want, data)}
+        assert wrong <= set(record.uncertain_fields), (want["key"], wrong)
+        if text_align == "center":
+            assert wrong == set(), (want["key"], wrong)
+            assert not record.uncertain_fields, (want["key"], record.uncertain_fields)

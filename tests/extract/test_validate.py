@@ -54,6 +54,7 @@ def test_weights_sum_fails_when_an_indicator_weight_is_off():
 
     check = checks(edit)["weights_sum"]
     assert not check.passed and (check.actual, check.expected) == (100.0, 101.0)
+    assert check.detail == "printed 100, computed 101: off by -1.00 (tolerance ±0.01)"  # what a reader sees
     assert failed(edit) == {"weights_sum"}
 
 

@@ -67,7 +67,8 @@ def _snapshot(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str, l
 
 def test_full_load_publishes_the_warehouse(loaded_warehouse):
     assert loaded_warehouse.path.exists()
-    build = loaded_warehouse.path.parent / ".build" / loaded_warehouse.path.name
+    build = settings_for(loaded_warehouse.data_raw_dir, loaded_warehouse.path).build_path
+    assert build.name == "warehouse.duckdb" != loaded_warehouse.path.name  # any warehouse name works
     assert not build.exists(), "the build file is moved over the warehouse, not copied"
     schemas = {row[0] for row in loaded_warehouse.rows("SELECT DISTINCT schema_name FROM duckdb_tables()")}
     assert {"raw", "marts"} <= schemas
@@ -480,6 +481,16 @@ def test_definitions_load_and_every_definition_resolves():
 
     tree = ComponentTree.for_project(REPO / "orchestration")
     assert tree.defs_module.__name__ == "orchestration.defs"
+
+
+def test_every_singular_dbt_test_is_an_asset_check():
+    """A singular test that refs several models is a check of the model its meta names (dagster-dbt
+    logs it as a mere observation otherwise): each one in dbt_project/tests/ is a check."""
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    singular = {p.stem for p in (DBT_PROJECT_DIR / "tests").glob("*.sql")}
+    checks = {k.name for k in definitions().resolve_asset_graph().asset_check_keys}
+    assert singular and singular <= checks, sorted(singular - checks)
 
 
 def test_executor_follows_the_one_setting():

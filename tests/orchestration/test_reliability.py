@@ -322,8 +322,9 @@ def test_limits_from_the_environment():
     for bad in ("abc", "-1", "nan"):
         with pytest.raises(SettingsError, match="EXTRACT_TIMEOUT_S"):
             Settings.from_env({"EXTRACT_TIMEOUT_S": bad})
-    with pytest.raises(SettingsError, match="executor"):
+    with pytest.raises(SettingsError) as bad_executor:
         Settings.from_env({"LOAD_EXECUTOR": "spark"})
+    assert str(bad_executor.value) == "LOAD_EXECUTOR=spark: expected one of multiprocess, in_process, dask"
 
 
 def test_page_limit_is_checked_before_pages_are_parsed(tmp_path):
@@ -711,6 +712,7 @@ def test_an_empty_data_raw_dir_is_refused_and_the_warehouse_kept(share, tmp_path
     assert "step report_files failed" in output and "ALLOW_SHRINK=1" in output
     assert "holds 0 report file(s), the published warehouse was built from" in output
     assert "nothing was published" in output
+    assert "mart rows:" not in output, "a refused load prints no summary (it would be the previous load's)"
     assert share.rows("SELECT report_id FROM raw.reports ORDER BY 1") == before
 
 

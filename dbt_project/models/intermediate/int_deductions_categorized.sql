@@ -2,7 +2,9 @@
 -- score (its weight sits on the 年度资金总额 line) and each indicator, with the reason text
 -- (偏差原因分析及改进措施; the funding block prints none) and a reason category from the seed
 -- deduction_reason_taxonomy: the matching keyword rule with the lowest priority number wins;
--- no reason text → no_reason_given; a reason no rule matches → unclassified.
+-- a funding execution score lost to a rate under 100 % → budget_execution_shortfall (the rate is
+-- its reason: the block has no reason column); any other item without reason text →
+-- no_reason_given; a reason no rule matches → unclassified.
 
 with funding as (
     select
@@ -86,6 +88,7 @@ all_matches as (
 select
     d.*,
     case
+        when d.source = 'funding_execution' and d.direction = 'under_achieved' then 'budget_execution_shortfall'
         when d.reason_text is null then 'no_reason_given'
         else coalesce(m.category, 'unclassified')
     end as reason_category,

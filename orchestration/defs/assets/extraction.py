@@ -15,6 +15,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from extract.wording import counted
+
 from ... import extraction, inputs
 from ...settings import Settings
 from .files import FileManifest
@@ -61,7 +63,8 @@ def _shard_op(index: int, shards: int) -> dg.OpDefinition:
             warn=context.log.warning,
         )
         context.log.info(
-            f"shard {index}: {stats.files} files, {stats.store_hits} from the store, {len(stats.read)} read"
+            f"shard {index}: {counted(stats.files, 'file')}, {stats.store_hits} from the store, "
+            f"{len(stats.read)} read"
         )
         path = extraction.write_entries(entries, Path(files.run_dir) / f"entries-{index}.parquet")
         return ShardResult(
