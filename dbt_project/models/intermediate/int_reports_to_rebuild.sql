@@ -1,0 +1,50 @@
+-- The reports whose rows an incremental build of the marts keyed by report_id deletes and builds
+-- again (macros/incremental.sql): empty in a full build (var only_changed_reports false).
+-- Every report loader.report_changes lists (added, removed, updated), and every copy of the same
+-- printed form, before or after the change: which copy is canonical (int_report_copies_ranked),
+-- and the canonical copy's list of duplicates, can change with any of them. The copies before the
+-- change are read from the previous build's marts.dim_reports (not a ref: this model runs before
+-- dim_reports is rebuilt, and must see the old one); the change list from loader.report_changes,
+-- written by the load (orchestration/warehouse.py, schema LOADER).
+{{ config(materialized='table') }}
+
+{%- set previous = none %}
+{%- if execute and only_changed_reports() %}
+    {%- set changes = adapter.get_relation(database=this.database, schema='loader', identifier='report_changes') %}
+    {%- if changes is none %}
+        {{ exceptions.raise_compiler_error("var only_changed_reports is true but there is no loader.report_changes: the load writes it (orchestration/warehouse.py write_load_state); build without the var") }}
+    {%- endif %}
+    {%- set previous = adapter.get_relation(database=this.database, schema='marts', identifier='dim_reports') %}
+{%- endif %}
+
+{%- if previous is none %}
+-- a full build (or a first one: the marts do not exist yet and are built whole)
+select cast(null as varchar) as report_id
+where false
+{%- else %}
+with changed as (
+    select report_id from {{ changes }}
+),
+
+copies_now as (
+    select report_id, form_identity from {{ ref('int_report_copies_ranked') }}
+),
+
+copies_before as (
+    -- every copy of each printed form of the previous build: its canonical report and duplicates
+    select form_identity, unnest(list_prepend(report_id, duplicate_report_ids)) as report_id
+    from {{ previous }}
+),
+
+touched_forms as (
+    select form_identity from copies_now where report_id in (select report_id from changed)
+    union
+    select form_identity from copies_before where report_id in (select report_id from changed)
+)
+
+select report_id from changed
+union
+select report_id from copies_now where form_identity in (select form_identity from touched_forms)
+union
+select report_id from copies_before where form_identity in (select form_identity from touched_forms)
+{%- endif %}
