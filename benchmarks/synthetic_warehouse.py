@@ -38,7 +38,7 @@ for _path in (ROOT, ROOT / "tests"):
 from gold import record_from_gold  # noqa: E402 - the sample records as a reader returns them
 
 from extract.record import FileResult  # noqa: E402
-from orchestration.staging import FORM_PARTS, SCHEMA, TABLES, land_results  # noqa: E402
+from orchestration.staging import FORM_PARTS, SCHEMA, TABLES, create_tables, land_results  # noqa: E402
 
 TEXT_COPY_EVERY = 50  # every 50th form is landed twice: as its PDF and as a text dump
 UNITS = 20_000  # implementing units the forms are spread over
@@ -51,10 +51,13 @@ def _sha(serial: str, version: str, copy: str) -> str:
     return f"(md5({seed}) || md5({seed} || '-2'))"
 
 
+TEMPLATES = "synthetic_templates"  # schema the sample records are landed in, dropped once copied
+
+
 def load_templates(con: duckdb.DuckDBPyConnection) -> int:
     """The sample records landed by the load's writer, kept as temp tables tpl_<table> with a
-    template number `t`, and `_slots` (slot → t, larger forms in more slots). Returns the number
-    of templates. Leaves the raw tables created (empty)."""
+    template number `t`, and `_slots` (slot → t, larger forms in more slots); the raw tables are
+    created (empty) where there are none. Returns the number of templates."""
     records = json.loads((ROOT / "tests/fixtures/reports.json").read_text(encoding="utf-8"))
     results = []
     for t, gold in enumerate(records):
@@ -62,28 +65,32 @@ def load_templates(con: duckdb.DuckDBPyConnection) -> int:
         record = record_from_gold(gold, f"template-{t}.pdf", sha, 1)
         results.append(FileResult(path=f"template-{t}.pdf", sha256=sha, kind="pdf", records=[record]))
     with tempfile.TemporaryDirectory() as scratch:
-        land_results(con, results, Path(scratch))
+        land_results(con, results, Path(scratch), TEMPLATES)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE tpl_reports AS SELECT *, row_number() OVER (ORDER BY sha256) - 1 AS t "
-        f"FROM {SCHEMA}.reports"
+        "CREATE OR REPLACE TEMP TABLE tpl_reports AS SELECT *, row_number() OVER (ORDER BY sha256) - 1 AS t "
+        f"FROM {TEMPLATES}.reports"
     )
     for part in FORM_PARTS:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE tpl_{part} AS SELECT p.*, r.t FROM {SCHEMA}.{part} p "
+            f"CREATE OR REPLACE TEMP TABLE tpl_{part} AS SELECT p.*, r.t FROM {TEMPLATES}.{part} p "
             "JOIN tpl_reports r USING (report_id)"
         )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _slots AS SELECT row_number() OVER (ORDER BY t, k) - 1 AS slot, t "
         "FROM tpl_reports, range(n_indicators // 4 + 1) AS k(k)"
     )
-    for table in TABLES:
-        con.execute(f"DELETE FROM {SCHEMA}.{table}")
+    con.execute(f"DROP SCHEMA {TEMPLATES} CASCADE")
+    create_tables(con, replace=False)
     return len(records)
 
 
-def _forms_sql(serials: str, version: str) -> str:
+COPIES = ("pdf", "text")
+
+
+def _forms_sql(serials: str, version: str, copies: Sequence[str] = COPIES) -> str:
     """SQL of the synthetic files of the forms in `serials` (a relation of `serial`): one row per
-    copy with serial, template t, sha256, report_id, file name, kind and amount factor."""
+    copy (of those in `copies`) with serial, template t, sha256, file name and amount factor."""
+    wanted = ", ".join(f"('{c}')" for c in copies)
     return f"""
         SELECT s.serial, c.copy, sl.t,
                CASE c.copy WHEN 'pdf' THEN {_sha("s.serial", version, "pdf")}
@@ -93,7 +100,7 @@ def _forms_sql(serials: str, version: str) -> str:
                1 + (hash(s.serial, 'amounts') % 90) / 10.0 AS factor
         FROM {serials} s
         JOIN _slots sl ON sl.slot = hash(s.serial) % (SELECT count(*) FROM _slots)
-        JOIN (VALUES ('pdf'), ('text')) c(copy)
+        JOIN (VALUES {wanted}) c(copy)
           ON c.copy = 'pdf' OR s.serial % {TEXT_COPY_EVERY} = 0"""
 
 
@@ -104,14 +111,20 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, source: str, overrides: 
     con.execute(f"INSERT INTO {SCHEMA}.{table} SELECT {', '.join(exprs)} FROM {source}")
 
 
-def add_forms(con: duckdb.DuckDBPyConnection, serials: Sequence[int] | range, version: int = 0) -> int:
-    """Land the synthetic forms numbered `serials` (content `version`) into the raw tables;
-    returns the number of reports added (text copies included). Needs `load_templates` first."""
+def add_forms(
+    con: duckdb.DuckDBPyConnection,
+    serials: Sequence[int] | range,
+    version: int = 0,
+    copies: Sequence[str] = COPIES,
+) -> int:
+    """Land the synthetic forms numbered `serials` (content `version`; of a form with a text copy,
+    the copies named in `copies`) into the raw tables; returns the number of reports added.
+    Needs `load_templates` first."""
     if isinstance(serials, range) and serials.step == 1:
         relation = f"(SELECT range AS serial FROM range({serials.start}, {serials.stop}))"
     else:
         relation = f"(SELECT unnest({list(serials)}::BIGINT[]) AS serial)"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _files AS {_forms_sql(relation, str(version))}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _files AS {_forms_sql(relation, str(version), copies)}")
     con.execute(
         "ALTER TABLE _files ADD COLUMN report_id VARCHAR; "
         "UPDATE _files SET report_id = left(sha256, 16) || '-01'"
@@ -134,7 +147,9 @@ def add_forms(con: duckdb.DuckDBPyConnection, serials: Sequence[int] | range, ve
             "glyphs_unplaced": f"CASE WHEN {text} THEN NULL ELSE p.glyphs_unplaced END",
             "fiscal_year": f"{FIRST_YEAR} + f.serial % {YEARS}",
             "project_name": "p.project_name || '（' || f.serial || '）'",
-            "implementing_unit": f"coalesce(p.implementing_unit, p.supervising_dept) || '第' || (f.serial % {UNITS}) || '分部'",
+            "implementing_unit": (
+                f"coalesce(p.implementing_unit, p.supervising_dept) || '第' || (f.serial % {UNITS}) || '分部'"
+            ),
             "goal_actual": f"p.goal_actual || {revised}",
         },
     )
@@ -147,14 +162,17 @@ def add_forms(con: duckdb.DuckDBPyConnection, serials: Sequence[int] | range, ve
     return added
 
 
-def _report_ids(serials: Sequence[int], version: int) -> str:
+def _report_ids(serials: Sequence[int], version: int, copies: Sequence[str] = COPIES) -> str:
     relation = f"(SELECT unnest({list(serials)}::BIGINT[]) AS serial)"
-    return f"(SELECT left(sha256, 16) || '-01' FROM ({_forms_sql(relation, str(version))}))"
+    return f"(SELECT left(sha256, 16) || '-01' FROM ({_forms_sql(relation, str(version), copies)}))"
 
 
-def remove_forms(con: duckdb.DuckDBPyConnection, serials: Sequence[int], version: int = 0) -> None:
-    """Delete every copy of the forms `serials` (content `version`) from the raw tables."""
-    ids = _report_ids(serials, version)
+def remove_forms(
+    con: duckdb.DuckDBPyConnection, serials: Sequence[int], version: int = 0, copies: Sequence[str] = COPIES
+) -> None:
+    """Delete the copies (of those in `copies`) of the forms `serials` (content `version`) from the
+    raw tables."""
+    ids = _report_ids(serials, version, copies)
     for table in ("reports", *FORM_PARTS):
         con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE report_id IN {ids}")
 
