@@ -14,12 +14,14 @@
     {{- return(var('only_changed_reports', false) in (true, 'true', 'True', 1, '1')) -}}
 {%- endmacro %}
 
-{#- config(**report_incremental_config()): the config of a mart keyed by report_id. -#}
+{#- config(**report_incremental_config()): the config of a mart keyed by report_id. full_refresh
+    true rebuilds it whole on every build; none leaves it to dbt (whole only with --full-refresh,
+    or when the table does not exist). -#}
 {% macro report_incremental_config() -%}
     {{- return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
-        'full_refresh': not only_changed_reports(),
+        'full_refresh': none if only_changed_reports() else true,
         'pre_hook': "{{ delete_reports_to_rebuild() }}",
     }) -}}
 {%- endmacro %}

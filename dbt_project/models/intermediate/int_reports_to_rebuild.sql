@@ -7,6 +7,7 @@
 -- dim_reports is rebuilt, and must see the old one); the change list from loader.report_changes,
 -- written by the load (orchestration/warehouse.py, schema LOADER).
 {{ config(materialized='table') }}
+-- depends_on: {{ ref('int_report_copies_ranked') }}
 
 {%- set previous = none %}
 {%- if execute and only_changed_reports() %}
