@@ -27,10 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import duckdb  # noqa: E402
 import synthetic_warehouse as synthetic  # noqa: E402
 from load_bench import ROOT, Run, timed  # noqa: E402
-
-import duckdb  # noqa: E402
 
 from orchestration.warehouse import write_load_state  # noqa: E402
 
@@ -44,7 +43,14 @@ def dbt_build(warehouse: Path, work: Path) -> Run:
     project = ROOT / "dbt_project"
     variables = {"warehouse_build_path": str(warehouse), "only_changed_reports": True}
     cmd = [str(dbt), "build", "--vars", json.dumps(variables), "--project-dir", str(project)]
-    cmd += ["--profiles-dir", str(project), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    cmd += [
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
     return timed(cmd, env)
 
 

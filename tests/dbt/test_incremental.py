@@ -27,7 +27,13 @@ FORMS = 120  # serials 0, 50 and 100 also have a text copy
 # The incremental marts and everything upstream of them; tests are left to test_marts.py.
 SELECT = ["--select", "+mart_report_quality", "--exclude-resource-type", "test", "unit_test"]
 ONLY_CHANGED = ["--vars", json.dumps({"only_changed_reports": True})]
-INCREMENTAL = ("dim_reports", "fct_funding_execution", "fct_indicator_outcomes", "fct_deductions", "mart_report_quality")
+INCREMENTAL = (
+    "dim_reports",
+    "fct_funding_execution",
+    "fct_indicator_outcomes",
+    "fct_deductions",
+    "mart_report_quality",
+)
 
 
 def _build(path: Path, workdir: Path, *extra: str) -> None:
@@ -100,7 +106,9 @@ def test_the_load_reports_every_kind_of_change(built):
 
 
 def test_only_the_changed_reports_and_their_copies_are_rebuilt(built):
-    rebuilt = {r[0] for r in _rows(built["after"], "SELECT report_id FROM intermediate.int_reports_to_rebuild")}
+    rebuilt = {
+        r[0] for r in _rows(built["after"], "SELECT report_id FROM intermediate.int_reports_to_rebuild")
+    }
     ids = built["ids"]
     # unchanged, but their form's canonical copy changed
     assert {ids["text_0"], ids["text_100"]} <= rebuilt
@@ -121,7 +129,9 @@ def test_canonical_copies_follow_the_change(built):
     canonical = {r[0] for r in _rows(built["after"], "SELECT report_id FROM marts.dim_reports")}
     assert ids["text_0"] in canonical and ids["pdf_0"] not in canonical
     assert ids["pdf_100"] in canonical and ids["text_100"] not in canonical
-    files = _rows(built["after"], f"SELECT source_files FROM marts.dim_reports WHERE report_id = '{ids['pdf_9']}'")
+    files = _rows(
+        built["after"], f"SELECT source_files FROM marts.dim_reports WHERE report_id = '{ids['pdf_9']}'"
+    )
     assert len(files[0][0]) == 2
 
 
@@ -132,9 +142,10 @@ def test_incremental_build_equals_a_full_refresh(built, table):
         con.execute(f"ATTACH '{built['full']}' AS full_build (READ_ONLY)")
         mine = f"marts.{table}"
         theirs = f"full_build.marts.{table}"
-        assert con.execute(f"SELECT count(*) FROM {mine}").fetchone() == con.execute(
-            f"SELECT count(*) FROM {theirs}"
-        ).fetchone()
+        assert (
+            con.execute(f"SELECT count(*) FROM {mine}").fetchone()
+            == con.execute(f"SELECT count(*) FROM {theirs}").fetchone()
+        )
         extra = con.execute(f"SELECT * FROM {mine} EXCEPT ALL SELECT * FROM {theirs}").fetchall()
         missing = con.execute(f"SELECT * FROM {theirs} EXCEPT ALL SELECT * FROM {mine}").fetchall()
         assert not extra and not missing, (extra[:3], missing[:3])
