@@ -85,7 +85,7 @@ def main(argv: list[str]) -> None:
             synthetic.add_forms(con, range(args.forms, args.forms + args.added))
             synthetic.change_forms(con, range(1, 1 + CHANGED))
             synthetic.remove_forms(con, range(1 + CHANGED, 1 + 2 * CHANGED))
-            changes = write_load_state(con, "incremental", published)
+            changes = write_load_state(con, "incremental", published, builds_on_published=True)
         finally:
             con.close()
         landed = time.monotonic() - started

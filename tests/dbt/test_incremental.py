@@ -72,7 +72,7 @@ def built(tmp_path_factory) -> dict:
         synthetic.remove_forms(con, [0], copies=("pdf",))  # the text copy becomes canonical
         synthetic.add_forms(con, [100], copies=("pdf",))  # a better copy than the text one
         synthetic.rename_forms(con, [9])
-        changes = write_load_state(con, "after", before)
+        changes = write_load_state(con, "after", before, builds_on_published=True)
         ids = {
             "text_0": _report_id(con, 0, "text"),
             "text_100": _report_id(con, 100, "text"),

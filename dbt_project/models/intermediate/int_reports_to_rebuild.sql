@@ -1,5 +1,6 @@
 -- The reports whose rows an incremental build of the marts keyed by report_id deletes and builds
--- again (macros/incremental.sql): empty in a full build (var only_changed_reports false).
+-- again (macros/incremental.sql): empty in a full build (var only_changed_reports false), every
+-- report when the build file did not start as a copy of the previous build (loader.load_state).
 -- Every report loader.report_changes lists (added, removed, updated), and every copy of the same
 -- printed form, before or after the change: which copy is canonical (int_report_copies_ranked),
 -- and the canonical copy's list of duplicates, can change with any of them. The copies before the
@@ -10,21 +11,20 @@
 -- depends_on: {{ ref('int_report_copies_ranked') }}
 
 {%- set previous = none %}
-{%- if execute and only_changed_reports() %}
-    {%- set changes = adapter.get_relation(database=this.database, schema='loader', identifier='report_changes') %}
-    {%- if changes is none %}
-        {{ exceptions.raise_compiler_error("var only_changed_reports is true but there is no loader.report_changes: the load writes it (orchestration/warehouse.py write_load_state); build without the var") }}
-    {%- endif %}
+{%- if builds_on_published() %}
     {%- set previous = adapter.get_relation(database=this.database, schema='marts', identifier='dim_reports') %}
 {%- endif %}
 
-{%- if previous is none %}
--- a full build (or a first one: the marts do not exist yet and are built whole)
+{%- if not only_changed_reports() %}
+-- a full build: the marts keyed by report_id are rebuilt whole, without this list
 select cast(null as varchar) as report_id
 where false
+{%- elif previous is none %}
+-- a build on a fresh file: every report
+select report_id from {{ ref('int_report_copies_ranked') }}
 {%- else %}
 with changed as (
-    select report_id from {{ changes }}
+    select report_id from loader.report_changes
 ),
 
 copies_now as (
