@@ -21,6 +21,7 @@ import pytest
 from dbt_cli import dbt_cli
 
 from benchmarks import synthetic_warehouse as synthetic
+from orchestration.staging import create_tables
 from orchestration.warehouse import write_load_state
 
 FORMS = 120  # serials 0, 50 and 100 also have a text copy
@@ -151,3 +152,43 @@ def test_incremental_build_equals_a_full_refresh(built, table):
         assert not extra and not missing, (extra[:3], missing[:3])
     finally:
         con.close()
+
+
+def test_a_load_builds_on_the_published_warehouse_only_when_asked(tmp_path):
+    """The build file is a copy of the published warehouse (its marts kept) with from_published,
+    else empty; the load state says which, and which run landed it."""
+    from conftest import settings_for
+
+    from orchestration import warehouse
+
+    settings = settings_for(tmp_path / "data_raw", tmp_path / "warehouse" / "warehouse.duckdb")
+    settings.warehouse.parent.mkdir(parents=True)
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        create_tables(con)
+        write_load_state(con, "fp-1", tmp_path / "none.duckdb", "code-1", "run-1")
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.kept AS SELECT 42 AS answer")
+    finally:
+        con.close()
+    assert warehouse.published_code_version(settings) == "code-1"
+    assert warehouse.landed_by(settings.warehouse) == "run-1"
+
+    build = warehouse.start_build(settings, "run-2", from_published=True)
+    con = duckdb.connect(str(build))
+    try:
+        assert con.execute("SELECT answer FROM marts.kept").fetchall() == [(42,)]
+        write_load_state(con, "fp-2", settings.warehouse, "code-1", "run-2", builds_on_published=True)
+        assert con.execute("SELECT * FROM loader.load_state").fetchall() == [
+            ("fp-2", "code-1", "run-2", True)
+        ]
+    finally:
+        con.close()
+    assert warehouse.landed_by(build) == "run-2"
+
+    build = warehouse.start_build(settings, "run-3")
+    con = duckdb.connect(str(build))
+    try:
+        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0
+    finally:
+        con.close()
+    assert warehouse.landed_by(build) is None
