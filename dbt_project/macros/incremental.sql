@@ -1,17 +1,17 @@
-{#- Marts keyed by report_id that rebuild only the reports a load changed.
+{#- Marts keyed by report_id (and int_reports_deduplicated, which they all read) that rebuild
+    only the reports a load changed.
 
     With the var `only_changed_reports` false (the default, and plain dbt CLI use) these models are
-    rebuilt whole on every build, like any table. With it true, an existing table keeps its rows
-    and only the reports of int_reports_to_rebuild are deleted and built again (dbt's
-    --full-refresh still rebuilds it whole). Whoever sets the var vouches that
-    `loader.report_changes` lists every report added, removed or updated since the tables were
-    built, and that nothing else changed: not the extractor, nor the landing code, nor the dbt
-    project (models, seeds, vars) — any of those changes every report, so it needs a full build.
-    orchestration/defs/assets/dbt.py decides this; the same tables come out either way
-    (tests/dbt/test_incremental.py). -#}
+    rebuilt whole on every build, like any table. A load passes it true when it landed the raw
+    tables of the build file (orchestration/defs/assets/dbt.py). Then, if the build file started
+    as a copy of the previous build (loader.load_state.builds_on_published: the load copies the
+    published warehouse only when the same code built it — extractor, landing, dbt project), an
+    existing table keeps its rows and only the reports of int_reports_to_rebuild are deleted and
+    built again; otherwise every row is. dbt's --full-refresh rebuilds it whole either way. The
+    same tables come out (tests/dbt/test_incremental.py). -#}
 
 {% macro only_changed_reports() -%}
-    {{- return(var('only_changed_reports', false) in (true, 'true', 'True', 1, '1')) -}}
+    {{- return(var('only_changed_reports') in (true, 'true', 'True', 1, '1')) -}}
 {%- endmacro %}
 
 {#- Whether this build file started as a copy of the previous build (loader.load_state, written by
@@ -43,7 +43,7 @@
     reports to rebuild in an incremental one. -#}
 {% macro in_reports_to_rebuild(column) -%}
     {%- set rebuild = ref('int_reports_to_rebuild') -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and builds_on_published() -%}
         {{ column }} in (select report_id from {{ rebuild }})
     {%- else -%}
         true
@@ -51,7 +51,8 @@
 {%- endmacro %}
 
 {#- Pre-hook of an incremental build: the rows of the reports to rebuild leave the table (then the
-    model's rows of those reports are appended). -#}
+    model's rows of those reports are appended); all rows, on a build file that is not a copy of
+    the previous build. -#}
 {% macro delete_reports_to_rebuild() -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where {{ in_reports_to_rebuild('report_id') }}
