@@ -90,8 +90,11 @@ clean:
 render-samples: $(STAMP)
 	$(BIN)/python -m sample_pdfs --out data_raw/pdf
 
-# Extraction speed and memory beside bare pdfplumber, and the load at 1× and 10× the sample
-# corpus: workers, no-change and one-file reloads, peak memory (prints figures; not a test).
+# Extraction speed and memory beside bare pdfplumber, the load at 1× and 10× the sample
+# corpus: workers, no-change and one-file reloads, peak memory; and `dbt build` over BENCH_FORMS
+# synthetic forms, full and after adding 1,000 (prints figures; not a test).
+BENCH_FORMS ?= 1000000
 bench: install
 	$(BIN)/python benchmarks/extract_bench.py
 	$(BIN)/python benchmarks/load_bench.py
+	$(BIN)/python benchmarks/warehouse_bench.py --forms $(BENCH_FORMS)
