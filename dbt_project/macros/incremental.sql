@@ -61,9 +61,9 @@
 
 {#- The relation a data test reads (dbt's own macro, overridden here): with only_changed_reports,
     on a build file that started as a copy of the previous build, a view keyed by report_id is
-    tested on the reports loader.report_changes lists. A view is computed again whenever it is read, so a test of it over every
-    report costs what a full build of the marts costs; the other reports' rows were tested when
-    they were built, by the same code from the same rows. The tables, the marts keyed by
+    tested on the reports loader.report_changes lists. A view is computed again whenever it is
+    read, so a test of it over every report costs what a full build of the marts costs; the other
+    reports' rows were tested when they were built, by the same code from the same rows. The tables, the marts keyed by
     report_id among them, are still tested whole (uniqueness across old and new rows included).
     loader.report_changes rather than int_reports_to_rebuild: a test of a view may run before that
     table is rebuilt. -#}
