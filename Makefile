@@ -97,10 +97,13 @@ clean:
 render-samples: $(STAMP)
 	$(BIN)/python -m sample_pdfs --out data_raw/pdf
 
-# Extraction speed and memory beside bare pdfplumber, and the load at 1× and 10× the sample
+# Extraction speed and memory beside bare pdfplumber, the load at 1× and 10× the sample
 # corpus: workers, no-change and one-file reloads, peak memory; every sample form scanned and
-# read by OCR: fields exact, silent, CPU per page (prints figures; not a test).
+# read by OCR: fields exact, silent, CPU per page; and `dbt build` over BENCH_FORMS synthetic
+# forms, full and after adding 1,000 (prints figures; not a test).
+BENCH_FORMS ?= 1000000
 bench: install
 	$(BIN)/python benchmarks/extract_bench.py
 	$(BIN)/python benchmarks/load_bench.py
 	$(BIN)/python benchmarks/ocr_bench.py
+	$(BIN)/python benchmarks/warehouse_bench.py --forms $(BENCH_FORMS)

@@ -18,11 +18,18 @@ from dagster_dbt import DbtProject
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 BUILD_PATH_VAR = "warehouse_build_path"
+ONLY_CHANGED_VAR = "only_changed_reports"
 
 
-def build_vars(build_path: Path) -> list[str]:
-    """The dbt arguments that point dbt at `build_path`."""
-    return ["--vars", json.dumps({BUILD_PATH_VAR: str(build_path)})]
+def build_vars(build_path: Path, only_changed_reports: bool = True) -> list[str]:
+    """The dbt arguments that point dbt at `build_path`, and the var only_changed_reports
+    (dbt_project/macros/incremental.sql): true when the load landed the raw tables of that file
+    and wrote its `loader.report_changes` (a fresh build file has no marts to keep, and builds them
+    whole either way). The manifest is parsed with it true, as most loads run."""
+    return [
+        "--vars",
+        json.dumps({BUILD_PATH_VAR: str(build_path), ONLY_CHANGED_VAR: only_changed_reports}),
+    ]
 
 
 dbt_project = DbtProject(

@@ -39,7 +39,7 @@ def _dbt(args: list[str], copy: Path, target: Path) -> list[str]:
         str(DBT_PROJECT_DIR),
         "--target-path",
         str(target),
-        *build_vars(copy),
+        *build_vars(copy, only_changed_reports=False),
     ]
 
 

@@ -58,6 +58,11 @@ def code_versions() -> dict[str, str]:
     }
 
 
+def code_version() -> str:
+    """32 hex over `code_versions()` alone: equal code versions, equal warehouses from equal files."""
+    return inputs.fingerprint([], code_versions())
+
+
 def plan_load(settings: Settings) -> LoadPlan:
     """Scan DATA_RAW_DIR (hashing only files whose size or mtime changed since the last scan, whose
     index is then updated; a folder that cannot be listed keeps the files it had) and compare

@@ -297,15 +297,22 @@ def _select(table: str, source: str) -> str:
     return f"SELECT {', '.join(exprs)} FROM {source} ORDER BY {order}"
 
 
+def create_tables(con, schema: str = SCHEMA, replace: bool = True) -> None:
+    """The landing tables of TABLES, empty, in `schema` of `con`; with `replace` false, only those
+    that do not exist yet."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    create = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
+    for table, columns in TABLES.items():
+        ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns)
+        con.execute(f"{create} {schema}.{table} ({ddl})")
+
+
 def land(con, entries: str, schema: str = SCHEMA) -> dict[str, int]:
     """(Re)create every landing table in `con` from a load's store entries; row counts per table.
 
     `entries` names a relation of the load's files: (name VARCHAR, entry VARCHAR), `entry` the
     path of the Parquet store entry holding the file's result (several names may share one)."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    for table, columns in TABLES.items():
-        ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns)
-        con.execute(f"CREATE OR REPLACE TABLE {schema}.{table} ({ddl})")
+    create_tables(con, schema)
     paths = [row[0] for row in con.execute(f"SELECT DISTINCT entry FROM {entries} ORDER BY 1").fetchall()]
     if paths:
         con.execute(
@@ -329,9 +336,9 @@ def land(con, entries: str, schema: str = SCHEMA) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {schema}.{t}").fetchone()[0] for t in TABLES}
 
 
-def land_results(con, results: Sequence[FileResult], scratch: Path) -> dict[str, int]:
-    """The landing tables from FileResults (their `path` taken as the file's name), through store
-    entries written under `scratch`: for building a warehouse from records outside a load."""
+def land_results(con, results: Sequence[FileResult], scratch: Path, schema: str = SCHEMA) -> dict[str, int]:
+    """The landing tables (in `schema`) from FileResults (their `path` taken as the file's name),
+    through store entries written under `scratch`: for building a warehouse from records outside a load."""
     from .store import write_entry
 
     con.execute("CREATE OR REPLACE TEMP TABLE _entries (name VARCHAR, entry VARCHAR)")
@@ -342,6 +349,6 @@ def land_results(con, results: Sequence[FileResult], scratch: Path) -> dict[str,
         )
         con.execute("INSERT INTO _entries VALUES (?, ?)", [result.path, str(path)])
     try:
-        return land(con, "_entries")
+        return land(con, "_entries", schema)
     finally:
         con.execute("DROP TABLE _entries")

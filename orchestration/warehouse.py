@@ -18,10 +18,16 @@ process) or when the warehouse changed since this load started (someone wrote an
 
 Schema `loader` holds the loader's own bookkeeping, published with the rest:
 - `loader.load_state`: the fingerprint of what the warehouse was built from (files, extractor,
-  landing code, dbt project; `inputs.fingerprint`). A load whose fingerprint equals the published
+  landing code, dbt project; `inputs.fingerprint`), the version of that code alone
+  (`plan.code_version`) and the run that landed it. A load whose fingerprint equals the published
   one, with every file's result in the store, has nothing to do.
 - `loader.report_changes`: the report_ids this load added, removed or updated (same content, other
   names) against the warehouse it replaces — for dbt models that rebuild only what changed.
+
+A load whose code version equals the published warehouse's starts its build file as a copy of the
+published warehouse (`start_build(..., from_published=True)`): its marts were built by the same
+code from reports that differ only by `loader.report_changes`, so the marts keyed by report_id
+rebuild only those (dbt var only_changed_reports, dbt_project/macros/incremental.sql).
 """
 
 from __future__ import annotations
@@ -84,12 +90,15 @@ def _clear(build: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def start_build(settings: Settings, run_id: str) -> Path:
-    """A fresh, empty build file owned by `run_id`; a stale one (killed run) is deleted first."""
+def start_build(settings: Settings, run_id: str, from_published: bool = False) -> Path:
+    """A fresh build file owned by `run_id` (a stale one, of a killed run, is deleted first):
+    empty, or with `from_published` a copy of the published warehouse (when there is one)."""
     build = settings.build_path
     build.parent.mkdir(parents=True, exist_ok=True)
     _clear(build)
     _claim(settings, run_id)
+    if from_published and settings.warehouse.exists():
+        shutil.copyfile(settings.warehouse, build)
     return build
 
 
@@ -207,6 +216,34 @@ _FILES_SQL = (
 )
 
 
+def _load_state(path: Path, column: str) -> str | None:
+    """A column of `loader.load_state` in the DuckDB file at `path`; None when there is no file,
+    it cannot be opened (held by a writer, not DuckDB) or it has no such table or column."""
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute(f"SELECT {column} FROM {LOADER}.load_state").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
+def published_code_version(settings: Settings) -> str | None:
+    """The code version (`plan.code_version`) the published warehouse was built by, if known."""
+    return _load_state(settings.warehouse, "code_version")
+
+
+def landed_by(build: Path) -> str | None:
+    """The run that landed the raw tables of the build file (wrote its `loader.load_state`)."""
+    return _load_state(build, "run_id")
+
+
 def published_state(settings: Settings) -> tuple[str | None, int | None]:
     """(fingerprint, number of files) the published warehouse was built from; each None when it
     cannot be told (no warehouse yet, one from before fingerprints, one that cannot be opened)."""
@@ -231,13 +268,27 @@ def published_state(settings: Settings) -> tuple[str | None, int | None]:
     return (row[0] if row else None), files
 
 
-def write_load_state(con: duckdb.DuckDBPyConnection, fingerprint: str, published: Path) -> dict[str, int]:
-    """`loader.load_state` and `loader.report_changes` in the build file `con` is open on, the
-    changes counted against the `published` warehouse (every report is `added` when there is none,
-    or it cannot be read). Returns the number of reports per change."""
+def write_load_state(
+    con: duckdb.DuckDBPyConnection,
+    fingerprint: str,
+    published: Path,
+    code_version: str | None = None,
+    run_id: str | None = None,
+    builds_on_published: bool = False,
+) -> dict[str, int]:
+    """`loader.load_state` (fingerprint, code_version, run_id, builds_on_published: the build file
+    started as a copy of `published`) and `loader.report_changes` in the build file `con` is open
+    on, the changes counted against the `published` warehouse (every report is `added` when there
+    is none, or it cannot be read). Returns the number of reports per change."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {LOADER}")
-    con.execute(f"CREATE OR REPLACE TABLE {LOADER}.load_state (fingerprint VARCHAR)")
-    con.execute(f"INSERT INTO {LOADER}.load_state VALUES (?)", [fingerprint])
+    con.execute(
+        f"CREATE OR REPLACE TABLE {LOADER}.load_state "
+        "(fingerprint VARCHAR, code_version VARCHAR, run_id VARCHAR, builds_on_published BOOLEAN)"
+    )
+    con.execute(
+        f"INSERT INTO {LOADER}.load_state VALUES (?, ?, ?, ?)",
+        [fingerprint, code_version, run_id, builds_on_published and published.exists()],
+    )
     before = "(SELECT NULL::VARCHAR AS report_id, NULL::VARCHAR[] AS source_files WHERE false)"
     attached = False
     if published.exists():

@@ -19,16 +19,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_cli import dbt_cli
 from gold import record_from_gold
-from paths import DBT_PROJECT, GOLD_PATH, REPO
+from paths import DBT_PROJECT, GOLD_PATH
 
 from extract.record import FileResult
 from orchestration.staging import land_results, report_id
@@ -45,31 +43,6 @@ SYNTH_UNIT = "上海市测试区就业促进中心"
 SYNTH_PROJECT = "合成校验项目"
 
 # ------------------------------------------------------------------ building warehouses
-
-
-def _dbt(
-    args: list[str], workdir: Path, warehouse: Path, project: Path = DBT_PROJECT
-) -> subprocess.CompletedProcess:
-    dbt = Path(sys.executable).parent / "dbt"
-    env = {
-        **os.environ,
-        "WAREHOUSE_BUILD_PATH": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    cmd = [
-        str(dbt) if dbt.exists() else "dbt",
-        *args,
-        "--project-dir",
-        str(project),
-        "--profiles-dir",
-        str(project),
-        "--target-path",
-        str(workdir / "target"),
-        "--log-path",
-        str(workdir / "logs"),
-    ]
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 
 
 class Warehouse:
@@ -95,7 +68,7 @@ class Warehouse:
             land_results(con, results, workdir / "entries")
         finally:
             con.close()
-        build = _dbt(["build"], workdir, path, project)
+        build = dbt_cli(["build"], workdir, path, project)
         assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-3000:]
         return cls(name, path, workdir, project)
 
@@ -968,7 +941,7 @@ def test_every_correction_has_a_status(gold):
 @pytest.fixture(scope="module")
 def docs(gold) -> tuple[dict, dict]:
     """`dbt docs generate` on the gold warehouse: (manifest, catalog)."""
-    result = _dbt(["docs", "generate"], gold.workdir, gold.path, gold.project)
+    result = dbt_cli(["docs", "generate"], gold.workdir, gold.path, gold.project)
     assert result.returncode == 0, result.stdout[-4000:]
     target = gold.workdir / "target"
     return json.loads((target / "manifest.json").read_text()), json.loads(

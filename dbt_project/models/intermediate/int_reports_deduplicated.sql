@@ -1,5 +1,7 @@
 -- One row per printed form (the canonical copy, see int_report_copies_ranked), with the
--- dimensions the marts group by: district (区), department, implementing unit, project.
+-- dimensions the marts group by: district (区), department, implementing unit, project. A table,
+-- not a view (every mart reads it; computed once), keyed by report_id like the marts it feeds.
+{{ config(**report_incremental_config()) }}
 
 with reports as (
     select * from {{ ref('int_reports_corrected') }}
@@ -73,4 +75,4 @@ from named as n
 inner join identity as i on i.report_id = n.report_id
 left join duplicates as d on d.canonical_report_id = n.report_id
 left join corrections as c on c.report_id = n.report_id
-where i.is_canonical
+where i.is_canonical and {{ in_reports_to_rebuild('n.report_id') }}

@@ -1,7 +1,9 @@
 -- One row per printed form (report key = report_id of its canonical copy).
+{{ config(**report_incremental_config()) }}
 
 with reports as (
     select * from {{ ref('int_reports_deduplicated') }}
+    where {{ in_reports_to_rebuild('report_id') }}
 ),
 
 bands as (

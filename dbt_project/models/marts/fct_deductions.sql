@@ -1,7 +1,9 @@
 -- One row per deduction: an item of a report that lost points (funding execution or an indicator).
+{{ config(**report_incremental_config()) }}
 
 with deductions as (
     select * from {{ ref('int_deductions_categorized') }}
+    where {{ in_reports_to_rebuild('report_id') }}
 ),
 
 report_loss as (

@@ -1,4 +1,5 @@
 -- One row per report and funding line (项目资金: 年度资金总额, 当年财政拨款, 上年结转资金, 其他资金).
+{{ config(**report_incremental_config()) }}
 
 select
     f.report_id,
@@ -31,3 +32,4 @@ select
     f.corrected_fields
 from {{ ref('int_funding_lines_scored') }} as f
 inner join {{ ref('int_reports_deduplicated') }} as r on r.report_id = f.report_id
+where {{ in_reports_to_rebuild('f.report_id') }}

@@ -1,4 +1,5 @@
 -- One row per performance indicator (绩效指标) with its parsed target/actual and attainment.
+{{ config(**report_incremental_config()) }}
 
 select
     i.report_id,
@@ -52,3 +53,4 @@ select
     i.corrected_fields
 from {{ ref('int_indicators_assessed') }} as i
 inner join {{ ref('int_reports_deduplicated') }} as r on r.report_id = i.report_id
+where {{ in_reports_to_rebuild('i.report_id') }}

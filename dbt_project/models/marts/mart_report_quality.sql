@@ -3,11 +3,13 @@
 -- then the warehouse's rules (check_source 'warehouse': scoring conventions, the audit rule on
 -- reasons, the deductions sum). The one place for "forms that do not add up":
 --   select * from marts.mart_report_quality where check_source = 'extraction' and not passed
+{{ config(**report_incremental_config()) }}
 
 {%- set score_tolerance = var('score_tolerance') %}
 
 with reports as (
     select * from {{ ref('dim_reports') }}
+    where {{ in_reports_to_rebuild('report_id') }}
 ),
 
 extraction as (
@@ -32,7 +34,7 @@ funding_score as (
         'convention the printed score follows: ' || score_convention as detail,
         not score_disagrees_with_rule as passed
     from {{ ref('fct_funding_execution') }}
-    where line_no = 1  -- 年度资金总额 carries the execution weight and score
+    where line_no = 1 and {{ in_reports_to_rebuild('report_id') }}  -- 年度资金总额 carries the execution weight and score
 ),
 
 indicators as (
@@ -47,12 +49,14 @@ indicators as (
         string_agg(level3 || ' (−' || points_lost || ')', '; ' order by indicator_no)
             filter (where reason_missing) as reason_missing
     from {{ ref('fct_indicator_outcomes') }}
+    where {{ in_reports_to_rebuild('report_id') }}
     group by report_id
 ),
 
 deductions as (
     select report_id, round(sum(points_lost), 2) as points_lost
     from {{ ref('fct_deductions') }}
+    where {{ in_reports_to_rebuild('report_id') }}
     group by report_id
 ),
 

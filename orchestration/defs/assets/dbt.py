@@ -107,7 +107,10 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
     publish step (a subset materialized in the UI), this step publishes, exports and reports."""
     refuse_after_failures(context)
     build = warehouse.ensure_build(settings, context.run.run_id)
-    invocation = dbt.cli(["build", *build_vars(build)], context=context, raise_on_error=False)
+    # only the reports this run's landing listed as changed, when this run landed the raw tables
+    # (a subset run from the UI builds on a copy of the published warehouse: everything)
+    only_changed = warehouse.landed_by(build) == context.run.run_id
+    invocation = dbt.cli(["build", *build_vars(build, only_changed)], context=context, raise_on_error=False)
     events = list(invocation.stream())
     prune_invocation_dirs()
     if not invocation.is_successful():

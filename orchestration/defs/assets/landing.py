@@ -12,6 +12,7 @@ import yaml
 from dagster import AssetExecutionContext
 
 from ... import warehouse
+from ...plan import code_version
 from ...settings import DBT_PROJECT_DIR, Settings
 from ...staging import SCHEMA, TABLES, land
 from . import WAREHOUSE_STEP
@@ -86,7 +87,10 @@ def staging_tables(context: AssetExecutionContext, settings: Settings, extracted
             "and published; materialize them with everything downstream (or run the job load_warehouse)",
             allow_retries=False,
         )
-    build = warehouse.start_build(settings, context.run.run_id)
+    # the same code built the published marts: keep them, and rebuild only the changed reports
+    code = code_version()
+    keep_marts = warehouse.published_code_version(settings) == code
+    build = warehouse.start_build(settings, context.run.run_id, from_published=keep_marts)
     if stage_only:
         context.log.warning(f"stage-only run: the landing tables stay in {build}, nothing is published")
     con = duckdb.connect(str(build))
@@ -96,7 +100,9 @@ def staging_tables(context: AssetExecutionContext, settings: Settings, extracted
             [list(extracted_reports.entries)],
         )
         counts = land(con, "_entries")
-        changes = warehouse.write_load_state(con, extracted_reports.fingerprint, settings.warehouse)
+        changes = warehouse.write_load_state(
+            con, extracted_reports.fingerprint, settings.warehouse, code, context.run.run_id, keep_marts
+        )
         context.log.info(
             "landed "
             + ", ".join(f"{table} {rows}" for table, rows in counts.items())

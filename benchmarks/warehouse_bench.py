@@ -1,0 +1,121 @@
+"""`dbt build` at national size: a full build over N synthetic forms, then adding forms to it.
+
+    python benchmarks/warehouse_bench.py [--forms 1000000] [--added 1000] [--keep DIR]
+
+The landing tables come from benchmarks/synthetic_warehouse.py (N forms, ≈ 16 indicators each).
+Then, as a nightly load does: the warehouse file is copied (the load's build file starts from the
+published warehouse), `--added` new forms are landed beside a few changed (re-published) and
+removed ones, `loader.report_changes` is written against the published file
+(orchestration.warehouse.write_load_state, what a load runs), and `dbt build` runs again with the
+var only_changed_reports (the marts keyed by report_id rebuild only those reports). Both builds
+run the whole project (seeds, models, data tests, unit tests) with the same vars, so the second
+reuses dbt's partial parse as a load's does. Goals (issue 11): the full build ≤ 5 min and ≤ 6 GB
+on this 2-core machine; adding 1,000 forms ≤ 10 % of the full build. Peak memory is the resident
+memory of dbt's process tree (DuckDB runs inside it). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import duckdb  # noqa: E402
+import synthetic_warehouse as synthetic  # noqa: E402
+from load_bench import ROOT, Run, timed  # noqa: E402
+
+from orchestration.warehouse import write_load_state  # noqa: E402
+
+CHANGED = 10  # forms re-published with new content, and as many removed, beside the added ones
+
+
+def dbt_build(warehouse: Path, work: Path) -> Run:
+    """`dbt build` of the whole project on `warehouse` (var only_changed_reports true)."""
+    dbt = Path(sys.executable).parent / "dbt"
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    project = ROOT / "dbt_project"
+    variables = {"warehouse_build_path": str(warehouse), "only_changed_reports": True}
+    cmd = [str(dbt), "build", "--vars", json.dumps(variables), "--project-dir", str(project)]
+    cmd += [
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+    return timed(cmd, env)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--forms", type=int, default=1_000_000)
+    parser.add_argument("--added", type=int, default=1_000)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temp dir)")
+    args = parser.parse_args(argv)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="warehouse_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
+    published, build = work / "published.duckdb", work / "build.duckdb"
+    try:
+        started = time.monotonic()
+        counts = synthetic.create(build, args.forms)
+        generated = time.monotonic() - started
+        con = duckdb.connect(str(build))
+        try:
+            write_load_state(con, "full", published)  # no published warehouse: every report added
+        finally:
+            con.close()
+        full = dbt_build(build, work)
+        build.replace(published)
+
+        started = time.monotonic()
+        shutil.copyfile(published, build)
+        copied = time.monotonic() - started
+        started = time.monotonic()
+        con = duckdb.connect(str(build))
+        try:
+            synthetic.load_templates(con)
+            synthetic.add_forms(con, range(args.forms, args.forms + args.added))
+            synthetic.change_forms(con, range(1, 1 + CHANGED))
+            synthetic.remove_forms(con, range(1 + CHANGED, 1 + 2 * CHANGED))
+            changes = write_load_state(con, "incremental", published, builds_on_published=True)
+        finally:
+            con.close()
+        landed = time.monotonic() - started
+        incremental = dbt_build(build, work)
+        size_gb = published.stat().st_size / 1e9
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    ratio = incremental.seconds / full.seconds
+    print(
+        f"\nsynthetic warehouse: {args.forms:,} forms ("
+        + ", ".join(f"{t} {n:,}" for t, n in counts.items())
+        + f"), generated in {generated:.0f} s; warehouse file {size_gb:.1f} GB\n"
+    )
+    print("| measure | wall | peak RSS (dbt) | goal |")
+    print("|---|---:|---:|---|")
+    print(
+        f"| full `dbt build`, {args.forms:,} forms | {full.seconds:.1f} s | {full.peak_mb:,.0f} MB | "
+        f"≤ 300 s, ≤ 6,144 MB: {'met' if full.seconds <= 300 and full.peak_mb <= 6144 else 'not met'} |"
+    )
+    print(
+        f"| `dbt build` after adding {args.added:,} forms ({CHANGED} changed, {CHANGED} removed: "
+        + ", ".join(f"{n} {c}" for c, n in sorted(changes.items()))
+        + f") | {incremental.seconds:.1f} s | {incremental.peak_mb:,.0f} MB | "
+        f"{ratio:.0%} of full (≤ 10 %): {'met' if ratio <= 0.10 else 'not met'} |"
+    )
+    print(f"| copy of the published warehouse (the build file's start) | {copied:.1f} s | | |")
+    print(f"| landing the changes and report_changes | {landed:.1f} s | | |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,195 @@
+"""The marts keyed by report_id rebuild only the changed reports, and give the tables a full build
+gives: real synthetic landing tables (benchmarks/synthetic_warehouse.py, the load's own writer),
+real `loader.report_changes` (orchestration.warehouse.write_load_state against the previous
+file, as a load writes it), real `dbt build` on real DuckDB files.
+
+One small warehouse is built whole, then changed the ways loads change it: forms added, a form
+re-published with new content (its text copy too), forms removed, the canonical copy of a form
+removed while its text copy stays, a better copy of a form arriving, a file found under a second
+name. The incremental build of the changed file must equal a --full-refresh build of it, table for
+table, row for row.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_cli import dbt_cli
+
+from benchmarks import synthetic_warehouse as synthetic
+from orchestration.staging import create_tables
+from orchestration.warehouse import write_load_state
+
+FORMS = 120  # serials 0, 50 and 100 also have a text copy
+# The incremental marts and everything upstream of them; tests are left to test_marts.py.
+SELECT = ["--select", "+mart_report_quality", "--exclude-resource-type", "test", "unit_test"]
+ONLY_CHANGED = ["--vars", json.dumps({"only_changed_reports": True})]
+INCREMENTAL = (
+    "intermediate.int_reports_deduplicated",
+    "marts.dim_reports",
+    "marts.fct_funding_execution",
+    "marts.fct_indicator_outcomes",
+    "marts.fct_deductions",
+    "marts.mart_report_quality",
+)
+
+
+def _build(path: Path, workdir: Path, *extra: str) -> None:
+    # the same vars in every build: dbt's partial parse of the first build serves the others
+    result = dbt_cli(["build", *SELECT, *ONLY_CHANGED, *extra], workdir, path)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+
+
+def _report_id(con: duckdb.DuckDBPyConnection, serial: int, copy: str, version: int = 0) -> str:
+    ids = synthetic._report_ids([serial], version, (copy,))
+    return con.execute(f"SELECT * FROM {ids}").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    work = tmp_path_factory.mktemp("incremental")
+    before, after, full = work / "before.duckdb", work / "after.duckdb", work / "full.duckdb"
+    synthetic.create(before, FORMS)
+    con = duckdb.connect(str(before))
+    try:
+        synthetic.load_templates(con)
+        synthetic.remove_forms(con, [100], copies=("pdf",))  # form 100: only its text copy
+        write_load_state(con, "before", work / "none.duckdb")  # every report added
+    finally:
+        con.close()
+    _build(before, work)
+
+    shutil.copyfile(before, after)
+    con = duckdb.connect(str(after))
+    try:
+        synthetic.load_templates(con)
+        synthetic.add_forms(con, range(FORMS, FORMS + 5))
+        synthetic.add_forms(con, [150])  # a new form with its text copy
+        synthetic.change_forms(con, [3, 50])  # new content; 50's text copy too
+        synthetic.remove_forms(con, [7])
+        synthetic.remove_forms(con, [0], copies=("pdf",))  # the text copy becomes canonical
+        synthetic.add_forms(con, [100], copies=("pdf",))  # a better copy than the text one
+        synthetic.rename_forms(con, [9])
+        changes = write_load_state(con, "after", before, builds_on_published=True)
+        ids = {
+            "text_0": _report_id(con, 0, "text"),
+            "text_100": _report_id(con, 100, "text"),
+            "pdf_100": _report_id(con, 100, "pdf"),
+            "pdf_0": _report_id(con, 0, "pdf"),
+            "pdf_9": _report_id(con, 9, "pdf"),
+        }
+    finally:
+        con.close()
+    _build(after, work)
+    # what dbt ran for the biggest mart: its query, and the statement that wrote it
+    compiled = next((work / "target" / "compiled").rglob("fct_indicator_outcomes.sql")).read_text()
+    compiled += next((work / "target" / "run").rglob("fct_indicator_outcomes.sql")).read_text()
+    shutil.copyfile(after, full)
+    _build(full, work, "--full-refresh")
+    return {"after": after, "full": full, "changes": changes, "ids": ids, "compiled": compiled}
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_load_reports_every_kind_of_change(built):
+    # added: 5 new, 150 and its text copy, the new content of 3 and of 50's two copies, 100's PDF;
+    # removed: the old content of those, 7, 0's PDF; updated: 9 under a second name
+    assert built["changes"] == {"added": 11, "removed": 5, "updated": 1}
+
+
+def test_only_the_changed_reports_and_their_copies_are_rebuilt(built):
+    rebuilt = {
+        r[0] for r in _rows(built["after"], "SELECT report_id FROM intermediate.int_reports_to_rebuild")
+    }
+    ids = built["ids"]
+    # unchanged, but their form's canonical copy changed
+    assert {ids["text_0"], ids["text_100"]} <= rebuilt
+    assert {ids["pdf_0"], ids["pdf_100"], ids["pdf_9"]} <= rebuilt
+    assert len(rebuilt) == 17 + 2, sorted(rebuilt)
+    total = _rows(built["after"], "SELECT count(*) FROM raw.reports")[0][0]
+    assert len(rebuilt) < total / 5
+    # the incremental query ran, and appended to the table rather than replacing it
+    assert "int_reports_to_rebuild" in built["compiled"]
+    assert 'insert into "after"."marts"."fct_indicator_outcomes"' in built["compiled"]
+    assert _rows(built["full"], "SELECT count(*) FROM marts.dim_reports") == _rows(
+        built["after"], "SELECT count(*) FROM marts.dim_reports"
+    )
+
+
+def test_canonical_copies_follow_the_change(built):
+    ids = built["ids"]
+    canonical = {r[0] for r in _rows(built["after"], "SELECT report_id FROM marts.dim_reports")}
+    assert ids["text_0"] in canonical and ids["pdf_0"] not in canonical
+    assert ids["pdf_100"] in canonical and ids["text_100"] not in canonical
+    files = _rows(
+        built["after"], f"SELECT source_files FROM marts.dim_reports WHERE report_id = '{ids['pdf_9']}'"
+    )
+    assert len(files[0][0]) == 2
+
+
+@pytest.mark.parametrize("table", INCREMENTAL)
+def test_incremental_build_equals_a_full_refresh(built, table):
+    con = duckdb.connect(str(built["after"]), read_only=True)
+    try:
+        con.execute(f"ATTACH '{built['full']}' AS full_build (READ_ONLY)")
+        mine = table
+        theirs = f"full_build.{table}"
+        assert (
+            con.execute(f"SELECT count(*) FROM {mine}").fetchone()
+            == con.execute(f"SELECT count(*) FROM {theirs}").fetchone()
+        )
+        extra = con.execute(f"SELECT * FROM {mine} EXCEPT ALL SELECT * FROM {theirs}").fetchall()
+        missing = con.execute(f"SELECT * FROM {theirs} EXCEPT ALL SELECT * FROM {mine}").fetchall()
+        assert not extra and not missing, (extra[:3], missing[:3])
+    finally:
+        con.close()
+
+
+def test_a_load_builds_on_the_published_warehouse_only_when_asked(tmp_path):
+    """The build file is a copy of the published warehouse (its marts kept) with from_published,
+    else empty; the load state says which, and which run landed it."""
+    from conftest import settings_for
+
+    from orchestration import warehouse
+
+    settings = settings_for(tmp_path / "data_raw", tmp_path / "warehouse" / "warehouse.duckdb")
+    settings.warehouse.parent.mkdir(parents=True)
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        create_tables(con)
+        write_load_state(con, "fp-1", tmp_path / "none.duckdb", "code-1", "run-1")
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.kept AS SELECT 42 AS answer")
+    finally:
+        con.close()
+    assert warehouse.published_code_version(settings) == "code-1"
+    assert warehouse.landed_by(settings.warehouse) == "run-1"
+
+    build = warehouse.start_build(settings, "run-2", from_published=True)
+    con = duckdb.connect(str(build))
+    try:
+        assert con.execute("SELECT answer FROM marts.kept").fetchall() == [(42,)]
+        write_load_state(con, "fp-2", settings.warehouse, "code-1", "run-2", builds_on_published=True)
+        assert con.execute("SELECT * FROM loader.load_state").fetchall() == [
+            ("fp-2", "code-1", "run-2", True)
+        ]
+    finally:
+        con.close()
+    assert warehouse.landed_by(build) == "run-2"
+
+    build = warehouse.start_build(settings, "run-3")
+    con = duckdb.connect(str(build))
+    try:
+        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0
+    finally:
+        con.close()
+    assert warehouse.landed_by(build) is None
