@@ -20,7 +20,7 @@ from pdfminer.pdftypes import resolve1
 from pdfplumber.page import Page
 from pdfplumber.pdf import PDF
 
-from ..ocr import is_scan
+from ..ocr import CONFIDENCE_MIN, is_scan
 from ..record import ExtractError, ReadError, Record, Source
 from ..vocabulary import FISCAL_YEAR, PROJECT_NAME, has_title
 from .form import read_form
@@ -107,9 +107,15 @@ def _is_encryption_error(exc: BaseException) -> bool:
     return any(isinstance(e, PDFPasswordIncorrect | PDFEncryptionError) for e in _causes(exc))
 
 
+# How native libraries say an allocation failed, where they raise no MemoryError: OpenCV
+# ("Insufficient memory"), onnxruntime (std::bad_alloc), the loader mapping a library's code.
+NATIVE_OUT_OF_MEMORY = re.compile(r"Insufficient memory|bad_alloc|Failed to allocate|failed to map segment")
+
+
 def _reraise_memory_error(exc: BaseException) -> None:
-    """Out of memory (possibly wrapped by pdfplumber) is the file's size, not a broken part of it."""
-    if any(isinstance(e, MemoryError) for e in _causes(exc)):
+    """Out of memory (possibly wrapped by pdfplumber, or said by a native library) is the file's
+    size, not a broken part of it."""
+    if any(isinstance(e, MemoryError) or NATIVE_OUT_OF_MEMORY.search(str(e)) for e in _causes(exc)):
         raise _out_of_memory() from None
 
 
@@ -131,10 +137,11 @@ def _declared_page_count(pdf: PDF) -> int | None:
 class _PageStats:
     """What the pages of a document held, for telling why no form was found in it."""
 
-    glyphs: int = 0  # visible glyphs
+    glyphs: int = 0  # visible glyphs (on a scan: those OCR read with certainty)
     unmapped: int = 0  # of them, glyphs whose font maps them to no character
     images: int = 0  # pages with images
-    bad_pages: list[int] = field(default_factory=list)  # 1-based pages pdfminer could not parse
+    # (error class, why) → the 1-based pages that could not be read, for that reason
+    bad_pages: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
 
 def _read_document(pdf: PDF, file: str, sha256: str, limit: int) -> tuple[list[Record], list[ExtractError]]:
@@ -161,12 +168,11 @@ def _read_document(pdf: PDF, file: str, sha256: str, limit: int) -> tuple[list[R
             _reraise_memory_error(exc)
             message = f"layout not understood: {_describe(exc)}"
             errors.append(ExtractError(file, sha256, "form_unreadable", message, pages))
-    if stats.bad_pages:
-        pages = stats.bad_pages
-        errors.append(ExtractError(file, sha256, "corrupt_pdf", f"pages {pages} could not be parsed", pages))
+    for (error_class, why), pages in stats.bad_pages.items():
+        errors.append(ExtractError(file, sha256, error_class, f"pages {pages}: {why}", pages))
     if not records and not errors:
         if stats.glyphs == 0 and stats.images:
-            raise ReadError("image_only", "pages hold images but OCR found no text on them")
+            raise ReadError("image_only", "pages hold images but OCR read no text on them with certainty")
         if stats.glyphs == 0:
             raise ReadError("no_form", "PDF has no text")
         if stats.unmapped > stats.glyphs / 2:
@@ -185,15 +191,21 @@ def _layouts(pdf: PDF, stats: _PageStats) -> Iterator[PageLayout]:
             page = pdf.pages[number - 1]
             layout = page_layout(page, number)
             page.close()
+        except ReadError as exc:  # the page's own reason (a scan, with no OCR engine installed)
+            _reraise_memory_error(exc)
+            stats.bad_pages.setdefault((exc.error_class, exc.message), []).append(number)
+            continue
         except Exception as exc:  # noqa: BLE001 - keep the pages that do parse
             _reraise_memory_error(exc)
-            stats.bad_pages.append(number)
+            stats.bad_pages.setdefault(("corrupt_pdf", f"could not be parsed ({_describe(exc)})"), []).append(
+                number
+            )
             continue
         starts = _form_starts(layout)
         margins = margins_of(layout, starts[0] if starts else None)
         set_aside_furniture(margins, previous)
         previous = margins
-        stats.glyphs += len(layout.glyphs)
+        stats.glyphs += sum(g.confidence >= CONFIDENCE_MIN for g in layout.glyphs)
         stats.unmapped += sum(bool(UNMAPPED.fullmatch(g.text)) for g in layout.glyphs)
         stats.images += int(layout.has_images)
         yield layout

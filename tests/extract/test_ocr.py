@@ -6,11 +6,15 @@ the gold record: a wrong value must be uncertain or sit in a record with a faile
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pdfplumber
 import pytest
 from gold import field_diffs, gold
+from paths import REPO
 
 from extract import extract_file
 from extract.ocr import CONFIDENCE_MIN
@@ -165,3 +169,36 @@ def test_text_pieces_are_cut_at_rules_and_wide_blanks_and_a_wrapped_full_stop_is
         (50, 58, 10, 18),
         (100, 120, 10, 60),
     ]
+
+
+# Reads one file under an address-space limit (MB) the way an extraction worker does
+# (EXTRACT_MEMORY_MB); prints its error classes, or "read".
+UNDER_LIMIT = """
+import resource, sys
+limit = int(sys.argv[2]) << 20
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from extract import extract_file
+result = extract_file(sys.argv[1])
+print(",".join(sorted({e.error_class for e in result.errors})) or ("read" if result.records else "none"))
+"""
+
+
+@needs_poppler
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs Linux address-space limits")
+def test_a_scan_out_of_memory_is_too_large_never_a_corrupt_page(tmp_path):
+    """OpenCV, onnxruntime and the loader say an allocation failed in their own words (no
+    MemoryError): at any limit the file is read or too_large, never a corrupt page. (Far under
+    the limit the process may die loading its libraries: the worker pool reports a crashed reader.)"""
+    scan = scan_pdf(_printed(tmp_path, "jd-01", "lattice"), tmp_path / "scan.pdf", ScanConditions(dpi=150))
+    outcomes = {}
+    for limit_mb in (550, 650, 750, 1400):
+        done = subprocess.run(
+            [sys.executable, "-c", UNDER_LIMIT, str(scan), str(limit_mb)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=300,
+        )
+        outcomes[limit_mb] = done.stdout.strip() if done.returncode >= 0 else "crashed"
+    assert set(outcomes.values()) <= {"too_large", "read", "crashed"}, outcomes
+    assert "too_large" in outcomes.values() and outcomes[1400] == "read", outcomes
