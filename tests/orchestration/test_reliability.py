@@ -283,12 +283,11 @@ def test_pathological_files_become_one_error_row_each_and_the_load_completes(tmp
     (data_raw / "huge_stream.pdf").write_bytes(huge_stream_pdf())
     shutil.copy(GOOD_PDF, data_raw / "good.pdf")
     shutil.copy(GOOD_TEXT, data_raw / "good.txt")
-    # the good files take ~0.2 s, huge_stream.pdf ~30 s
-    bounds = {"extract_max_pages": 100, "extract_timeout_s": 3}
+    # the good files take ~0.2 s, huge_stream.pdf ~30 s: a 10 s bound (no time per page) tells
+    # them apart on a busy machine too
+    bounds = {"extract_max_pages": 100, "extract_timeout_s": 10, "extract_timeout_per_page_s": 0}
 
-    started = time.monotonic()
     result, reports, errors = _stage_only(data_raw, tmp_path / "warehouse" / "warehouse.duckdb", **bounds)
-    elapsed = time.monotonic() - started
     assert result.success
     assert sorted(errors) == [
         ("huge_stream.pdf", "timeout"),
@@ -296,7 +295,6 @@ def test_pathological_files_become_one_error_row_each_and_the_load_completes(tmp
         ("many_pages.pdf", "too_large"),
     ]
     assert sorted(r[1] for r in reports) == ["good.pdf", "good.txt"]
-    assert elapsed < 60, f"the 3 s timeout did not bound the load ({elapsed:.0f}s)"
 
 
 def test_limits_from_the_environment():
@@ -330,13 +328,12 @@ def test_limits_from_the_environment():
 def test_page_limit_is_checked_before_pages_are_parsed(tmp_path):
     from extract import extract_file
 
+    # one page under a tree that declares 30,000: walking the tree (~10 s for a real 30,000)
+    # would find the one page and read it; the declared /Count refuses the file first
     path = tmp_path / "many.pdf"
-    path.write_bytes(many_pages_pdf(30_000))  # parsing every page would take ~10 s
-    started = time.monotonic()
+    path.write_bytes(pdf_bytes(1, b"BT /F1 12 Tf 72 720 Td (page) Tj ET", declared_pages=30_000))
     [error] = extract_file(path).errors
-    elapsed = time.monotonic() - started
     assert (error.error_class, error.message) == ("too_large", "30000 pages, over the limit of 5000")
-    assert elapsed < 2.0, f"{elapsed:.1f}s: the pages were walked, not the page tree's /Count read"
 
 
 # ------------------------------------------------------------------ a load over bad input
