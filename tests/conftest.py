@@ -10,6 +10,7 @@ config (`settings_for`), never through the environment of the test process.
 from __future__ import annotations
 
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,11 +108,12 @@ def pytest_sessionstart(session) -> None:
 # ------------------------------------------------------------------ pytest-xdist: one build per fixture
 
 HEAVY_DIRS = ("tests/orchestration/", "tests/dbt/")  # full loads and dbt builds: scheduled first
+NOT_IN_GROUP_NAMES = str.maketrans("[]@", "()_")
 
 
 def _shared_fixtures(item) -> set[str]:
     """The module- and session-scoped fixtures of this project an item uses, with their params
-    ("test_marts::gold", "::loaded_warehouse", "test_pdf_extract::rendered['lattice']"): each is
+    ("test_marts::gold", "::loaded_warehouse", "test_pdf_extract::rendered='lattice'"): each is
     built once in every worker process that runs a test needing it. Fixtures a test gets by name
     at run time (`request.getfixturevalue`) are declared with `@pytest.mark.gets_fixtures(...)`."""
     fixtures = item.session._fixturemanager  # pytest has no public lookup of fixture definitions
@@ -129,10 +131,13 @@ def _shared_fixtures(item) -> set[str]:
         names.extend(fixture.argnames)
         if fixture.scope in ("module", "session") and fixture.baseid.startswith("tests"):
             where = item.module.__name__ if fixture.scope == "module" else ""
-            shared.add(f"{where}::{name}" + (f"[{params[name]!r}]" if name in params else ""))
+            param = f"={params[name]!r}" if name in params else ""
+            # xdist finds a group after the last "@" and past every "]" of the node id
+            shared.add(f"{where}::{name}{param}".translate(NOT_IN_GROUP_NAMES))
     return shared
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """Under `pytest -n N --dist loadgroup` (`make test`), tests that share a module or session
     fixture (a full load, a dbt build, rendered PDFs), directly or through another test's, run on
@@ -153,3 +158,15 @@ def pytest_collection_modifyitems(config, items) -> None:
         if uses[item.nodeid]:
             item.add_marker(pytest.mark.xdist_group(find(uses[item.nodeid][0])))
     items.sort(key=lambda item: not item.nodeid.startswith(HEAVY_DIRS))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own hook has written the groups
+def pytest_collection_finish(session) -> None:
+    """Say so when pytest-xdist did not take the groups (pytest 9.2 node ids, see
+    pytest-dev/pytest-xdist#1386): the tests still pass, each shared build made on every worker."""
+    if getattr(session.config.option, "loadgroup", False) and any(
+        item.get_closest_marker("xdist_group") and "@" not in item.nodeid for item in session.items
+    ):
+        warnings.warn(
+            "pytest-xdist ignored the xdist groups: shared fixtures are built on every worker", stacklevel=1
+        )
