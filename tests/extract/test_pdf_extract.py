@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from gold import field_diffs, gold_records, match_gold, mismatches
+from paths import DATA_RAW
 
 from extract import extract_file, iter_report_files
 from sample_pdfs import STYLES, render_pdf
@@ -64,7 +65,7 @@ def test_provenance(rendered):
 def test_committed_corpus_matches_gold():
     """The sample PDFs a new user runs on are read exactly, with the published forms' own
     arithmetic slips (jd-05 prints a rate 0.1 off) reported as failed checks."""
-    pdfs = [p for p in iter_report_files(["data_raw/pdf"]) if p.suffix == ".pdf"]
+    pdfs = [p for p in iter_report_files([DATA_RAW / "pdf"]) if p.suffix == ".pdf"]
     assert pdfs
     for path in pdfs:
         result = extract_file(path)
