@@ -13,6 +13,7 @@ The manifest comes from orchestration/dbt_project.py (`DbtProject.prepare_if_dev
 `dagster dev`, `dagster-dbt project prepare-and-package` everywhere else).
 """
 
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -122,11 +123,17 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
     # Row counts and schemas of the models and seeds only: asking for the tests' would cost a
     # query (and a warning) per test.
     built = [e for e in events if isinstance(e, dg.Output | dg.AssetMaterialization)]
-    yield from (
-        DbtEventIterator(iter(built), invocation)
-        .fetch_row_counts()
-        .fetch_column_metadata(with_column_lineage=False)
-    )
+    cwd = os.getcwd()
+    try:
+        yield from (
+            DbtEventIterator(iter(built), invocation)
+            .fetch_row_counts()
+            .fetch_column_metadata(with_column_lineage=False)
+        )
+    finally:
+        # its fetch threads each change into the dbt project and back (dagster's pushd), which
+        # interleaved can leave the process there: a relative path would then miss (seen in tests)
+        os.chdir(cwd)
     release_dbt_adapter()
     yield from (e for e in events if not isinstance(e, dg.Output | dg.AssetMaterialization))
     if not run_publishes(context):
