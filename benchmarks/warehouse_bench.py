@@ -140,7 +140,8 @@ def main(argv: list[str]) -> None:
     )
     print(f"| copy of the published warehouse (the build file's start) | {copied:.1f} s | | |")
     print(f"| landing the changes and report_changes | {landed:.1f} s | | |")
-    print(f"\nslowest nodes, full build:\n{full_nodes}\nslowest nodes, incremental build:\n{incremental_nodes}")
+    print(f"\nslowest nodes, full build:\n{full_nodes}")
+    print(f"slowest nodes, incremental build:\n{incremental_nodes}")
 
 
 if __name__ == "__main__":
