@@ -30,7 +30,6 @@ SELECT = ["--select", "+mart_report_quality", "--exclude-resource-type", "test",
 ONLY_CHANGED = ["--vars", json.dumps({"only_changed_reports": True})]
 INCREMENTAL = (
     "intermediate.int_reports_deduplicated",
-    "intermediate.int_deductions_categorized",
     "marts.dim_reports",
     "marts.fct_funding_execution",
     "marts.fct_indicator_outcomes",
