@@ -203,6 +203,15 @@ def create(path: Path, forms: int, batch: int = 250_000) -> dict[str, int]:
             add_forms(con, range(start, min(forms, start + batch)))
             print(f"  {min(forms, start + batch):,} / {forms:,} forms", file=sys.stderr, flush=True)
         con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return counts(path)
+
+
+def counts(path: Path) -> dict[str, int]:
+    """Row counts per raw table of the DuckDB file at `path`."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
         return {t: con.execute(f"SELECT count(*) FROM {SCHEMA}.{t}").fetchone()[0] for t in TABLES}
     finally:
         con.close()

@@ -2,6 +2,9 @@
 
     python benchmarks/warehouse_bench.py [--forms 1000000] [--added 1000] [--keep DIR]
 
+With --keep DIR the generated landing tables are kept in DIR and reused by the next run with the
+same --forms; per-node times of both builds are printed from dbt's run_results.json.
+
 The landing tables come from benchmarks/synthetic_warehouse.py (N forms, ≈ 16 indicators each).
 Then, as a nightly load does: the warehouse file is copied (the load's build file starts from the
 published warehouse), `--added` new forms are landed beside a few changed (re-published) and
@@ -54,18 +57,38 @@ def dbt_build(warehouse: Path, work: Path) -> Run:
     return timed(cmd, env)
 
 
+def node_times(work: Path, top: int = 12) -> str:
+    """The `top` slowest nodes of the last dbt invocation in `work` (run_results.json), in s."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    slowest = sorted(results, key=lambda r: -r["execution_time"])[:top]
+    return "\n".join(f"    {r['execution_time']:7.1f} s  {r['unique_id']}" for r in slowest)
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--forms", type=int, default=1_000_000)
     parser.add_argument("--added", type=int, default=1_000)
-    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temp dir)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="work in this folder and keep it, reusing its landing tables (default: a temp dir)",
+    )
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="warehouse_bench_"))
     work.mkdir(parents=True, exist_ok=True)
     published, build = work / "published.duckdb", work / "build.duckdb"
     try:
         started = time.monotonic()
-        counts = synthetic.create(build, args.forms)
+        # --keep DIR: the generated landing tables (minutes at 1 M forms) are kept in
+        # DIR/landing-N.duckdb and reused by the next run with the same N, copied before each build.
+        landing = work / f"landing-{args.forms}.duckdb"
+        if args.keep and landing.exists():
+            shutil.copyfile(landing, build)
+            counts = synthetic.counts(build)
+        else:
+            counts = synthetic.create(build, args.forms)
+            if args.keep:
+                shutil.copyfile(build, landing)
         generated = time.monotonic() - started
         con = duckdb.connect(str(build))
         try:
@@ -73,6 +96,7 @@ def main(argv: list[str]) -> None:
         finally:
             con.close()
         full = dbt_build(build, work)
+        full_nodes = node_times(work)
         build.replace(published)
 
         started = time.monotonic()
@@ -90,6 +114,7 @@ def main(argv: list[str]) -> None:
             con.close()
         landed = time.monotonic() - started
         incremental = dbt_build(build, work)
+        incremental_nodes = node_times(work)
         size_gb = published.stat().st_size / 1e9
     finally:
         if not args.keep:
@@ -115,6 +140,8 @@ def main(argv: list[str]) -> None:
     )
     print(f"| copy of the published warehouse (the build file's start) | {copied:.1f} s | | |")
     print(f"| landing the changes and report_changes | {landed:.1f} s | | |")
+    print(f"\nslowest nodes, full build:\n{full_nodes}")
+    print(f"slowest nodes, incremental build:\n{incremental_nodes}")
 
 
 if __name__ == "__main__":

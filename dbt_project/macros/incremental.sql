@@ -63,17 +63,28 @@
     on a build file that started as a copy of the previous build, a view keyed by report_id is
     tested on the reports loader.report_changes lists. A view is computed again whenever it is
     read, so a test of it over every report costs what a full build of the marts costs; the other
-    reports' rows were tested when they were built, by the same code from the same rows. The tables, the marts keyed by
-    report_id among them, are still tested whole (uniqueness across old and new rows included).
+    reports' rows were tested when they were built, by the same code from the same rows. A table
+    keyed by report_id (report_incremental_config) is tested on those reports too where that is
+    exact (exact_on_changed_reports); its other tests, and every other table, are tested whole.
     loader.report_changes rather than int_reports_to_rebuild: a test of a view may run before that
     table is rebuilt. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- if execute and relation.schema != 'marts' and builds_on_published() -%}
+    {%- if execute and builds_on_published() -%}
         {%- set found = adapter.get_relation(
             database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
-        {%- if found is not none and found.type == 'view'
-            and 'report_id' in (adapter.get_columns_in_relation(found) | map(attribute='name') | list) -%}
+        {%- set restrict = found is not none
+            and 'report_id' in (adapter.get_columns_in_relation(found) | map(attribute='name') | list)
+            and ((found.type == 'view' and relation.schema != 'marts')
+                 or (found.type == 'table' and report_keyed_table(relation) and exact_on_changed_reports())) -%}
+        {%- if restrict and found.type == 'table' -%}
+            {#- a table keyed by report_id is built after int_reports_to_rebuild: its rebuilt
+                reports include the copies of a changed form that loader.report_changes omits -#}
+            {%- set rebuild = adapter.get_relation(
+                database=relation.database, schema='intermediate', identifier='int_reports_to_rebuild') -%}
+            {%- set rebuilt = 'report_id in (select report_id from ' ~ rebuild ~ ')' -%}
+            {%- set where = '(' ~ where ~ ') and ' ~ rebuilt if where else rebuilt -%}
+        {%- elif restrict -%}
             {%- set rebuilt = 'report_id in (select report_id from loader.report_changes)' -%}
             {%- set where = '(' ~ where ~ ') and ' ~ rebuilt if where else rebuilt -%}
         {%- endif -%}
@@ -82,4 +93,40 @@
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
+{%- endmacro %}
+
+{#- Whether `relation` is a table kept by report_incremental_config (its unchanged reports' rows
+    are the rows the previous build made and tested). -#}
+{% macro report_keyed_table(relation) -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.alias == relation.identifier
+        and node.config.materialized == 'incremental' -%}
+        {{- return(true) -}}
+    {%- endfor -%}
+    {{- return(false) -}}
+{%- endmacro %}
+
+{#- Whether the data test being compiled gives the same verdict on a report-keyed table when
+    restricted to the reports loader.report_changes lists, given that the other reports' rows are
+    unchanged and passed it when built by the same code:
+    - not_null, accepted_values: each row is judged alone.
+    - relationships: each row's reference is judged alone against the parent read whole; the
+      parents (dims, dim_reports, seeds) are built from every report, so an unchanged row's parent
+      is still there (a removed report's rows left with it).
+    - unique / unique_combination_of_columns over a key holding report_id: two rows with the same
+      key have the same report_id, so a duplicate either lies among unchanged rows (tested before)
+      or among changed ones (tested now). Keys without report_id (deduction_id) stay whole: a new
+      row could collide with an unchanged one.
+    Singular tests (no test_metadata) stay whole. -#}
+{% macro exact_on_changed_reports() -%}
+    {%- set meta = model.get('test_metadata') or {} -%}
+    {%- set kwargs = meta.get('kwargs', {}) -%}
+    {%- if meta.get('name') in ('not_null', 'accepted_values', 'relationships') -%}
+        {{- return(true) -}}
+    {%- elif meta.get('name') == 'unique' -%}
+        {{- return(kwargs.get('column_name') == 'report_id') -}}
+    {%- elif meta.get('name') == 'unique_combination_of_columns' -%}
+        {{- return('report_id' in kwargs.get('combination_of_columns', [])) -}}
+    {%- endif -%}
+    {{- return(false) -}}
 {%- endmacro %}

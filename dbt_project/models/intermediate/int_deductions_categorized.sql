@@ -5,6 +5,9 @@
 -- a funding execution score lost to a rate under 100 % → budget_execution_shortfall (the rate is
 -- its reason: the block has no reason column); any other item without reason text →
 -- no_reason_given; a reason no rule matches → unclassified.
+-- A table rebuilt whole on every build, not a view: the keyword matching over every deduction
+-- was computed again by fct_deductions and each of its data tests.
+{{ config(materialized='table') }}
 
 with funding as (
     select

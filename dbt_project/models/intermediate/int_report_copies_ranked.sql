@@ -4,6 +4,10 @@
 -- own report_id. One copy per form identity is canonical: PDF before text, then fewer failed
 -- checks, fewer uncertain fields, then the file holding more forms (the department's whole
 -- publication rather than an excerpt), then the smallest report_id (so the choice is stable).
+-- A table rebuilt whole on every build, not a view: the ranking window over every copy was
+-- computed again by each of its consumers (int_reports_deduplicated, int_reports_to_rebuild,
+-- mart_corrections) and data tests; a changed copy can change the rank of its unchanged copies.
+{{ config(materialized='table') }}
 
 with reports as (
     select * from {{ ref('int_reports_corrected') }}
