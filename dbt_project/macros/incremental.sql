@@ -107,7 +107,7 @@
 {%- endmacro %}
 
 {#- Whether the data test being compiled gives the same verdict on a report-keyed table when
-    restricted to the reports loader.report_changes lists, given that the other reports' rows are
+    restricted to the reports int_reports_to_rebuild lists, given that the other reports' rows are
     unchanged and passed it when built by the same code:
     - not_null, accepted_values: each row is judged alone.
     - relationships: each row's reference is judged alone against the parent read whole; the

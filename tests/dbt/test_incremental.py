@@ -193,3 +193,35 @@ def test_a_load_builds_on_the_published_warehouse_only_when_asked(tmp_path):
     finally:
         con.close()
     assert warehouse.landed_by(build) is None
+
+
+def test_a_data_test_of_a_report_keyed_table_reads_the_rebuilt_reports_only(built, tmp_path):
+    """On a build that builds on the published warehouse, a not_null test of a mart keyed by
+    report_id fails on a bad row of a rebuilt report, leaves an unchanged report's row to the
+    build that tested it, and reads every row again without the var (a full build)."""
+    test = ["test", "--select", "not_null_fct_funding_execution_line_no"]
+
+    def tampered(name: str, where: str) -> Path:
+        path = tmp_path / f"{name}.duckdb"
+        shutil.copyfile(built["after"], path)
+        con = duckdb.connect(str(path))
+        try:
+            report = con.execute(
+                "SELECT min(report_id) FROM marts.fct_funding_execution WHERE report_id "
+                f"{where} (SELECT report_id FROM intermediate.int_reports_to_rebuild)"
+            ).fetchone()[0]
+            con.execute(
+                "UPDATE marts.fct_funding_execution SET line_no = NULL WHERE report_id = ? AND line_no = 1",
+                [report],
+            )
+        finally:
+            con.close()
+        return path
+
+    rebuilt, unchanged = tampered("rebuilt", "IN"), tampered("unchanged", "NOT IN")
+    failed = dbt_cli([*test, *ONLY_CHANGED], tmp_path / "a", rebuilt)
+    assert failed.returncode == 1 and "Got 1 result" in failed.stdout, failed.stdout[-3000:]
+    passed = dbt_cli([*test, *ONLY_CHANGED], tmp_path / "b", unchanged)
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    whole = dbt_cli(test, tmp_path / "c", unchanged)
+    assert whole.returncode == 1 and "Got 1 result" in whole.stdout, whole.stdout[-3000:]
