@@ -152,6 +152,9 @@ def _system_allocator() -> None:
 
 
 def _initialize(limits: Limits, marker_dir: str, caller: int) -> None:
+    # The preloaded extractor's objects live as long as the worker: out of the collector's reach,
+    # `_release_memory`'s collection between items walks only what an item left (~20 ms → ~0.3).
+    gc.freeze()
     _exit_with(caller)
     os.environ.update(dict(limits.env))
     if limits.memory_mb:
