@@ -82,7 +82,8 @@ def main(argv: list[str]) -> None:
         # --keep DIR: the generated landing tables (minutes at 1 M forms) are kept in
         # DIR/landing-N.duckdb and reused by the next run with the same N, copied before each build.
         landing = work / f"landing-{args.forms}.duckdb"
-        if args.keep and landing.exists():
+        reused = bool(args.keep and landing.exists())
+        if reused:
             shutil.copyfile(landing, build)
             counts = synthetic.counts(build)
         else:
@@ -124,7 +125,8 @@ def main(argv: list[str]) -> None:
     print(
         f"\nsynthetic warehouse: {args.forms:,} forms ("
         + ", ".join(f"{t} {n:,}" for t, n in counts.items())
-        + f"), generated in {generated:.0f} s; warehouse file {size_gb:.1f} GB\n"
+        + (f"), reused from {landing}" if reused else f"), generated in {generated:.0f} s")
+        + f"; warehouse file {size_gb:.1f} GB\n"
     )
     print("| measure | wall | peak RSS (dbt) | goal |")
     print("|---|---:|---:|---|")
