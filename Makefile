@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 # (dagster-dbt's own command; `dagster dev` re-parses by itself through DbtProject.prepare_if_dev).
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project \( -name target -o -name logs -o -name dbt_packages \) -prune -o \
-  -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.yaml' -o -name '*.csv' -o -name '*.md' \) -print)
+  -type f ! -name '.*' \( -name '*.sql' -o -name '*.yml' -o -name '*.yaml' -o -name '*.csv' -o -name '*.md' \) -print)
 $(MANIFEST): $(STAMP) $(DBT_SOURCES) orchestration/dbt_project.py
 	PATH=$(CURDIR)/$(BIN):$$PATH DBT_SEND_ANONYMOUS_USAGE_STATS=false \
 	  $(BIN)/dagster-dbt project prepare-and-package --file orchestration/dbt_project.py

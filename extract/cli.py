@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .api import extract_file, iter_report_files
+from .api import REPORT_SUFFIXES, extract_file, iter_report_files
 from .record import FileResult
 from .wording import counted
 
@@ -36,9 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     Returns the exit status: 1 when any file had an error, else 0."""
     parser = argparse.ArgumentParser(
         prog="python -m extract",
-        description="Extract 财政项目支出绩效自评表 forms from PDF reports and text dumps.",
+        description="Extract 财政项目支出绩效自评表 forms from PDF reports (printed or scanned), text dumps "
+        "and Excel/Word originals.",
     )
-    parser.add_argument("paths", nargs="+", help="report files, or directories to walk for .pdf and .txt")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        help="report files, or directories to walk for " + ", ".join(sorted(REPORT_SUFFIXES)),
+    )
     parser.add_argument("--json", action="store_true", help="print all records as one JSON list")
     args = parser.parse_args(argv)
 

@@ -214,7 +214,8 @@ def tree_version(root: Path, suffixes: Iterable[str], skip_dirs: Iterable[str] =
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("."))
         for name in sorted(filenames):
-            if Path(name).suffix in suffixes:
+            # dotfiles are tool state, not project code (dbt writes .user.yml on its first CLI run)
+            if Path(name).suffix in suffixes and not name.startswith("."):
                 path = Path(dirpath, name)
                 digest.update(path.relative_to(root).as_posix().encode())
                 digest.update(path.read_bytes())

@@ -19,6 +19,7 @@ cannot be used, DATA_RAW_DIR not a folder). With DAGSTER_HOME set (`make run` se
 temporary one.
 """
 
+import argparse
 import logging
 import os
 import sys
@@ -205,7 +206,16 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     return [r.run_id for r in orphans]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """The load; its exit status (module docstring). Takes no arguments: every setting is an
+    environment variable (README, "Running at scale"); `--help` prints this module's text."""
+    argparse.ArgumentParser(
+        prog="python -m orchestration.load",
+        description=__doc__,
+        epilog="Settings are environment variables (DATA_RAW_DIR, WAREHOUSE_PATH, LOAD_EXECUTOR, ...): "
+        "see the README, sections 'How a load works' and 'Running at scale'.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).parse_args(argv)
     started = time.monotonic()
     try:
         settings = Settings.from_env()

@@ -826,6 +826,29 @@ def test_bad_settings_and_a_missing_folder_exit_2_with_the_reason(share, tmp_pat
     assert f"DATA_RAW_DIR {tmp_path / 'nowhere'} is not a folder" in output
 
 
+def test_help_prints_the_usage_and_loads_nothing(tmp_path):
+    env = {**os.environ, "DATA_RAW_DIR": str(tmp_path / "nowhere")}
+    run = [sys.executable, "-m", "orchestration.load"]
+    shown = subprocess.run([*run, "--help"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and "Exit status" in shown.stdout and "Loading" not in shown.stdout
+    wrong = subprocess.run([*run, "--bogus"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 2 and "unrecognized arguments: --bogus" in wrong.stderr
+
+
+def test_a_dbt_cli_run_beside_the_project_does_not_change_its_code_version(tmp_path):
+    """dbt's CLI writes .user.yml into the project on its first run: tool state, not code, so the
+    next load is still up to date."""
+    from orchestration.inputs import tree_version
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.sql").write_text("select 1")
+    before = tree_version(tmp_path, {".sql", ".yml"})
+    (tmp_path / ".user.yml").write_text("id: 5d1b\n")
+    assert tree_version(tmp_path, {".sql", ".yml"}) == before
+    (tmp_path / "models" / "m.sql").write_text("select 2")
+    assert tree_version(tmp_path, {".sql", ".yml"}) != before
+
+
 def _mount_tmpfs(where: Path, size: str) -> bool:
     where.mkdir()
     if os.geteuid() != 0 or not shutil.which("mount"):
