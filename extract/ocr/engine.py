@@ -20,7 +20,7 @@ from ..record import ReadError
 
 REC_HEIGHT = 48  # px: the recogniser's input height (PP-OCRv4); every piece is scaled to it
 # px: the narrowest input. RapidOCR's default, 320, pads a short piece (a number, a unit) to 6.7
-# heights the recogniser computes over: 160 reads as well at 70 % of the cost; 48 reads worse
+# heights the recogniser computes over: 160 reads as well at 75 % of the cost; 48 reads worse
 # (README, "Scanned PDFs": measured on the OCR bench)
 REC_MIN_WIDTH = 160
 # One thread per engine: a load runs one extraction worker per core, so more would oversubscribe.
