@@ -77,15 +77,13 @@
             and 'report_id' in (adapter.get_columns_in_relation(found) | map(attribute='name') | list)
             and ((found.type == 'view' and relation.schema != 'marts')
                  or (found.type == 'table' and report_keyed_table(relation) and exact_on_changed_reports())) -%}
-        {%- if restrict and found.type == 'table' -%}
+        {%- if restrict -%}
             {#- a table keyed by report_id is built after int_reports_to_rebuild: its rebuilt
                 reports include the copies of a changed form that loader.report_changes omits -#}
-            {%- set rebuild = adapter.get_relation(
-                database=relation.database, schema='intermediate', identifier='int_reports_to_rebuild') -%}
-            {%- set rebuilt = 'report_id in (select report_id from ' ~ rebuild ~ ')' -%}
-            {%- set where = '(' ~ where ~ ') and ' ~ rebuilt if where else rebuilt -%}
-        {%- elif restrict -%}
-            {%- set rebuilt = 'report_id in (select report_id from loader.report_changes)' -%}
+            {%- set changed = adapter.get_relation(
+                database=relation.database, schema='intermediate', identifier='int_reports_to_rebuild')
+                if found.type == 'table' else 'loader.report_changes' -%}
+            {%- set rebuilt = 'report_id in (select report_id from ' ~ changed ~ ')' -%}
             {%- set where = '(' ~ where ~ ') and ' ~ rebuilt if where else rebuilt -%}
         {%- endif -%}
     {%- endif -%}
