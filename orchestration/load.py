@@ -2,10 +2,11 @@
 
 Runs the `load_warehouse` job (files → extraction → landing tables → dbt → publish) on the
 executor the settings name (`LOAD_EXECUTOR`, default: step processes on this machine's cores),
-the way the schedule and the sensor do, prints one line per file read and the dbt progress, then
-a summary read back from the published warehouse: files, forms, indicators, errors, failed checks
-and mart row counts — or, when nothing changed since the published load, says so. The settings
-travel in the run's config, so every step (on any machine) sees the values read here.
+the way the schedule and the sensor do, prints the extraction's progress (every file with an
+error, the others every few seconds) and the dbt progress, then a summary read back from the
+published warehouse: files, forms, indicators, errors, failed checks and mart row counts — or,
+when nothing changed since the published load, says so. The settings travel in the run's config,
+so every step (on any machine) sees the values read here.
 
 When nothing changed since the published load (same files, same code, every result in the
 store) no run is started at all, and the summary says so. A failed load prints, for each failed

@@ -139,10 +139,13 @@ def write_entry(path: Path, sha256: str, kind: str, row: dict) -> Path:
 
 def entry_metadata(path: Path) -> dict[str, str]:
     """The entry's key-value metadata without the prefix (schema_version, checksum, …)."""
-    raw = pq.read_schema(path).metadata or {}
+    return _ours(pq.read_schema(path).metadata)
+
+
+def _ours(raw: dict[bytes, bytes] | None) -> dict[str, str]:
     return {
         k.decode()[len(META_PREFIX) :]: v.decode()
-        for k, v in raw.items()
+        for k, v in (raw or {}).items()
         if k.decode().startswith(META_PREFIX)
     }
 
@@ -152,8 +155,8 @@ def verify_entry(path: Path, sha256: str | None = None, kind: str | None = None)
     schema or results version, column types other than `entry_schema`, another file's entry,
     checksum mismatch). `sha256` and `kind`, when given, are the file's the entry must be of."""
     try:
-        meta = entry_metadata(path)
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()  # one open for metadata and row (half read_table's cost)
+        meta = _ours(table.schema.metadata)
         [row] = table.to_pylist()
     except (OSError, ValueError, pa.ArrowException) as exc:
         return f"unreadable: {type(exc).__name__}: {exc}"

@@ -147,18 +147,40 @@ def _foreign_writer(path: Path) -> str | None:
     return None
 
 
-def table_counts(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> dict[str, int]:
-    """Row counts of the base tables and views in `schemas`, as {"schema.table": rows}."""
+def table_counts(
+    con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...], views: bool = True
+) -> dict[str, int]:
+    """Row counts of the base tables (and, with `views`, the views) in `schemas`, as
+    {"schema.table": rows}."""
     names = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN (SELECT unnest(?)) "
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN (SELECT unnest($1)) "
         "UNION ALL SELECT schema_name, view_name FROM duckdb_views() "
-        "WHERE NOT internal AND schema_name IN (SELECT unnest(?)) ORDER BY 1, 2",
-        [list(schemas), list(schemas)],
+        "WHERE $2 AND NOT internal AND schema_name IN (SELECT unnest($1)) ORDER BY 1, 2",
+        [list(schemas), views],
     ).fetchall()
     return {
         f"{schema}.{table}": con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
         for schema, table in names
     }
+
+
+def relation_shapes(path: Path, schemas: tuple[str, ...]) -> dict[tuple[str, str], tuple[int | None, list]]:
+    """{(schema, name): (rows, [(column, DuckDB type), …])} of every table and view in `schemas` of
+    the DuckDB file at `path`, opened read-only once; rows None for a view (counting would run its
+    query). Raises duckdb.Error when the file cannot be opened."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        columns: dict[tuple[str, str], list] = {}
+        for schema, table, column, kind in con.execute(
+            "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name IN (SELECT unnest(?)) ORDER BY schema_name, table_name, column_index",
+            [list(schemas)],
+        ).fetchall():
+            columns.setdefault((schema, table), []).append((column, kind))
+        rows = {tuple(name.split(".", 1)): n for name, n in table_counts(con, schemas, views=False).items()}
+    finally:
+        con.close()
+    return {key: (rows.get(key), cols) for key, cols in columns.items()}
 
 
 def _fsync(path: Path) -> None:

@@ -17,17 +17,18 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
-from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
 
 from ... import exports, report, store, warehouse
 from ...dbt_project import build_vars, dbt_project
 from ...settings import Settings
 from . import WAREHOUSE_STEP, refuse_after_failures
 
+PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's parse cache
 KEEP_INVOCATION_DIRS = 3  # dagster-dbt gives each dbt invocation its own target/<name>-<ids>/ (~6 MB)
 
 PUBLISHED = dg.AssetKey("warehouse_published")
@@ -101,7 +102,7 @@ def run_rebuilds_everything(context: AssetExecutionContext) -> bool:
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
     """`dbt build` (models, seeds, tests) on this run's build file, then each model's row count and
-    column schema (read once dbt has let go of the file: DuckDB admits no reader beside a writer).
+    column schema (`with_shapes`).
 
     A model counts as materialized only once it is in the published warehouse: when dbt fails,
     only the test results are reported (nothing is published); when the run does not include the
@@ -114,27 +115,15 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
     invocation = dbt.cli(["build", *build_vars(build, only_changed)], context=context, raise_on_error=False)
     events = list(invocation.stream())
     prune_invocation_dirs()
+    keep_partial_parse(invocation.target_path)
     if not invocation.is_successful():
         yield from (e for e in events if isinstance(e, dg.AssetCheckResult | dg.AssetCheckEvaluation))
         raise dg.Failure(
             f"dbt build failed, nothing was published: {dbt_errors(invocation)}",
             allow_retries=False,
         )
-    # Row counts and schemas of the models and seeds only: asking for the tests' would cost a
-    # query (and a warning) per test.
     built = [e for e in events if isinstance(e, dg.Output | dg.AssetMaterialization)]
-    cwd = os.getcwd()
-    try:
-        yield from (
-            DbtEventIterator(iter(built), invocation)
-            .fetch_row_counts()
-            .fetch_column_metadata(with_column_lineage=False)
-        )
-    finally:
-        # its fetch threads each change into the dbt project and back (dagster's pushd), which
-        # interleaved can leave the process there: a relative path would then miss (seen in tests)
-        os.chdir(cwd)
-    release_dbt_adapter()
+    yield from with_shapes(context, built, build)
     yield from (e for e in events if not isinstance(e, dg.Output | dg.AssetMaterialization))
     if not run_publishes(context):
         context.log.info("this run does not include warehouse_published: publishing from the dbt step")
@@ -142,16 +131,26 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
             context.log_event(dg.AssetMaterialization(asset_key=key, metadata=metadata))
 
 
-def release_dbt_adapter() -> None:
-    """Close the database handle dbt-duckdb keeps per process (dagster-dbt read the row counts and
-    column schemas through it, read-only): DuckDB refuses a second handle on the same file with
-    other settings, and the publish that follows, in this process or the next step, opens it to write."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    with DuckDBConnectionManager._LOCK:
-        if DuckDBConnectionManager._ENV is not None:
-            DuckDBConnectionManager._ENV.close()
-    DuckDBConnectionManager.close_all_connections()
+def with_shapes(context: AssetExecutionContext, events: list, build: Path) -> Iterator:
+    """Each model's and seed's event with its row count (tables only: a view's count would run its
+    query) and column schema (`dagster/row_count`, `dagster/column_schema`), read from the build
+    file in one read-only connection once dbt has let go of it (dagster-dbt's own fetch opens a dbt
+    adapter connection per model: ~10 s a build)."""
+    keys = [
+        e.asset_key if isinstance(e, dg.AssetMaterialization) else context.asset_key_for_output(e.output_name)
+        for e in events
+    ]
+    shapes = warehouse.relation_shapes(build, tuple(sorted({key.path[0] for key in keys})))
+    for event, key in zip(events, keys, strict=True):
+        if tuple(key.path) not in shapes:
+            context.log.warning(f"{key.to_user_string()} is not in the build file: no row count or schema")
+            yield event
+            continue
+        rows, columns = shapes[tuple(key.path)]
+        metadata = {"dagster/column_schema": dg.TableSchema([dg.TableColumn(n, t) for n, t in columns])}
+        if rows is not None:
+            metadata["dagster/row_count"] = rows
+        yield event.with_metadata({**event.metadata, **metadata})
 
 
 ERRORS_SHOWN = 3  # dbt nodes whose error a failed build names on the command line
@@ -181,6 +180,20 @@ def prune_invocation_dirs(keep: int = KEEP_INVOCATION_DIRS, min_age_s: float = 3
     for old in dirs[keep:]:
         if time.time() - old.stat().st_mtime > min_age_s:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def keep_partial_parse(invocation_target: Path) -> None:
+    """Make this invocation's parse cache (partial_parse.msgpack) the one the next invocation starts
+    from: dagster-dbt copies the project's into each invocation's folder, and dbt re-parses the
+    whole project (3–4 s) when its vars differ from those the cache was parsed with — the build
+    file of a warehouse other than the configured one. Replaced in one step, so a concurrent
+    invocation reads the old cache or the new; dbt checks any cache against the files it parses."""
+    new = invocation_target / PARTIAL_PARSE
+    if new.exists():
+        target = dbt_project.project_dir / dbt_project.target_path
+        tmp = target / f".{PARTIAL_PARSE}.{os.getpid()}"
+        shutil.copyfile(new, tmp)
+        os.replace(tmp, target / PARTIAL_PARSE)
 
 
 def publish_and_export(context, settings: Settings) -> Iterator[tuple[dg.AssetKey, dict]]:

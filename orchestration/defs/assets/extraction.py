@@ -10,6 +10,7 @@ multiprocess and Dask executors run the same graph. Sharding by content keeps th
 under two names in one step, and a changed file moves only itself.
 """
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from ...settings import Settings
 from .files import FileManifest
 
 PREVIEW_ROWS = 50
+# A progress line at most this often, but always for a file with an error and for the last file:
+# each line is an event in the run's event log, a SQLite commit, and a line per file made the
+# events the larger part of the time a step spent beside reading.
+PROGRESS_INTERVAL_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,13 @@ def _shard_op(index: int, shards: int) -> dg.OpDefinition:
     def extract_shard(context: dg.OpExecutionContext, settings: Settings, files: FileManifest) -> ShardResult:
         mine = [f for f in inputs.read_manifest(files.path) if inputs.shard_of(f, shards) == index]
 
+        last_line = [time.monotonic()]
+
         def progress(done: int, total: int, name: str, summary: extraction.FileSummary) -> None:
-            context.log.info(f"[{done}/{total}] {name}: {summary.describe()}")
+            now = time.monotonic()
+            if summary.errors or done == total or now - last_line[0] >= PROGRESS_INTERVAL_S:
+                context.log.info(f"[{done}/{total}] {name}: {summary.describe()}")
+                last_line[0] = now
 
         entries, stats = extraction.extract_files(
             mine,
