@@ -20,6 +20,7 @@ the repository root, never against the current directory.
 | EXTRACT_SHARDS | extract_shards | EXTRACT_WORKERS |
 | ALLOW_SHRINK | allow_shrink | 0 (1: publish although most files are gone) |
 | LOAD_WAIT_S | load_wait_s | 60 (how long a load waits for another one on the warehouse) |
+| LOAD_PROGRESS_S | progress_interval_s | 2 (a progress line at most this often; 0: one per file) |
 
 No Dagster step writes the environment: extraction workers get the page limit through their
 initializer, dbt gets the build file through `--vars`.
@@ -65,6 +66,7 @@ ENV_VARS = {
     "extract_shards": "EXTRACT_SHARDS",
     "allow_shrink": "ALLOW_SHRINK",
     "load_wait_s": "LOAD_WAIT_S",
+    "progress_interval_s": "LOAD_PROGRESS_S",
 }
 BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -116,6 +118,14 @@ class Settings(dg.ConfigurableResource):
     )
     load_wait_s: float = Field(
         60.0, ge=0, description="Seconds a load waits for another load of the same warehouse; then refused."
+    )
+    # Each line is an event in the run's event log (a SQLite commit): one per file made the events
+    # the larger part of what an extraction step spent beside reading.
+    progress_interval_s: float = Field(
+        2.0,
+        ge=0,
+        description="An extraction progress line at most this often (seconds), and one for every file "
+        "with an error and for the last; 0: one per file.",
     )
 
     @field_validator("executor")

@@ -23,10 +23,6 @@ from ...settings import Settings
 from .files import FileManifest
 
 PREVIEW_ROWS = 50
-# A progress line at most this often, but always for a file with an error and for the last file:
-# each line is an event in the run's event log, a SQLite commit, and a line per file made the
-# events the larger part of the time a step spent beside reading.
-PROGRESS_INTERVAL_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,7 @@ def _shard_op(index: int, shards: int) -> dg.OpDefinition:
 
         def progress(done: int, total: int, name: str, summary: extraction.FileSummary) -> None:
             now = time.monotonic()
-            if summary.errors or done == total or now - last_line[0] >= PROGRESS_INTERVAL_S:
+            if summary.errors or done == total or now - last_line[0] >= settings.progress_interval_s:
                 context.log.info(f"[{done}/{total}] {name}: {summary.describe()}")
                 last_line[0] = now
 
