@@ -33,7 +33,7 @@ import duckdb
 
 from extract.wording import counted
 
-from .plan import plan_load
+from .plan import LoadRefused, plan_load
 from .settings import Settings, SettingsError
 from .warehouse import table_counts
 from .workers import pid_alive
@@ -229,6 +229,14 @@ def main(argv: list[str] | None = None) -> int:
     except NotADirectoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIGURATION
+    except LoadRefused as exc:  # before any run: nothing to start, nothing to record
+        print(f"error: {exc}", file=sys.stderr)
+        print(
+            f"Load refused; nothing was published: {settings.warehouse} is unchanged, still the previous "
+            "complete load.",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_PUBLISHED
     except OSError as exc:  # e.g. the disk is full: the file index beside the warehouse
         print(f"error: scanning {settings.data_raw} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_NOT_PUBLISHED
