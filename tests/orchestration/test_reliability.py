@@ -809,8 +809,27 @@ def test_two_loads_at_once_one_waits_or_is_refused_naming_the_other(share, tmp_p
         (share.data_raw / "d.txt").unlink()
     assert "run failed: LoadLocked: another load of" in refused
     assert f"pid {first.pid}" in refused and "LOAD_WAIT_S=1" in refused
+    assert f"{share.warehouse} is unchanged, still the previous complete load" in refused
     assert "waiting up to" in waited
     assert share.rows("SELECT count(*) FROM raw.reports WHERE source_file = 'd.txt'") == [(1,)]
+
+
+@pytest.mark.slow
+def test_a_first_load_locked_out_says_no_warehouse_is_published_yet(tmp_path):
+    from orchestration.lock import warehouse_lock
+
+    fresh = Live(tmp_path)
+    fresh.data_raw.mkdir()
+    shutil.copy(GOOD_TEXT, fresh.data_raw / "a.txt")
+    fresh.dagster_home.mkdir()
+    shutil.copy(REPO / "orchestration" / "dagster.yaml", fresh.dagster_home / "dagster.yaml")
+    with warehouse_lock(settings_for(fresh.data_raw, fresh.warehouse), "holding-run", wait_s=0):
+        output = fresh.load(tmp_path / "locked.log", expect=1, LOAD_WAIT_S="1")
+    assert "run failed: LoadLocked: another load of" in output and "run holding-run" in output
+    # there is no previous load to keep: the message must not promise one
+    assert f"nothing was published: no warehouse has been published at {fresh.warehouse} yet" in output
+    assert "previous complete load" not in output
+    assert not fresh.warehouse.exists()
 
 
 @pytest.mark.slow
