@@ -127,6 +127,9 @@ FUNDING_LINE_PREFIX = r"其中[:：]?"
 
 # Printed unit of the block's amounts → factor to 万元.
 FUNDING_UNITS = {"万元": 1.0, "元": 1e-4, "千元": 0.1, "百万元": 100.0, "亿元": 1e4}
+# Decimals of an amount in 万元: an amount printed in 元 with 2 decimals (分) has 6 in 万元. The
+# warehouse rounds the amounts it computes to the same (dbt_project.yml `decimals.amount`).
+WAN_DECIMALS = 6
 _UNIT_MENTIONS = (
     re.compile(rf"{FUNDING_BLOCK}[（(](?:单位[:：])?(?P<unit>[^（()）]{{1,8}})[)）]"),
     re.compile(r"(?<!实施)单位[:：](?P<unit>[千百万亿]{0,2}元)"),
@@ -208,10 +211,10 @@ def funding_unit(texts: list[str]) -> FundingUnit:
 
 
 def to_wan(value: float | None, unit: FundingUnit) -> float | None:
-    """An amount printed in `unit` in 万元 (rounded to 6 decimals against float noise)."""
+    """An amount printed in `unit` in 万元 (rounded to WAN_DECIMALS against float noise)."""
     if value is None or unit.to_wan is None or unit.to_wan == 1.0:
         return value
-    return round(value * unit.to_wan, 6)
+    return round(value * unit.to_wan, WAN_DECIMALS)
 
 
 def funding_value_in_wan(name: str, value: float | None, unit: FundingUnit) -> tuple[float | None, bool]:

@@ -33,7 +33,7 @@ import duckdb
 
 from extract.wording import counted
 
-from .plan import plan_load
+from .plan import LoadRefused, plan_load
 from .settings import Settings, SettingsError
 from .warehouse import table_counts
 from .workers import pid_alive
@@ -144,6 +144,14 @@ def summary(settings: Settings, result=None, unchanged: int | None = None) -> st
     return "\n".join(lines)
 
 
+def _kept_warehouse(settings: Settings) -> str:
+    """What a load that published nothing left in place: the previous complete load, or, before
+    the first load has published, no warehouse at all."""
+    if settings.warehouse.exists():
+        return f"{settings.warehouse} is unchanged, still the previous complete load"
+    return f"no warehouse has been published at {settings.warehouse} yet (no load has completed)"
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [""])[0]
 
@@ -229,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     except NotADirectoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIGURATION
+    except LoadRefused as exc:  # before any run: nothing to start, nothing to record
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"Load refused; nothing was published: {_kept_warehouse(settings)}.", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
     except OSError as exc:  # e.g. the disk is full: the file index beside the warehouse
         print(f"error: scanning {settings.data_raw} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_NOT_PUBLISHED
@@ -268,8 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = [e.step_key for e in result.get_step_failure_events()]
         print(
             f"LOAD FAILED in step(s) {', '.join(failed) or '(none: the run did not start)'} after "
-            f"{elapsed:.0f}s (run {result.run_id}); nothing was published: {settings.warehouse} is "
-            "unchanged, still the previous complete load.",
+            f"{elapsed:.0f}s (run {result.run_id}); nothing was published: {_kept_warehouse(settings)}.",
             file=sys.stderr,
         )
         return EXIT_NOT_PUBLISHED

@@ -1,6 +1,7 @@
 """What a load has to do: scan the files, fingerprint them with the code versions, and compare with
 the published warehouse. Shared by the `report_files` asset and the launchers (`python -m
-orchestration.load`, the nightly schedule), which start no run at all when nothing changed.
+orchestration.load`, the nightly schedule), which start no run at all when nothing changed; the
+command line starts none either when the plan refuses the load (`LoadRefused`).
 
 No Dagster import here.
 """
@@ -21,6 +22,10 @@ DBT_SKIP_DIRS = {"target", "logs", "dbt_packages"}
 # empty DATA_RAW_DIR: a share that is not mounted; most files gone) does not publish unless the
 # operator allows it (ALLOW_SHRINK=1).
 SHRINK_MIN_SHARE = 0.5
+
+
+class LoadRefused(Exception):
+    """The load must not run at all (the message says why and what to do); nothing is published."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,9 @@ def code_version() -> str:
 def plan_load(settings: Settings) -> LoadPlan:
     """Scan DATA_RAW_DIR (hashing only files whose size or mtime changed since the last scan, whose
     index is then updated; a folder that cannot be listed keeps the files it had) and compare
-    with the published warehouse. Raises NotADirectoryError when DATA_RAW_DIR is not a folder."""
+    with the published warehouse. Raises NotADirectoryError when DATA_RAW_DIR is not a folder, and
+    LoadRefused when it holds too few of the published files (`LoadPlan.shrink_refusal`) and
+    ALLOW_SHRINK is off: refused here, before any run is created."""
     root = settings.data_raw
     if not root.is_dir():
         raise NotADirectoryError(f"DATA_RAW_DIR {root} is not a folder")
@@ -83,6 +90,10 @@ def plan_load(settings: Settings) -> LoadPlan:
         if not f.sha256 or not store.entry_path(settings.store_root, f.sha256, f.kind).exists()
     )
     fingerprint, published_files = warehouse.published_state(settings)
-    return LoadPlan(
+    plan = LoadPlan(
         files, inputs.fingerprint(files, versions), unstored, fingerprint, scan.unreadable, published_files
     )
+    refusal = plan.shrink_refusal()
+    if refusal and not settings.allow_shrink:
+        raise LoadRefused(refusal)
+    return plan

@@ -20,8 +20,30 @@
     {{- return(value) -}}
 {%- endmacro %}
 
-{#- A score rounded to 2 decimals as the forms print it, computed in decimal so that halves round
-    up (8.585 → 8.59) as on the forms, not to the nearest binary double. -#}
+{#- The decimals (var `decimals`) of a computed value of `kinds` (one kind, or a list of kinds
+    whose values are mixed: the finest of them), refused at compile time for an unknown kind. -#}
+{% macro decimals(kinds) -%}
+    {%- set known = var('decimals') -%}
+    {%- set found = [] -%}
+    {%- for kind in ([kinds] if kinds is string else kinds) -%}
+        {%- if kind not in known -%}
+            {{ exceptions.raise_compiler_error("decimals of " ~ kind ~ ": expected one of " ~ known | list | join(", ")) }}
+        {%- endif -%}
+        {%- do found.append(known[kind]) -%}
+    {%- endfor -%}
+    {{- return(found | max) -}}
+{%- endmacro %}
+
+{#- A sum, difference or quotient of values of `kinds` rounded to their decimals (var `decimals`):
+    the one place a computed amount, percentage, score or ratio is rounded. Never applied to a
+    value read from the form (exact as printed). -#}
+{% macro rounded(expr, kinds) -%}
+    round({{ expr }}, {{ decimals(kinds) }})
+{%- endmacro %}
+
+{#- A score computed by a rule (a product such as 分值 × 执行率 / 100) rounded to the decimals of
+    scores as the forms print it, in decimal so that halves round up (8.585 → 8.59) as on the
+    forms, not to the nearest binary double. -#}
 {% macro score_of(expr) -%}
-    cast(round(cast({{ expr }} as decimal(18, 6)), 2) as double)
+    cast(round(cast({{ expr }} as decimal(18, 6)), {{ decimals('score') }}) as double)
 {%- endmacro %}

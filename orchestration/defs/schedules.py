@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from ..plan import plan_load
+from ..plan import LoadRefused, plan_load
 from ..settings import Settings
 from .jobs import LOAD_JOB
 
@@ -24,6 +24,6 @@ def nightly_load_schedule(context: dg.ScheduleEvaluationContext, settings: Setti
     try:
         if plan_load(settings).up_to_date:
             return dg.SkipReason("nothing changed since the published load: the warehouse is up to date")
-    except NotADirectoryError:
+    except (NotADirectoryError, LoadRefused):
         pass  # the run fails in report_files with the reason, visible in the run history
     return dg.RunRequest(run_config=settings.run_config(), tags=settings.run_tags())

@@ -2,7 +2,8 @@
 reads dbt at run time); these tests hold the two declarations equal, without building anything:
 
 - the tolerances (dbt_project.yml `vars:`) and grade bands (seeds/grade_bands.csv) against
-  extract.validate, which checks the form's arithmetic at extraction;
+  extract.validate, which checks the form's arithmetic at extraction; the decimals of an amount
+  against extract.vocabulary, which converts amounts to 万元;
 - the landing tables: orchestration.staging.TABLES (what Python writes), the dbt sources'
   columns (models/staging/_sources.yml) and the staging views' enforced contracts
   (models/staging/_staging.yml): names, order and types;
@@ -19,7 +20,7 @@ import pytest
 import yaml
 from paths import DBT_PROJECT
 
-from extract import validate
+from extract import validate, vocabulary
 from orchestration.staging import CHECK_FAMILIES, SCHEMA, TABLES
 
 STAGING = DBT_PROJECT / "models" / "staging"
@@ -63,6 +64,13 @@ def test_tolerances_are_the_same_in_python_and_dbt():
     macro = (DBT_PROJECT / "macros" / "rules.sql").read_text(encoding="utf-8")
     noise = re.search(r"macro float_noise\(\)\s*-%}\s*([0-9.e-]+)", macro).group(1)
     assert float(noise) == validate.FLOAT_NOISE
+
+
+def test_amount_decimals_are_the_same_in_python_and_dbt():
+    # an amount printed in 元 keeps its 分 in 万元: the warehouse must not round its sums coarser
+    assert _project_vars()["decimals"]["amount"] == vocabulary.WAN_DECIMALS
+    yuan = vocabulary.FundingUnit("元", vocabulary.FUNDING_UNITS["元"])
+    assert vocabulary.to_wan(1_185_432.17, yuan) == 118.543217
 
 
 def test_grade_bands_are_the_same_in_python_and_the_seed():

@@ -31,7 +31,7 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from conftest import SAMPLES_DIR, copy_samples, run_load
+from conftest import SAMPLES_DIR, copy_samples, run_load, settings_for
 from paths import REPO
 
 from extract import sha256_file
@@ -697,20 +697,33 @@ def test_an_unreadable_sub_folder_is_an_error_row_and_its_forms_are_kept(share, 
 
 
 @pytest.mark.slow
-def test_an_empty_data_raw_dir_is_refused_and_the_warehouse_kept(share, tmp_path):
+def test_an_empty_data_raw_dir_is_refused_before_any_run_and_the_warehouse_kept(share, tmp_path):
+    from orchestration.plan import LoadRefused, plan_load
+
     before = share.rows("SELECT report_id FROM raw.reports ORDER BY 1")
-    away = share.root / "data_raw.away"
-    share.data_raw.rename(away)
-    share.data_raw.mkdir()  # the mount point of a share that is not mounted
-    try:
-        output = share.load(tmp_path / "empty.log", expect=1)
-    finally:
-        share.data_raw.rmdir()
-        away.rename(share.data_raw)
-    assert "step report_files failed" in output and "ALLOW_SHRINK=1" in output
-    assert "holds 0 report file(s), the published warehouse was built from" in output
-    assert "nothing was published" in output
+    instance = dg.DagsterInstance.from_config(str(share.dagster_home))
+    runs = len(instance.get_runs())
+    empty = tmp_path / "not_mounted"
+    empty.mkdir()  # the mount point of a share that is not mounted
+    output = share.load(tmp_path / "empty.log", expect=1, DATA_RAW_DIR=str(empty))
+    assert "error: DATA_RAW_DIR holds 0 report file(s), the published warehouse was built from" in output
+    assert "ALLOW_SHRINK=1" in output and "nothing was published" in output
+    # refused by the plan: no Dagster run was created, so no step failed and none is in the history
+    assert "step report_files failed" not in output and "LOAD FAILED" not in output
+    assert len(instance.get_runs()) == runs
     assert "mart rows:" not in output, "a refused load prints no summary (it would be the previous load's)"
+    assert share.rows("SELECT report_id FROM raw.reports ORDER BY 1") == before
+    # the plan refuses for every launcher, unless the operator allows the smaller warehouse
+    with pytest.raises(LoadRefused, match="holds 0 report file"):
+        plan_load(settings_for(empty, share.warehouse))
+    allowed = plan_load(settings_for(empty, share.warehouse, allow_shrink=True))
+    assert allowed.files == [] and allowed.published_files
+    # a run started by the UI or the sensor is refused by its first step, with the same reason
+    result = run_load(empty, share.warehouse)
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_key == "report_files"
+    assert "holds 0 report file(s)" in failure.step_failure_data.error.message
     assert share.rows("SELECT report_id FROM raw.reports ORDER BY 1") == before
 
 
@@ -797,8 +810,27 @@ def test_two_loads_at_once_one_waits_or_is_refused_naming_the_other(share, tmp_p
         (share.data_raw / "d.txt").unlink()
     assert "run failed: LoadLocked: another load of" in refused
     assert f"pid {first.pid}" in refused and "LOAD_WAIT_S=1" in refused
+    assert f"{share.warehouse} is unchanged, still the previous complete load" in refused
     assert "waiting up to" in waited
     assert share.rows("SELECT count(*) FROM raw.reports WHERE source_file = 'd.txt'") == [(1,)]
+
+
+@pytest.mark.slow
+def test_a_first_load_locked_out_says_no_warehouse_is_published_yet(tmp_path):
+    from orchestration.lock import warehouse_lock
+
+    fresh = Live(tmp_path)
+    fresh.data_raw.mkdir()
+    shutil.copy(GOOD_TEXT, fresh.data_raw / "a.txt")
+    fresh.dagster_home.mkdir()
+    shutil.copy(REPO / "orchestration" / "dagster.yaml", fresh.dagster_home / "dagster.yaml")
+    with warehouse_lock(settings_for(fresh.data_raw, fresh.warehouse), "holding-run", wait_s=0):
+        output = fresh.load(tmp_path / "locked.log", expect=1, LOAD_WAIT_S="1")
+    assert "run failed: LoadLocked: another load of" in output and "run holding-run" in output
+    # there is no previous load to keep: the message must not promise one
+    assert f"nothing was published: no warehouse has been published at {fresh.warehouse} yet" in output
+    assert "previous complete load" not in output
+    assert not fresh.warehouse.exists()
 
 
 @pytest.mark.slow

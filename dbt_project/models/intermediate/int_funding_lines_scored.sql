@@ -22,14 +22,14 @@ computed as (
         execution_rate_pct as reported_rate_pct,
         score,
         corrected_fields,
-        budget_full_year - budget_initial as budget_adjustment,
+        {{ rounded('budget_full_year - budget_initial', 'amount') }} as budget_adjustment,
         case when budget_initial <> 0
-            then round(100.0 * (budget_full_year - budget_initial) / budget_initial, 2)
+            then {{ rounded('100.0 * (budget_full_year - budget_initial) / budget_initial', 'percent') }}
         end as budget_adjustment_pct,
         budget_full_year is null and budget_initial is not null as rate_base_is_initial,
         coalesce(budget_full_year, budget_initial) as rate_base,
         case when executed is not null and coalesce(budget_full_year, budget_initial) <> 0
-            then round(100.0 * executed / coalesce(budget_full_year, budget_initial), 2)
+            then {{ rounded('100.0 * executed / coalesce(budget_full_year, budget_initial)', 'percent') }}
         end as computed_rate_pct
     from lines
 ),
@@ -37,7 +37,7 @@ computed as (
 scored as (
     select
         *,
-        round(reported_rate_pct - computed_rate_pct, 2) as rate_difference_pct,
+        {{ rounded('reported_rate_pct - computed_rate_pct', 'percent') }} as rate_difference_pct,
         case when reported_rate_pct is not null and computed_rate_pct is not null
             then {{ within_tolerance('reported_rate_pct - computed_rate_pct', var('rate_tolerance_pct')) }}
         end as rate_matches,
@@ -46,7 +46,7 @@ scored as (
         case when weight is not null
             then {{ score_of('weight * coalesce(reported_rate_pct, computed_rate_pct) / 100') }}
         end as uncapped_score,
-        case when weight is not null and score is not null then round(weight - score, 2) end as points_lost
+        case when weight is not null and score is not null then {{ rounded('weight - score', 'score') }} end as points_lost
     from computed
 ),
 

@@ -81,9 +81,9 @@ outcome as (
             when 'compare_<' then case when actual_value < target_value - {{ eps }} then 'met' else 'not_met' end
             else 'not_assessable'
         end as attainment,
-        case when values_comparable then round(actual_value - target_value, 4) end as value_difference,
+        case when values_comparable then {{ rounded('actual_value - target_value', 'indicator_value') }} end as value_difference,
         case when values_comparable and target_value <> 0
-            then round(actual_value / target_value, 4)
+            then {{ rounded('actual_value / target_value', 'ratio') }}
         end as achievement_ratio,
         case
             when values_comparable and abs(actual_value - target_value) <= {{ eps }} then 'on_target'
@@ -93,8 +93,8 @@ outcome as (
                 then case when actual_value > 0 then 'over_achieved' else 'on_target' end
             else 'undetermined'
         end as direction,
-        case when weight is not null and score is not null then round(weight - score, 2) end as points_lost,
-        case when weight > 0 and score is not null then round(score / weight, 4) end as score_ratio
+        case when weight is not null and score is not null then {{ rounded('weight - score', 'score') }} end as points_lost,
+        case when weight > 0 and score is not null then {{ rounded('score / weight', 'ratio') }} end as score_ratio
     from attained
 ),
 

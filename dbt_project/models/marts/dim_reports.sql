@@ -23,7 +23,7 @@ select
     r.project_name,
     r.total_weight,
     r.total_score,
-    round(r.total_weight - r.total_score, 2) as points_lost,
+    {{ rounded('r.total_weight - r.total_score', 'score') }} as points_lost,
     r.grade,
     b.grade as band_grade,
     r.n_indicators,

@@ -15,8 +15,8 @@ grouped as (
         reason_category,
         count(*) as n_deductions,
         count(distinct report_id) as n_reports,
-        round(sum(points_lost), 2) as points_lost,
-        round(avg(points_lost), 4) as avg_points_lost,
+        {{ rounded('sum(points_lost)', 'score') }} as points_lost,
+        {{ rounded('avg(points_lost)', 'score') }} as avg_points_lost,
         count(*) filter (where direction = 'over_achieved') as n_over_achieved,
         count(*) filter (where direction = 'under_achieved') as n_under_achieved
     from deductions
@@ -27,6 +27,6 @@ select
     g.*,
     c.label_en as reason_label_en,
     c.label_zh as reason_label_zh,
-    round(g.points_lost / sum(g.points_lost) over (partition by g.fiscal_year), 4) as share_of_year_points_lost
+    {{ rounded('g.points_lost / sum(g.points_lost) over (partition by g.fiscal_year)', 'ratio') }} as share_of_year_points_lost
 from grouped as g
 left join {{ ref('deduction_reason_categories') }} as c on c.category = g.reason_category

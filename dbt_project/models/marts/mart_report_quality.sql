@@ -54,7 +54,7 @@ indicators as (
 ),
 
 deductions as (
-    select report_id, round(sum(points_lost), 2) as points_lost
+    select report_id, {{ rounded('sum(points_lost)', 'score') }} as points_lost
     from {{ ref('fct_deductions') }}
     where {{ in_reports_to_rebuild('report_id') }}
     group by report_id
@@ -122,7 +122,7 @@ select
     c.check_family,
     c.printed_value,
     c.expected_value,
-    round(c.printed_value - c.expected_value, 4) as difference,
+    {{ rounded('c.printed_value - c.expected_value', ['score', 'percent']) }} as difference,
     c.detail,
     case when c.passed then 'pass' when not c.passed then 'fail' else 'not_checkable' end as status,
     c.passed,

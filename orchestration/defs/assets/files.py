@@ -9,7 +9,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from ... import extraction, inputs, store, warehouse
-from ...plan import plan_load
+from ...plan import LoadRefused, plan_load
 from ...settings import Settings
 from . import WAREHOUSE_STEP
 
@@ -43,12 +43,9 @@ class FileManifest:
 def report_files(context: AssetExecutionContext, settings: Settings):
     try:
         plan = plan_load(settings)
-    except NotADirectoryError as exc:
+    except (NotADirectoryError, LoadRefused) as exc:  # a run the UI or the sensor started
         raise dg.Failure(str(exc), allow_retries=False) from None
     warehouse.refuse_foreign_writer(settings.warehouse)
-    refusal = plan.shrink_refusal()
-    if refusal and not settings.allow_shrink:
-        raise dg.Failure(refusal, allow_retries=False)
     files, root = plan.files, settings.data_raw
     for folder, why in sorted(plan.unreadable.items()):
         context.log.warning(
