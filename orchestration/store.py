@@ -155,7 +155,8 @@ def verify_entry(path: Path, sha256: str | None = None, kind: str | None = None)
     schema or results version, column types other than `entry_schema`, another file's entry,
     checksum mismatch). `sha256` and `kind`, when given, are the file's the entry must be of."""
     try:
-        table = pq.ParquetFile(path).read()  # one open for metadata and row (half read_table's cost)
+        with pq.ParquetFile(path) as parquet:  # one open for metadata and row: half read_table's cost
+            table = parquet.read()
         meta = _ours(table.schema.metadata)
         [row] = table.to_pylist()
     except (OSError, ValueError, pa.ArrowException) as exc:
