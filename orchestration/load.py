@@ -249,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         print(summary(settings, unchanged=len(plan.files)))
         print(f"Warehouse up to date; nothing loaded ({time.monotonic() - started:.1f}s).")
         return EXIT_PUBLISHED
+    from .defs.resources import start_step_forkserver
+
+    start_step_forkserver(settings)
     from .definitions import load_warehouse_job
 
     # The executor's own bookkeeping ("Executing step X in subprocess") goes to the event log and the
