@@ -51,13 +51,14 @@ def _shard_op(index: int, shards: int) -> dg.OpDefinition:
     def extract_shard(context: dg.OpExecutionContext, settings: Settings, files: FileManifest) -> ShardResult:
         mine = [f for f in inputs.read_manifest(files.path) if inputs.shard_of(f, shards) == index]
 
-        last_line = [time.monotonic()]
+        last_line = time.monotonic()
 
         def progress(done: int, total: int, name: str, summary: extraction.FileSummary) -> None:
+            nonlocal last_line
             now = time.monotonic()
-            if summary.errors or done == total or now - last_line[0] >= settings.progress_interval_s:
+            if summary.errors or done == total or now - last_line >= settings.progress_interval_s:
                 context.log.info(f"[{done}/{total}] {name}: {summary.describe()}")
-                last_line[0] = now
+                last_line = now
 
         entries, stats = extraction.extract_files(
             mine,
