@@ -34,19 +34,21 @@ import duckdb  # noqa: E402
 import synthetic_warehouse as synthetic  # noqa: E402
 from load_bench import ROOT, Run, timed  # noqa: E402
 
+from orchestration.dbt_project import DBT_FLAGS, build_args  # noqa: E402
 from orchestration.warehouse import write_load_state  # noqa: E402
 
 CHANGED = 10  # forms re-published with new content, and as many removed, beside the added ones
 
 
-def dbt_build(warehouse: Path, work: Path) -> Run:
-    """`dbt build` of the whole project on `warehouse` (var only_changed_reports true)."""
+def dbt_build(warehouse: Path, work: Path, builds_on_published: bool) -> Run:
+    """`dbt build` on `warehouse` with the arguments a load passes (var only_changed_reports true)."""
     dbt = Path(sys.executable).parent / "dbt"
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     project = ROOT / "dbt_project"
-    variables = {"warehouse_build_path": str(warehouse), "only_changed_reports": True}
-    cmd = [str(dbt), "build", "--vars", json.dumps(variables), "--project-dir", str(project)]
+    cmd = [str(dbt), *DBT_FLAGS, "build", *build_args(warehouse, True, builds_on_published)]
     cmd += [
+        "--project-dir",
+        str(project),
         "--profiles-dir",
         str(project),
         "--target-path",
@@ -96,7 +98,7 @@ def main(argv: list[str]) -> None:
             write_load_state(con, "full", published)  # no published warehouse: every report added
         finally:
             con.close()
-        full = dbt_build(build, work)
+        full = dbt_build(build, work, builds_on_published=False)
         full_nodes = node_times(work)
         build.replace(published)
 
@@ -114,7 +116,7 @@ def main(argv: list[str]) -> None:
         finally:
             con.close()
         landed = time.monotonic() - started
-        incremental = dbt_build(build, work)
+        incremental = dbt_build(build, work, builds_on_published=True)
         incremental_nodes = node_times(work)
         size_gb = published.stat().st_size / 1e9
     finally:

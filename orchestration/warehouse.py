@@ -266,6 +266,12 @@ def landed_by(build: Path) -> str | None:
     return _load_state(build, "run_id")
 
 
+def builds_on_published(build: Path) -> bool:
+    """Whether the build file is a copy of the published warehouse whose marts it keeps
+    (`loader.load_state.builds_on_published`); False without a load state."""
+    return bool(_load_state(build, "builds_on_published"))
+
+
 def published_state(settings: Settings) -> tuple[str | None, int | None]:
     """(fingerprint, number of files) the published warehouse was built from; each None when it
     cannot be told (no warehouse yet, one from before fingerprints, one that cannot be opened)."""

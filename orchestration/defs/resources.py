@@ -17,7 +17,7 @@ Whichever it is, the process that runs a run holds the warehouse's load lock for
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from ..dbt_project import dbt_project
+from ..dbt_project import DBT_FLAGS, dbt_project
 from ..lock import locked_executor
 from ..progress import progress_logger
 from ..settings import DBT_PROJECT_DIR, Settings, dbt_executable
@@ -86,7 +86,10 @@ class WarehouseDbtCliResource(DbtCliResource):
 
 def dbt_resource() -> DbtCliResource:
     return WarehouseDbtCliResource(
-        project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+        project_dir=dbt_project,
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+        global_config_flags=DBT_FLAGS,
     )
 
 

@@ -21,6 +21,7 @@ import pytest
 from dbt_cli import dbt_cli
 
 from benchmarks import synthetic_warehouse as synthetic
+from orchestration.dbt_project import build_args
 from orchestration.staging import create_tables
 from orchestration.warehouse import write_load_state
 
@@ -30,6 +31,7 @@ SELECT = ["--select", "+mart_report_quality", "--exclude-resource-type", "test",
 ONLY_CHANGED = ["--vars", json.dumps({"only_changed_reports": True})]
 INCREMENTAL = (
     "intermediate.int_reports_deduplicated",
+    "intermediate.int_deductions_categorized",
     "marts.dim_reports",
     "marts.fct_funding_execution",
     "marts.fct_indicator_outcomes",
@@ -225,3 +227,26 @@ def test_a_data_test_of_a_report_keyed_table_reads_the_rebuilt_reports_only(buil
     assert passed.returncode == 0, passed.stdout[-3000:]
     whole = dbt_cli(test, tmp_path / "c", unchanged)
     assert whole.returncode == 1 and "Got 1 result" in whole.stdout, whole.stdout[-3000:]
+
+
+def _listed(workdir: Path, warehouse: Path, *args: str) -> set[str]:
+    result = dbt_cli(["ls", "--quiet", "--output", "name", *args], workdir, warehouse)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return set(result.stdout.split())
+
+
+def test_a_build_on_the_published_warehouse_runs_every_data_test_but_no_seed_or_unit_test(built, tmp_path):
+    """What a load's build leaves out on a copy of the published warehouse (build_args): seeds and
+    unit tests, whose inputs the same code version already built and tested; never a data test
+    (those of the seeds and the relationships from the marts to a seed included)."""
+    vars_only = build_args(built["after"], only_changed_reports=True, builds_on_published=False)
+    on_published = build_args(built["after"], only_changed_reports=True, builds_on_published=True)
+    assert vars_only != on_published
+    everything = _listed(tmp_path, built["after"], *vars_only)
+    left = _listed(tmp_path, built["after"], *on_published)
+    dropped = everything - left
+    seeds_and_unit_tests = _listed(tmp_path, built["after"], "--resource-type", "seed", "unit_test")
+    assert dropped == seeds_and_unit_tests and len(dropped) >= 5
+    data_tests = _listed(tmp_path, built["after"], "--resource-type", "test")
+    assert data_tests <= left
+    assert any("relationships_fct_deductions_reason_category" in t for t in data_tests)

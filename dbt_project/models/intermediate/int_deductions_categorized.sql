@@ -5,9 +5,10 @@
 -- a funding execution score lost to a rate under 100 % → budget_execution_shortfall (the rate is
 -- its reason: the block has no reason column); any other item without reason text →
 -- no_reason_given; a reason no rule matches → unclassified.
--- A table rebuilt whole on every build, not a view: the keyword matching over every deduction
--- was computed again by fct_deductions and each of its data tests.
-{{ config(materialized='table') }}
+-- A table, not a view: the keyword matching over every deduction was computed again by
+-- fct_deductions and each of its data tests. Keyed by report_id like the marts it feeds, so an
+-- incremental build matches the keywords of the rebuilt reports only (macros/incremental.sql).
+{{ config(**report_incremental_config()) }}
 
 with funding as (
     select
@@ -34,7 +35,7 @@ with funding as (
         end as direction,
         corrected_fields
     from {{ ref('int_funding_lines_scored') }}
-    where points_lost > 0
+    where points_lost > 0 and {{ in_reports_to_rebuild('report_id') }}
 ),
 
 indicator as (
@@ -57,7 +58,7 @@ indicator as (
         direction,
         corrected_fields
     from {{ ref('int_indicators_assessed') }}
-    where points_lost > 0
+    where points_lost > 0 and {{ in_reports_to_rebuild('report_id') }}
 ),
 
 deductions as (

@@ -24,7 +24,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ... import exports, report, store, warehouse
-from ...dbt_project import build_vars, dbt_project
+from ...dbt_project import build_args, dbt_project
 from ...settings import Settings
 from . import WAREHOUSE_STEP, refuse_after_failures
 
@@ -112,7 +112,8 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
     # only the reports this run's landing listed as changed, when this run landed the raw tables
     # (a subset run from the UI builds on a copy of the published warehouse: everything)
     only_changed = warehouse.landed_by(build) == context.run.run_id
-    invocation = dbt.cli(["build", *build_vars(build, only_changed)], context=context, raise_on_error=False)
+    args = build_args(build, only_changed, warehouse.builds_on_published(build))
+    invocation = dbt.cli(["build", *args], context=context, raise_on_error=False)
     events = list(invocation.stream())
     prune_invocation_dirs()
     keep_partial_parse(invocation.target_path)
