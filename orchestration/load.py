@@ -267,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
             tags={PID_TAG: str(os.getpid()), **settings.run_tags()},
         )
         elapsed = time.monotonic() - started
-        if result.success or published(result):
+        # a run that succeeded without publishing is a failure unless it found nothing to do
+        # (a skipped publish step: an upstream output that was not produced)
+        if published(result) or (result.success and unchanged_files(result) is not None):
             print()
             try:
                 print(summary(settings, result))
@@ -281,8 +283,12 @@ def main(argv: list[str] | None = None) -> int:
         for line in failure_lines(result):
             print(f"error: {line}", file=sys.stderr)
         failed = [e.step_key for e in result.get_step_failure_events()]
+        skipped = [e.step_key for e in result.get_step_skipped_events()]
+        where = ", ".join(failed) or (
+            f"(none failed; skipped: {', '.join(skipped)})" if skipped else "(none: the run did not start)"
+        )
         print(
-            f"LOAD FAILED in step(s) {', '.join(failed) or '(none: the run did not start)'} after "
+            f"LOAD FAILED in step(s) {where} after "
             f"{elapsed:.0f}s (run {result.run_id}); nothing was published: {_kept_warehouse(settings)}.",
             file=sys.stderr,
         )

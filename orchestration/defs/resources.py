@@ -14,8 +14,14 @@ Whichever it is, the process that runs a run holds the warehouse's load lock for
 (orchestration/lock.py), so two loads of one warehouse never overlap.
 """
 
+import importlib.metadata
+import sys
+from functools import cached_property
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from packaging import version
 
 from ..dbt_project import DBT_FLAGS, dbt_project
 from ..lock import locked_executor
@@ -82,6 +88,15 @@ class WarehouseDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):  # type: ignore[override]
         return None
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        """The version of the dbt beside this interpreter, read from the installed package:
+        dagster-dbt asks `dbt --version` in a process of its own for it (3–4 s, dbt's start-up,
+        once per dbt step). Any other dbt executable is still asked."""
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
 
 
 def dbt_resource() -> DbtCliResource:
