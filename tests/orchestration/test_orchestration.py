@@ -654,3 +654,13 @@ def test_sample_copy_is_complete(tmp_path):
     copied = copy_samples(tmp_path / "data_raw")
     names = [p.relative_to(copied) for p in iter_report_files([copied])]
     assert names == [p.relative_to(SAMPLES_DIR) for p in iter_report_files([SAMPLES_DIR])]
+
+
+def test_the_dbt_resource_knows_the_version_dbt_reports():
+    """The dbt step takes dbt-core's version from the installed package (no `dbt --version`
+    process); it must be what that dbt executable says of itself."""
+    from orchestration.defs.resources import dbt_resource
+
+    resource = dbt_resource()
+    reported = subprocess.run([resource.dbt_executable, "--version"], capture_output=True, text=True)
+    assert f"installed: {resource._cli_version}" in reported.stdout, reported.stdout
