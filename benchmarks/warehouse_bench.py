@@ -11,8 +11,10 @@ published warehouse), `--added` new forms are landed beside a few changed (re-pu
 removed ones, `loader.report_changes` is written against the published file
 (orchestration.warehouse.write_load_state, what a load runs), and `dbt build` runs again with the
 var only_changed_reports (the marts keyed by report_id rebuild only those reports). Both builds
-run the whole project (seeds, models, data tests, unit tests) with the same vars, so the second
-reuses dbt's partial parse as a load's does. Goals (issue 11): the full build ≤ 5 min and ≤ 6 GB
+run with the arguments a load passes (orchestration.dbt_project: DBT_FLAGS, build_args): the
+whole project (seeds, models, data tests, unit tests), and the second, on a copy of the published
+warehouse, all but the unit tests; the same vars, so the second reuses dbt's partial parse as a
+load's does. Goals (issue 11): the full build ≤ 5 min and ≤ 6 GB
 on this 2-core machine; adding 1,000 forms ≤ 10 % of the full build. Peak memory is the resident
 memory of dbt's process tree (DuckDB runs inside it). Prints figures; asserts nothing.
 """
