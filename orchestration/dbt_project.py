@@ -49,8 +49,8 @@ ALREADY_TESTED = ["--exclude", "resource_type:unit_test"]
 
 def build_args(build_path: Path, only_changed_reports: bool, builds_on_published: bool) -> list[str]:
     """The arguments of a load's `dbt build` after "build": `build_vars`, and `ALREADY_TESTED`
-    left out when the build file is a copy of the published warehouse that keeps its marts
-    (only_changed_reports and loader.load_state.builds_on_published)."""
+    (the unit tests excluded) when the build file is a copy of the published warehouse that keeps
+    its marts (only_changed_reports and loader.load_state.builds_on_published)."""
     skip = ALREADY_TESTED if only_changed_reports and builds_on_published else []
     return [*build_vars(build_path, only_changed_reports), *skip]
 
