@@ -238,9 +238,9 @@ _FILES_SQL = (
 )
 
 
-def _load_state(path: Path, column: str) -> str | None:
-    """A column of `loader.load_state` in the DuckDB file at `path`; None when there is no file,
-    it cannot be opened (held by a writer, not DuckDB) or it has no such table or column."""
+def _load_state(path: Path, *columns: str) -> tuple | None:
+    """Columns of `loader.load_state` in the DuckDB file at `path`, in one read; None when there is
+    no file, it cannot be opened (held by a writer, not DuckDB) or it has no such table or column."""
     if not path.exists():
         return None
     try:
@@ -248,28 +248,30 @@ def _load_state(path: Path, column: str) -> str | None:
     except duckdb.Error:
         return None
     try:
-        row = con.execute(f"SELECT {column} FROM {LOADER}.load_state").fetchone()
+        return con.execute(f"SELECT {', '.join(columns)} FROM {LOADER}.load_state").fetchone()
     except duckdb.Error:
         return None
     finally:
         con.close()
-    return row[0] if row else None
 
 
 def published_code_version(settings: Settings) -> str | None:
     """The code version (`plan.code_version`) the published warehouse was built by, if known."""
-    return _load_state(settings.warehouse, "code_version")
+    row = _load_state(settings.warehouse, "code_version")
+    return row[0] if row else None
 
 
 def landed_by(build: Path) -> str | None:
     """The run that landed the raw tables of the build file (wrote its `loader.load_state`)."""
-    return _load_state(build, "run_id")
+    return landing(build)[0]
 
 
-def builds_on_published(build: Path) -> bool:
-    """Whether the build file is a copy of the published warehouse whose marts it keeps
-    (`loader.load_state.builds_on_published`); False without a load state."""
-    return bool(_load_state(build, "builds_on_published"))
+def landing(build: Path) -> tuple[str | None, bool]:
+    """(the run that landed the raw tables of the build file, whether the file is a copy of the
+    published warehouse whose marts it keeps: `loader.load_state.builds_on_published`); (None,
+    False) without a load state."""
+    row = _load_state(build, "run_id", "builds_on_published")
+    return (row[0], bool(row[1])) if row else (None, False)
 
 
 def published_state(settings: Settings) -> tuple[str | None, int | None]:

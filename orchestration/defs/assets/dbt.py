@@ -111,8 +111,8 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: Se
     build = warehouse.ensure_build(settings, context.run.run_id)
     # only the reports this run's landing listed as changed, when this run landed the raw tables
     # (a subset run from the UI builds on a copy of the published warehouse: everything)
-    only_changed = warehouse.landed_by(build) == context.run.run_id
-    args = build_args(build, only_changed, warehouse.builds_on_published(build))
+    landed_by, builds_on_published = warehouse.landing(build)
+    args = build_args(build, landed_by == context.run.run_id, builds_on_published)
     invocation = dbt.cli(["build", *args], context=context, raise_on_error=False)
     events = list(invocation.stream())
     prune_invocation_dirs()
