@@ -261,11 +261,6 @@ def published_code_version(settings: Settings) -> str | None:
     return row[0] if row else None
 
 
-def landed_by(build: Path) -> str | None:
-    """The run that landed the raw tables of the build file (wrote its `loader.load_state`)."""
-    return landing(build)[0]
-
-
 def landing(build: Path) -> tuple[str | None, bool]:
     """(the run that landed the raw tables of the build file, whether the file is a copy of the
     published warehouse whose marts it keeps: `loader.load_state.builds_on_published`); (None,

@@ -174,7 +174,7 @@ def test_a_load_builds_on_the_published_warehouse_only_when_asked(tmp_path):
     finally:
         con.close()
     assert warehouse.published_code_version(settings) == "code-1"
-    assert warehouse.landed_by(settings.warehouse) == "run-1"
+    assert warehouse.landing(settings.warehouse) == ("run-1", False)
 
     build = warehouse.start_build(settings, "run-2", from_published=True)
     con = duckdb.connect(str(build))
@@ -186,7 +186,7 @@ def test_a_load_builds_on_the_published_warehouse_only_when_asked(tmp_path):
         ]
     finally:
         con.close()
-    assert warehouse.landed_by(build) == "run-2"
+    assert warehouse.landing(build) == ("run-2", True)
 
     build = warehouse.start_build(settings, "run-3")
     con = duckdb.connect(str(build))
@@ -194,7 +194,7 @@ def test_a_load_builds_on_the_published_warehouse_only_when_asked(tmp_path):
         assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0
     finally:
         con.close()
-    assert warehouse.landed_by(build) is None
+    assert warehouse.landing(build) == (None, False)
 
 
 def test_a_data_test_of_a_report_keyed_table_reads_the_rebuilt_reports_only(built, tmp_path):
