@@ -226,12 +226,18 @@ def _process_reading(path: Path, timeout_s: float = 60) -> int:
     """The pid of the process that has `path` open (a worker reading it), waiting for one."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            # a process may end between listing /proc and reading its fds
             try:
-                if os.readlink(fd) == str(path):
-                    return int(fd.parent.parent.name)
+                fds = os.listdir(f"/proc/{pid}/fd")
             except OSError:
                 continue
+            for fd in fds:
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == str(path):
+                        return int(pid)
+                except OSError:
+                    continue
         time.sleep(0.1)
     raise AssertionError(f"no process opened {path}")
 
