@@ -31,20 +31,90 @@
     true rebuilds it whole on every build; none leaves it to dbt (whole only with --full-refresh,
     or when the table does not exist). -#}
 {% macro report_incremental_config() -%}
+    {{- return(incremental_config("{{ delete_reports_to_rebuild() }}")) -}}
+{%- endmacro %}
+
+{#- config(**group_incremental_config(keys)): the config of an aggregate over the canonical
+    reports with one row per group of `keys` (some of report_group_keys()): an incremental build
+    deletes and builds again only the groups a report to rebuild belongs to, before or after the
+    change. Its query keeps the rows of in_groups_to_rebuild(keys). -#}
+{% macro group_incremental_config(keys) -%}
+    {{- return(incremental_config("{{ delete_groups_to_rebuild(" ~ keys ~ ") }}")) -}}
+{%- endmacro %}
+
+{% macro incremental_config(pre_hook) -%}
     {{- return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'full_refresh': none if only_changed_reports() else true,
-        'pre_hook': "{{ delete_reports_to_rebuild() }}",
+        'pre_hook': pre_hook,
     }) -}}
+{%- endmacro %}
+
+{#- Whether this build keeps the rows of an incremental table and rebuilds only what the reports
+    of int_reports_to_rebuild touch. -#}
+{% macro rebuilds_only_changed() -%}
+    {{- return(is_incremental() and builds_on_published()) -}}
 {%- endmacro %}
 
 {#- A condition on `column` (a report_id): true for every row in a full build, only for the
     reports to rebuild in an incremental one. -#}
 {% macro in_reports_to_rebuild(column) -%}
     {%- set rebuild = ref('int_reports_to_rebuild') -%}
-    {%- if is_incremental() and builds_on_published() -%}
+    {%- if rebuilds_only_changed() -%}
         {{ column }} in (select report_id from {{ rebuild }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A condition on `column` (a report_id) for an aggregate's inputs: in an incremental build, the
+    reports of `relation` (the aggregate's reports of the groups to rebuild), so that the per-report
+    inputs are read for those reports only; true in a full build. -#}
+{% macro in_reports_of(column, relation) -%}
+    {%- if rebuilds_only_changed() -%}
+        {{ column }} in (select report_id from {{ relation }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The columns of dim_reports (int_reports_deduplicated) the aggregates group by, and their
+    DuckDB types: int_reports_to_rebuild keeps each report's values of the previous build. -#}
+{% macro report_group_keys() -%}
+    {{- return({'fiscal_year': 'integer', 'implementing_unit': 'varchar', 'project_key': 'varchar'}) -}}
+{%- endmacro %}
+
+{#- The columns of int_reports_to_rebuild after report_id, when there is no previous build. -#}
+{% macro no_previous_group_keys() -%}
+    false as was_canonical
+    {%- for key, type in report_group_keys().items() -%}
+    , cast(null as {{ type }}) as previous_{{ key }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- A condition on the group columns `keys` of the row `qualifier` (a table name or alias): true
+    for every row in a full build; in an incremental one, for the groups of the reports to
+    rebuild, now (int_reports_deduplicated, already rebuilt) or in the previous build (the
+    previous_<key> columns of int_reports_to_rebuild: a removed or moved report's old group). A
+    null key is a group like any other. -#}
+{% macro in_groups_to_rebuild(keys, qualifier) -%}
+    {%- set rebuild = ref('int_reports_to_rebuild') -%}
+    {%- set reports = ref('int_reports_deduplicated') -%}
+    {%- if rebuilds_only_changed() -%}
+        exists (
+            select 1
+            from (
+                select {{ keys | join(', ') }}
+                from {{ reports }}
+                where report_id in (select report_id from {{ rebuild }})
+                union
+                select {% for key in keys %}previous_{{ key }} as {{ key }}{{ ', ' if not loop.last }}{% endfor %}
+                from {{ rebuild }}
+                where was_canonical
+            ) as touched
+            where {% for key in keys %}touched.{{ key }} is not distinct from {{ qualifier }}.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
+        )
     {%- else -%}
         true
     {%- endif -%}
@@ -56,6 +126,14 @@
 {% macro delete_reports_to_rebuild() -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where {{ in_reports_to_rebuild('report_id') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of an aggregate's incremental build: the groups to rebuild leave the table (all rows
+    on a build file that is not a copy of the previous build). -#}
+{% macro delete_groups_to_rebuild(keys) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as kept where {{ in_groups_to_rebuild(keys, 'kept') }}
     {%- endif -%}
 {%- endmacro %}
 

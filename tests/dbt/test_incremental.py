@@ -27,7 +27,16 @@ from orchestration.warehouse import write_load_state
 
 FORMS = 120  # serials 0, 50 and 100 also have a text copy
 # The incremental marts and everything upstream of them; tests are left to test_marts.py.
-SELECT = ["--select", "+mart_report_quality", "--exclude-resource-type", "test", "unit_test"]
+SELECT = [
+    "--select",
+    "+mart_report_quality",
+    "+mart_unit_scorecard",
+    "+dim_projects",
+    "+dim_implementing_units",
+    "--exclude-resource-type",
+    "test",
+    "unit_test",
+]
 ONLY_CHANGED = ["--vars", json.dumps({"only_changed_reports": True})]
 INCREMENTAL = (
     "intermediate.int_reports_deduplicated",
@@ -37,6 +46,9 @@ INCREMENTAL = (
     "marts.fct_indicator_outcomes",
     "marts.fct_deductions",
     "marts.mart_report_quality",
+    "marts.dim_projects",
+    "marts.dim_implementing_units",
+    "marts.mart_unit_scorecard",
 )
 
 
@@ -87,9 +99,12 @@ def built(tmp_path_factory) -> dict:
     finally:
         con.close()
     _build(after, work)
-    # what dbt ran for the biggest mart: its query, and the statement that wrote it
-    compiled = next((work / "target" / "compiled").rglob("fct_indicator_outcomes.sql")).read_text()
-    compiled += next((work / "target" / "run").rglob("fct_indicator_outcomes.sql")).read_text()
+    # what dbt ran for the biggest mart and for an aggregate: the queries, the statements that wrote
+    compiled = {
+        model: next((work / "target" / "compiled").rglob(f"{model}.sql")).read_text()
+        + next((work / "target" / "run").rglob(f"{model}.sql")).read_text()
+        for model in ("fct_indicator_outcomes", "mart_unit_scorecard")
+    }
     shutil.copyfile(after, full)
     _build(full, work, "--full-refresh")
     return {"after": after, "full": full, "changes": changes, "ids": ids, "compiled": compiled}
@@ -121,8 +136,9 @@ def test_only_the_changed_reports_and_their_copies_are_rebuilt(built):
     total = _rows(built["after"], "SELECT count(*) FROM raw.reports")[0][0]
     assert len(rebuilt) < total / 5
     # the incremental query ran, and appended to the table rather than replacing it
-    assert "int_reports_to_rebuild" in built["compiled"]
-    assert 'insert into "after"."marts"."fct_indicator_outcomes"' in built["compiled"]
+    for model, compiled in built["compiled"].items():
+        assert "int_reports_to_rebuild" in compiled, model
+        assert f'insert into "after"."marts"."{model}"' in compiled, model
     assert _rows(built["full"], "SELECT count(*) FROM marts.dim_reports") == _rows(
         built["after"], "SELECT count(*) FROM marts.dim_reports"
     )

@@ -7,6 +7,10 @@
 -- change are read from the previous build's marts.dim_reports (not a ref: this model runs before
 -- dim_reports is rebuilt, and must see the old one); the change list from loader.report_changes,
 -- written by the load (orchestration/warehouse.py, schema LOADER).
+-- With each report, whether it was the canonical copy of its form in the previous build, and its
+-- group keys there (previous_<key>, for each of report_group_keys()): the aggregates over the
+-- reports rebuild the groups a changed report left as well as those it joins
+-- (macros/incremental.sql in_groups_to_rebuild).
 {{ config(materialized='table') }}
 -- depends_on: {{ ref('int_report_copies_ranked') }}
 
@@ -17,11 +21,11 @@
 
 {%- if not only_changed_reports() %}
 -- a full build: the marts keyed by report_id are rebuilt whole, without this list
-select cast(null as varchar) as report_id
+select cast(null as varchar) as report_id, {{ no_previous_group_keys() }}
 where false
 {%- elif previous is none %}
 -- a build on a fresh file: every report
-select report_id from {{ ref('int_report_copies_ranked') }}
+select report_id, {{ no_previous_group_keys() }} from {{ ref('int_report_copies_ranked') }}
 {%- else %}
 with changed as (
     select report_id from loader.report_changes
@@ -41,11 +45,22 @@ touched_forms as (
     select form_identity from copies_now where report_id in (select report_id from changed)
     union
     select form_identity from copies_before where report_id in (select report_id from changed)
+),
+
+rebuilt as (
+    select report_id from changed
+    union
+    select report_id from copies_now where form_identity in (select form_identity from touched_forms)
+    union
+    select report_id from copies_before where form_identity in (select form_identity from touched_forms)
 )
 
-select report_id from changed
-union
-select report_id from copies_now where form_identity in (select form_identity from touched_forms)
-union
-select report_id from copies_before where form_identity in (select form_identity from touched_forms)
+select
+    r.report_id,
+    p.report_id is not null as was_canonical,
+    {%- for key in report_group_keys() %}
+    p.{{ key }} as previous_{{ key }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from rebuilt as r
+left join {{ previous }} as p on p.report_id = r.report_id
 {%- endif %}

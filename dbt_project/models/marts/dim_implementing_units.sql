@@ -1,4 +1,5 @@
 -- Implementing units (实施单位).
+{{ config(**group_incremental_config(['implementing_unit'])) }}
 
 select
     implementing_unit,
@@ -9,6 +10,6 @@ select
     count(distinct project_key) as n_projects,
     min(fiscal_year) as first_fiscal_year,
     max(fiscal_year) as last_fiscal_year
-from {{ ref('int_reports_deduplicated') }}
-where implementing_unit is not null
+from {{ ref('int_reports_deduplicated') }} as r
+where implementing_unit is not null and {{ in_groups_to_rebuild(['implementing_unit'], 'r') }}
 group by implementing_unit

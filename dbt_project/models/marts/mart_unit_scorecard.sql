@@ -1,12 +1,16 @@
 -- Per implementing unit (实施单位) and fiscal year: projects, money, execution, scores, losses,
 -- indicator outcomes, grade counts and forms that do not add up.
+{%- set keys = ['fiscal_year', 'implementing_unit'] %}
+{{ config(**group_incremental_config(keys)) }}
 
 with reports as (
-    select * from {{ ref('dim_reports') }}
+    select * from {{ ref('dim_reports') }} as r
+    where {{ in_groups_to_rebuild(keys, 'r') }}
 ),
 
 total_line as (
-    select * from {{ ref('fct_funding_execution') }} where line_no = 1
+    select * from {{ ref('fct_funding_execution') }}
+    where line_no = 1 and {{ in_reports_of('report_id', 'reports') }}
 ),
 
 indicators as (
@@ -20,6 +24,7 @@ indicators as (
         count(*) filter (where score_disagrees_with_attainment) as n_score_flags,
         sum(points_lost) filter (where points_lost > 0) as indicator_points_lost
     from {{ ref('fct_indicator_outcomes') }}
+    where {{ in_reports_of('report_id', 'reports') }}
     group by report_id
 ),
 
@@ -29,6 +34,7 @@ quality as (
         bool_or(not passed) filter (where check_source = 'extraction') as does_not_add_up,
         bool_or(not passed) filter (where check_source = 'warehouse') as fails_warehouse_rule
     from {{ ref('mart_report_quality') }}
+    where {{ in_reports_of('report_id', 'reports') }}
     group by report_id
 )
 
