@@ -8,7 +8,10 @@
     published warehouse only when the same code built it — extractor, landing, dbt project), an
     existing table keeps its rows and only the reports of int_reports_to_rebuild are deleted and
     built again; otherwise every row is. dbt's --full-refresh rebuilds it whole either way. The
-    same tables come out (tests/dbt/test_incremental.py). -#}
+    same tables come out (tests/dbt/test_incremental.py). Beside them: the aggregates over the
+    reports rebuild the groups those reports belong to (group_incremental_config),
+    int_report_copies_ranked ranks again the copies of the forms they belong to (its own config),
+    and the singular tests that judge each report alone check those reports. -#}
 
 {% macro only_changed_reports() -%}
     {{- return(var('only_changed_reports') in (true, 'true', 'True', 1, '1')) -}}
@@ -52,13 +55,15 @@
 {%- endmacro %}
 
 {#- Whether this build keeps the rows of an incremental table and rebuilds only what the reports
-    of int_reports_to_rebuild touch. -#}
+    of int_reports_to_rebuild touch; for a singular test, whether it checks only those reports. -#}
 {% macro rebuilds_only_changed() -%}
-    {{- return(is_incremental() and builds_on_published()) -}}
+    {{- return((model.resource_type == 'test' or is_incremental()) and builds_on_published()) -}}
 {%- endmacro %}
 
 {#- A condition on `column` (a report_id): true for every row in a full build, only for the
-    reports to rebuild in an incremental one. -#}
+    reports to rebuild in an incremental one. A singular test that judges each report on its own
+    rows in the tables keyed by report_id uses it too: the other reports' rows are the ones the
+    previous build made from the same rows by the same code, and passed. -#}
 {% macro in_reports_to_rebuild(column) -%}
     {%- set rebuild = ref('int_reports_to_rebuild') -%}
     {%- if rebuilds_only_changed() -%}
@@ -171,12 +176,14 @@
     {%- do return(relation) -%}
 {%- endmacro %}
 
-{#- Whether `relation` is a table kept by report_incremental_config (its unchanged reports' rows
-    are the rows the previous build made and tested). -#}
+{#- Whether `relation` is an incremental table built after int_reports_to_rebuild (its unchanged
+    reports' rows are the rows the previous build made and tested, and that list is this build's
+    when its tests run). int_report_copies_ranked is built before it, so it is tested whole. -#}
 {% macro report_keyed_table(relation) -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.alias == relation.identifier
-        and node.config.materialized == 'incremental' -%}
+        and node.config.materialized == 'incremental'
+        and ('model.' ~ project_name ~ '.int_reports_to_rebuild') in node.depends_on.nodes -%}
         {{- return(true) -}}
     {%- endfor -%}
     {{- return(false) -}}
@@ -193,7 +200,8 @@
       key have the same report_id, so a duplicate either lies among unchanged rows (tested before)
       or among changed ones (tested now). Keys without report_id (deduction_id) stay whole: a new
       row could collide with an unchanged one.
-    Singular tests (no test_metadata) stay whole. -#}
+    Singular tests (no test_metadata) stay whole here; those that judge each report on its own
+    rows restrict themselves (in_reports_to_rebuild). -#}
 {% macro exact_on_changed_reports() -%}
     {%- set meta = model.get('test_metadata') or {} -%}
     {%- set kwargs = meta.get('kwargs', {}) -%}

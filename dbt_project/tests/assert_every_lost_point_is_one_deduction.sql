@@ -8,16 +8,17 @@
 with items as (
     select report_id, 'funding_execution' as source, line_no as item_no, points_lost
     from {{ ref('fct_funding_execution') }}
-    where points_lost > 0
+    where points_lost > 0 and {{ in_reports_to_rebuild('report_id') }}
     union all
     select report_id, 'indicator', indicator_no, points_lost
     from {{ ref('fct_indicator_outcomes') }}
-    where points_lost > 0
+    where points_lost > 0 and {{ in_reports_to_rebuild('report_id') }}
 ),
 
 deductions as (
     select report_id, source, item_no, count(*) as n_rows, sum(points_lost) as points_lost
     from {{ ref('fct_deductions') }}
+    where {{ in_reports_to_rebuild('report_id') }}
     group by report_id, source, item_no
 )
 

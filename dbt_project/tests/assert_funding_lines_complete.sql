@@ -9,6 +9,7 @@
 with staged as (
     select report_id, count(*) as n_lines
     from {{ ref('stg_extract__funding_lines') }}
+    where {{ in_reports_to_rebuild('report_id') }}
     group by report_id
 ),
 
@@ -18,6 +19,7 @@ in_marts as (
         count(*) as n_lines,
         count(distinct line_no) as n_line_numbers
     from {{ ref('fct_funding_execution') }}
+    where {{ in_reports_to_rebuild('report_id') }}
     group by report_id
 )
 
@@ -25,5 +27,6 @@ select r.report_id, s.n_lines as staged_lines, m.n_lines as mart_lines, m.n_line
 from {{ ref('dim_reports') }} as r
 left join staged as s on s.report_id = r.report_id
 left join in_marts as m on m.report_id = r.report_id
-where coalesce(s.n_lines, 0) <> coalesce(m.n_lines, 0)
-    or coalesce(m.n_lines, 0) <> coalesce(m.n_line_numbers, 0)
+where {{ in_reports_to_rebuild('r.report_id') }}
+    and (coalesce(s.n_lines, 0) <> coalesce(m.n_lines, 0)
+        or coalesce(m.n_lines, 0) <> coalesce(m.n_line_numbers, 0))

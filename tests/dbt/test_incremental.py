@@ -39,6 +39,7 @@ SELECT = [
 ]
 ONLY_CHANGED = ["--vars", json.dumps({"only_changed_reports": True})]
 INCREMENTAL = (
+    "intermediate.int_report_copies_ranked",
     "intermediate.int_reports_deduplicated",
     "intermediate.int_deductions_categorized",
     "marts.dim_reports",
@@ -213,11 +214,40 @@ def test_a_load_builds_on_the_published_warehouse_only_when_asked(tmp_path):
     assert warehouse.landing(build) == (None, False)
 
 
-def test_a_data_test_of_a_report_keyed_table_reads_the_rebuilt_reports_only(built, tmp_path):
-    """On a build that builds on the published warehouse, a not_null test of a mart keyed by
-    report_id fails on a bad row of a rebuilt report, leaves an unchanged report's row to the
-    build that tested it, and reads every row again without the var (a full build)."""
-    test = ["test", "--select", "not_null_fct_funding_execution_line_no"]
+# (data test, table it reads, statement that breaks one report's rows, whether a build on the
+# published warehouse checks only the rebuilt reports)
+TAMPERED_TESTS = [
+    (
+        "not_null_fct_funding_execution_line_no",
+        "marts.fct_funding_execution",
+        "UPDATE marts.fct_funding_execution SET line_no = NULL WHERE report_id = ? AND line_no = 1",
+        True,
+    ),
+    (
+        "assert_funding_lines_complete",
+        "marts.fct_funding_execution",
+        "DELETE FROM marts.fct_funding_execution WHERE report_id = ? AND line_no = 2",
+        True,
+    ),
+    (
+        # built before int_reports_to_rebuild: its tests would read the previous build's list
+        "not_null_int_report_copies_ranked_copy_rank",
+        "intermediate.int_report_copies_ranked",
+        "UPDATE intermediate.int_report_copies_ranked SET copy_rank = NULL WHERE report_id = ?",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("test", "table", "breaks", "restricted"), TAMPERED_TESTS)
+def test_a_data_test_of_a_report_keyed_table_reads_the_rebuilt_reports_only(
+    built, tmp_path, test, table, breaks, restricted
+):
+    """On a build that builds on the published warehouse, a test of a table keyed by report_id
+    (a generic test, or a singular test judging each report alone) fails on a bad row of a rebuilt
+    report and leaves an unchanged report's rows to the build that tested them (where
+    `restricted`; otherwise it fails there too), and reads every row again without the var."""
+    selected = ["test", "--select", test]
 
     def tampered(name: str, where: str) -> Path:
         path = tmp_path / f"{name}.duckdb"
@@ -225,23 +255,21 @@ def test_a_data_test_of_a_report_keyed_table_reads_the_rebuilt_reports_only(buil
         con = duckdb.connect(str(path))
         try:
             report = con.execute(
-                "SELECT min(report_id) FROM marts.fct_funding_execution WHERE report_id "
-                f"{where} (SELECT report_id FROM intermediate.int_reports_to_rebuild)"
+                f"SELECT min(report_id) FROM {table} WHERE report_id {where} "
+                "(SELECT report_id FROM intermediate.int_reports_to_rebuild) "
+                "AND report_id IN (SELECT report_id FROM marts.dim_reports)"
             ).fetchone()[0]
-            con.execute(
-                "UPDATE marts.fct_funding_execution SET line_no = NULL WHERE report_id = ? AND line_no = 1",
-                [report],
-            )
+            con.execute(breaks, [report])
         finally:
             con.close()
         return path
 
     rebuilt, unchanged = tampered("rebuilt", "IN"), tampered("unchanged", "NOT IN")
-    failed = dbt_cli([*test, *ONLY_CHANGED], tmp_path / "a", rebuilt)
+    failed = dbt_cli([*selected, *ONLY_CHANGED], tmp_path / "a", rebuilt)
     assert failed.returncode == 1 and "Got 1 result" in failed.stdout, failed.stdout[-3000:]
-    passed = dbt_cli([*test, *ONLY_CHANGED], tmp_path / "b", unchanged)
-    assert passed.returncode == 0, passed.stdout[-3000:]
-    whole = dbt_cli(test, tmp_path / "c", unchanged)
+    on_unchanged = dbt_cli([*selected, *ONLY_CHANGED], tmp_path / "b", unchanged)
+    assert on_unchanged.returncode == (0 if restricted else 1), on_unchanged.stdout[-3000:]
+    whole = dbt_cli(selected, tmp_path / "c", unchanged)
     assert whole.returncode == 1 and "Got 1 result" in whole.stdout, whole.stdout[-3000:]
 
 
