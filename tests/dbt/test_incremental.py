@@ -33,6 +33,7 @@ SELECT = [
     "+mart_unit_scorecard",
     "+dim_projects",
     "+dim_implementing_units",
+    "+mart_deductions_by_category",
     "--exclude-resource-type",
     "test",
     "unit_test",
@@ -50,6 +51,7 @@ INCREMENTAL = (
     "marts.dim_projects",
     "marts.dim_implementing_units",
     "marts.mart_unit_scorecard",
+    "marts.mart_deductions_by_category",
 )
 
 

@@ -1,8 +1,11 @@
 -- Points lost and deduction counts by fiscal year, district, department, level 1 / level 2 and
 -- reason category. Funding execution deductions appear under level1 项目资金 / level2 执行率.
+-- Rebuilt by fiscal year: a year's shares change with any of its deductions.
+{{ config(**group_incremental_config(['fiscal_year'])) }}
 
 with deductions as (
-    select * from {{ ref('fct_deductions') }}
+    select * from {{ ref('fct_deductions') }} as d
+    where {{ in_groups_to_rebuild(['fiscal_year'], 'd') }}
 ),
 
 grouped as (
