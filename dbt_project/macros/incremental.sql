@@ -45,12 +45,15 @@
     {{- return(incremental_config("{{ delete_groups_to_rebuild(" ~ keys ~ ") }}")) -}}
 {%- endmacro %}
 
-{% macro incremental_config(pre_hook) -%}
+{#- The config the incremental models share, with their hooks: full_refresh true (rebuilt whole)
+    unless the load passes only_changed_reports. -#}
+{% macro incremental_config(pre_hook=[], post_hook=[]) -%}
     {{- return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'full_refresh': none if only_changed_reports() else true,
         'pre_hook': pre_hook,
+        'post_hook': post_hook,
     }) -}}
 {%- endmacro %}
 

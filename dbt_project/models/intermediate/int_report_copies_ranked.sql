@@ -15,13 +15,10 @@
 -- previous rows are read before they are replaced (delete+insert), and a removed report's row
 -- leaves after (post_hook).
 {%- set changed = 'select report_id from loader.report_changes' %}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='report_id',
-    full_refresh=none if only_changed_reports() else true,
-    post_hook="{% if rebuilds_only_changed() %}delete from {{ this }} where report_id in (select report_id from loader.report_changes where change = 'removed'){% endif %}",
-) }}
+{%- set incremental = incremental_config(
+    post_hook="{% if rebuilds_only_changed() %}delete from {{ this }} where report_id in (select report_id from loader.report_changes where change = 'removed'){% endif %}") %}
+{%- do incremental.update({'incremental_strategy': 'delete+insert', 'unique_key': 'report_id'}) %}
+{{ config(**incremental) }}
 
 with reports as (
     select * from {{ ref('int_reports_corrected') }}
