@@ -68,17 +68,12 @@
     rows in the tables keyed by report_id uses it too: the other reports' rows are the ones the
     previous build made from the same rows by the same code, and passed. -#}
 {% macro in_reports_to_rebuild(column) -%}
-    {%- set rebuild = ref('int_reports_to_rebuild') -%}
-    {%- if rebuilds_only_changed() -%}
-        {{ column }} in (select report_id from {{ rebuild }})
-    {%- else -%}
-        true
-    {%- endif -%}
+    {{- in_reports_of(column, ref('int_reports_to_rebuild')) -}}
 {%- endmacro %}
 
-{#- A condition on `column` (a report_id) for an aggregate's inputs: in an incremental build, the
-    reports of `relation` (the aggregate's reports of the groups to rebuild), so that the per-report
-    inputs are read for those reports only; true in a full build. -#}
+{#- A condition on `column` (a report_id): in an incremental build, the reports of `relation`
+    (int_reports_to_rebuild, or an aggregate's reports of the groups to rebuild, so that its
+    per-report inputs are read for those reports only); true in a full build. -#}
 {% macro in_reports_of(column, relation) -%}
     {%- if rebuilds_only_changed() -%}
         {{ column }} in (select report_id from {{ relation }})
