@@ -17,12 +17,19 @@
     {{- return(var('only_changed_reports') in (true, 'true', 'True', 1, '1')) -}}
 {%- endmacro %}
 
+{#- A table the load writes into the build file beside the landing tables (schema LOADER of
+    orchestration/warehouse.py, not a dbt source: it belongs to one load, not to the warehouse):
+    'load_state' (one row: builds_on_published) or 'report_changes' (report_id, change). -#}
+{% macro loader_relation(identifier) -%}
+    {{- return(api.Relation.create(database=target.database, schema='loader', identifier=identifier)) -}}
+{%- endmacro %}
+
 {#- Whether this build file started as a copy of the previous build (loader.load_state, written by
     the load: orchestration/warehouse.py): only then do its marts hold the reports before the
     changes of loader.report_changes. Run-time only (false while parsing). -#}
 {% macro builds_on_published() -%}
     {%- if not execute or not only_changed_reports() -%}{{ return(false) }}{%- endif -%}
-    {%- set state = adapter.get_relation(database=target.database, schema='loader', identifier='load_state') -%}
+    {%- set state = load_relation(loader_relation('load_state')) -%}
     {%- if state is none -%}
         {{ exceptions.raise_compiler_error("var only_changed_reports is true but there is no loader.load_state: the load writes it with loader.report_changes (orchestration/warehouse.py write_load_state); build without the var") }}
     {%- endif -%}
@@ -163,7 +170,7 @@
                 reports include the copies of a changed form that loader.report_changes omits -#}
             {%- set changed = adapter.get_relation(
                 database=relation.database, schema='intermediate', identifier='int_reports_to_rebuild')
-                if found.type == 'table' else 'loader.report_changes' -%}
+                if found.type == 'table' else loader_relation('report_changes') -%}
             {%- set rebuilt = 'report_id in (select report_id from ' ~ changed ~ ')' -%}
             {%- set where = '(' ~ where ~ ') and ' ~ rebuilt if where else rebuilt -%}
         {%- endif -%}

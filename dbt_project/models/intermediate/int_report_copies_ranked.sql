@@ -14,9 +14,9 @@
 -- It runs before int_reports_to_rebuild (which reads it), so it reads the change list itself; the
 -- previous rows are read before they are replaced (delete+insert), and a removed report's row
 -- leaves after (post_hook).
-{%- set changed = 'select report_id from loader.report_changes' %}
+{%- set changed = 'select report_id from ' ~ loader_relation('report_changes') %}
 {%- set incremental = incremental_config(
-    post_hook="{% if rebuilds_only_changed() %}delete from {{ this }} where report_id in (select report_id from loader.report_changes where change = 'removed'){% endif %}") %}
+    post_hook="{% if rebuilds_only_changed() %}delete from {{ this }} where report_id in (select report_id from {{ loader_relation('report_changes') }} where change = 'removed'){% endif %}") %}
 {%- do incremental.update({'incremental_strategy': 'delete+insert', 'unique_key': 'report_id'}) %}
 {{ config(**incremental) }}
 

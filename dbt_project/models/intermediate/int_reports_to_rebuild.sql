@@ -28,7 +28,7 @@ where false
 select report_id, {{ no_previous_group_keys() }} from {{ ref('int_report_copies_ranked') }}
 {%- else %}
 with changed as (
-    select report_id from loader.report_changes
+    select report_id from {{ loader_relation('report_changes') }}
 ),
 
 copies_now as (
