@@ -108,9 +108,22 @@ def built(tmp_path_factory) -> dict:
         + next((work / "target" / "run").rglob(f"{model}.sql")).read_text()
         for model in ("fct_indicator_outcomes", "mart_unit_scorecard")
     }
+    # what a build's data tests would read there
+    result = dbt_cli(["compile", "--select", *TEST_READS, *ONLY_CHANGED], work, after)
+    assert result.returncode == 0, result.stdout[-6000:]
+    tests = {
+        test: next((work / "target" / "compiled").rglob(f"{test}.sql")).read_text() for test in TEST_READS
+    }
     shutil.copyfile(after, full)
     _build(full, work, "--full-refresh")
-    return {"after": after, "full": full, "changes": changes, "ids": ids, "compiled": compiled}
+    return {
+        "after": after,
+        "full": full,
+        "changes": changes,
+        "ids": ids,
+        "compiled": compiled,
+        "tests": tests,
+    }
 
 
 def _rows(path: Path, sql: str) -> list[tuple]:
@@ -145,6 +158,26 @@ def test_only_the_changed_reports_and_their_copies_are_rebuilt(built):
     assert _rows(built["full"], "SELECT count(*) FROM marts.dim_reports") == _rows(
         built["after"], "SELECT count(*) FROM marts.dim_reports"
     )
+
+
+# data test → the list of reports it reads on a build on the published warehouse (None: every row)
+TEST_READS = {
+    "not_null_int_indicators_assessed_report_id": "loader.report_changes",  # a view keyed by report_id
+    "not_null_fct_deductions_report_id": "intermediate.int_reports_to_rebuild",  # a report-keyed table
+    "unique_fct_deductions_deduction_id": None,  # a key without report_id
+    "not_null_stg_extract__errors_file": None,  # a view without report_id
+    "not_null_dim_projects_project_key": None,  # an aggregate
+}
+
+
+@pytest.mark.parametrize("test", TEST_READS)
+def test_each_data_test_reads_the_rebuilt_reports_only_where_that_gives_its_verdict(built, test):
+    sql = " ".join(built["tests"][test].split()).replace('"', "")
+    reads = TEST_READS[test]
+    if reads is None:
+        assert "report_changes" not in sql and "int_reports_to_rebuild" not in sql, sql
+    else:
+        assert f"report_id in (select report_id from after.{reads})" in sql, sql
 
 
 def test_canonical_copies_follow_the_change(built):
