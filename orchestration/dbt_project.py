@@ -23,9 +23,10 @@ ONLY_CHANGED_VAR = "only_changed_reports"
 
 def build_vars(build_path: Path, only_changed_reports: bool = True) -> list[str]:
     """The dbt arguments that point dbt at `build_path`, and the var only_changed_reports
-    (dbt_project/macros/incremental.sql): true when the load landed the raw tables of that file
-    and wrote its `loader.report_changes` (a fresh build file has no marts to keep, and builds them
-    whole either way). The manifest is parsed with it true, as most loads run."""
+    (dbt_project/macros/incremental.sql): true when the load landed the raw tables of that file,
+    a copy of the published warehouse that keeps its marts, and wrote its `loader.report_changes`.
+    The manifest is parsed with it true, as most loads run (a load into a fresh build file parses
+    again, and so does the next)."""
     return [
         "--vars",
         json.dumps({BUILD_PATH_VAR: str(build_path), ONLY_CHANGED_VAR: only_changed_reports}),
@@ -48,11 +49,12 @@ ALREADY_TESTED = ["--exclude", "resource_type:unit_test"]
 
 
 def build_args(build_path: Path, only_changed_reports: bool, builds_on_published: bool) -> list[str]:
-    """The arguments of a load's `dbt build` after "build": `build_vars`, and `ALREADY_TESTED`
-    (the unit tests excluded) when the build file is a copy of the published warehouse that keeps
-    its marts (only_changed_reports and loader.load_state.builds_on_published)."""
-    skip = ALREADY_TESTED if only_changed_reports and builds_on_published else []
-    return [*build_vars(build_path, only_changed_reports), *skip]
+    """The arguments of a load's `dbt build` after "build" on `build_path`, which this load landed
+    (`only_changed_reports`) and which started as a copy of the published warehouse
+    (`builds_on_published`, loader.load_state): `build_vars`, true only when both hold, and then
+    `ALREADY_TESTED` (the unit tests excluded)."""
+    incremental = only_changed_reports and builds_on_published
+    return [*build_vars(build_path, incremental), *(ALREADY_TESTED if incremental else [])]
 
 
 dbt_project = DbtProject(

@@ -55,9 +55,8 @@ INCREMENTAL = (
 )
 
 
-def _build(path: Path, workdir: Path, *extra: str) -> None:
-    # the same vars in every build: dbt's partial parse of the first build serves the others
-    result = dbt_cli(["build", *SELECT, *ONLY_CHANGED, *extra], workdir, path)
+def _build(path: Path, workdir: Path, *extra: str, incremental: bool = True) -> None:
+    result = dbt_cli(["build", *SELECT, *(ONLY_CHANGED if incremental else []), *extra], workdir, path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
 
 
@@ -78,7 +77,7 @@ def built(tmp_path_factory) -> dict:
         write_load_state(con, "before", work / "none.duckdb")  # every report added
     finally:
         con.close()
-    _build(before, work)
+    _build(before, work, incremental=False)
 
     shutil.copyfile(before, after)
     con = duckdb.connect(str(after))
@@ -117,6 +116,7 @@ def built(tmp_path_factory) -> dict:
     shutil.copyfile(after, full)
     _build(full, work, "--full-refresh")
     return {
+        "before": before,
         "after": after,
         "full": full,
         "changes": changes,
@@ -207,6 +207,25 @@ def test_incremental_build_equals_a_full_refresh(built, table):
         assert not extra and not missing, (extra[:3], missing[:3])
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("state", ["fresh", "none"])
+def test_a_build_that_keeps_the_marts_needs_a_copy_of_the_previous_build(built, tmp_path, state):
+    """With only_changed_reports, dbt refuses a file whose loader.load_state does not say it started
+    as a copy of the previous build (a fresh file: its report_changes are not what its marts miss),
+    or that has none, before building anything."""
+    path = tmp_path / "refused.duckdb"
+    shutil.copyfile(built["before"], path)
+    if state == "none":
+        con = duckdb.connect(str(path))
+        con.execute("DROP TABLE loader.load_state")
+        con.close()
+    result = dbt_cli(["build", "--select", "stg_extract__reports", *ONLY_CHANGED], tmp_path, path)
+    assert result.returncode != 0
+    assert "does not say this file started as a copy of the previous build" in result.stdout, result.stdout[
+        -3000:
+    ]
+    assert "1 of 1 START" not in result.stdout
 
 
 def test_a_load_builds_on_the_published_warehouse_only_when_asked(tmp_path):

@@ -1,6 +1,6 @@
 -- The reports whose rows an incremental build of the marts keyed by report_id deletes and builds
 -- again (macros/incremental.sql): empty in a full build (var only_changed_reports false), every
--- report when the build file did not start as a copy of the previous build (loader.load_state).
+-- report when the build file holds no previous marts.dim_reports.
 -- Every report loader.report_changes lists (added, removed, updated), and every copy of the same
 -- printed form, before or after the change: which copy is canonical (int_report_copies_ranked),
 -- and the canonical copy's list of duplicates, can change with any of them. The copies before the
@@ -24,7 +24,7 @@
 select cast(null as varchar) as report_id, {{ no_previous_group_keys() }}
 where false
 {%- elif previous is none %}
--- a build on a fresh file: every report
+-- no previous build to keep: every report
 select report_id, {{ no_previous_group_keys() }} from {{ ref('int_report_copies_ranked') }}
 {%- else %}
 with changed as (
