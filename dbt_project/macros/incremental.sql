@@ -19,7 +19,8 @@
 
 {#- A table the load writes into the build file beside the landing tables (schema LOADER of
     orchestration/warehouse.py, not a dbt source: it belongs to one load, not to the warehouse):
-    'load_state' (one row: builds_on_published) or 'report_changes' (report_id, change). -#}
+    'load_state' (one row: the load's fingerprint, code version, run, builds_on_published) or
+    'report_changes' (report_id, change). -#}
 {% macro loader_relation(identifier) -%}
     {{- return(api.Relation.create(database=target.database, schema='loader', identifier=identifier)) -}}
 {%- endmacro %}
@@ -166,7 +167,7 @@
     table is rebuilt. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- if execute and only_changed_reports() -%}
+    {%- if builds_on_published() -%}
         {#- from the graph, not the relation: a query describing a view binds every view under
             it (≈ 20 ms a test: half of what dbt spent compiling an incremental build at 1,000 forms);
             every column of a tested model is documented (tests/dbt/test_marts.py) -#}
@@ -174,7 +175,7 @@
         {%- set keyed = node is not none and 'report_id' in node.columns -%}
         {%- set view = keyed and node.config.materialized == 'view' and relation.schema != 'marts' -%}
         {%- set table = keyed and report_keyed_table(node) and exact_on_changed_reports() -%}
-        {%- if (view or table) and builds_on_published() -%}
+        {%- if view or table -%}
             {#- a table keyed by report_id is built after int_reports_to_rebuild: its rebuilt
                 reports include the copies of a changed form that loader.report_changes omits -#}
             {%- set changed = adapter.get_relation(
