@@ -149,7 +149,7 @@
 {%- endmacro %}
 
 {#- Pre-hook of an aggregate's incremental build: the groups to rebuild leave the table (all rows
-    on a build file that is not a copy of the previous build). -#}
+    when the build file holds no previous dim_reports: int_reports_to_rebuild lists every report). -#}
 {% macro delete_groups_to_rebuild(keys) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as kept where {{ in_groups_to_rebuild(keys, 'kept') }}
