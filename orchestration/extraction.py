@@ -7,7 +7,11 @@ back. The same content under several names is read once. A file over a bound, or
 dies, becomes an error of that file — written to the run's folder, not to the store, so the next
 load tries it again — and the other files carry on. A store entry is verified before it is used
 (`store.verify_entry`: schema and results version, column types, checksum); one that does not
-verify is logged and its file read again, so an old or hand-edited entry is never published.
+verify is logged and its file read again, so an old or hand-edited entry is never published —
+except the entries the published warehouse was landed from, under the same names, by the same
+code (`landed`): the landing keeps those rows as they are on its copy and never reads the entry,
+so neither is it verified again (at national size that verification would cost more than the
+night's new files).
 
 No Dagster import here: worker processes import this module.
 """
@@ -71,6 +75,7 @@ class FileSummary:
 class ExtractStats:
     files: int = 0
     store_hits: int = 0  # files whose content had an entry already
+    as_landed: int = 0  # of those, files taken as the published warehouse was landed from them
     read: list[str] = field(default_factory=list)  # names read this time (one per content)
     rejected: list[str] = field(default_factory=list)  # names whose store entry did not verify
     errors: dict[str, int] = field(default_factory=dict)  # error class → files, of those read
@@ -159,23 +164,37 @@ def extract_files(
     max_workers: int = 1,
     progress: Callable[[int, int, str, FileSummary], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    landed: Path | None = None,
 ) -> tuple[list[tuple[str, str]], ExtractStats]:
     """The store entry of every file, as (display name, entry path), reading only content with no
     entry that verifies.
 
     Each content is read once, in a bounded worker, up to `max_workers` at a time;
     `progress(done, total, display name, summary)` is called as each read finishes, `warn(line)`
-    for each store entry that did not verify (the file is read again)."""
+    for each store entry that did not verify (the file is read again). `landed`: the (name,
+    entry) pairs (`write_entries`' shape) the published warehouse was landed from, given only
+    when this code built it; a content whose entry it lists under exactly the content's names is
+    taken as it is, unverified (its rows are in the copy the landing builds on)."""
     stats = ExtractStats(files=len(files))
     names: dict[str, list[ReportFile]] = {}
     for file in files:
         names.setdefault(file.content_key, []).append(file)
+    stored_at = {
+        key: entry_path(store_root, group[0].sha256, group[0].kind) if group[0].sha256 else None
+        for key, group in names.items()
+    }
+    as_landed = landed_names(landed, {str(p) for p in stored_at.values() if p}) if landed else {}
     entries: list[tuple[str, str]] = []
     jobs: list[Job] = []
     groups: list[list[ReportFile]] = []  # the names of each job's content
     for key, group in names.items():
         first = group[0]
-        stored = entry_path(store_root, first.sha256, first.kind) if first.sha256 else None
+        stored = stored_at[key]
+        if stored is not None and as_landed.get(str(stored)) == {f.label for f in group}:
+            stats.store_hits += len(group)
+            stats.as_landed += len(group)
+            entries += [(f.label, str(stored)) for f in group]
+            continue
         if stored is not None and stored.exists():
             problem = verify_entry(stored, first.sha256, first.kind)
             if problem is None:
@@ -211,6 +230,22 @@ def extract_files(
         if progress:
             progress(done, len(jobs), display_name(job.name), summary)
     return sorted(entries), stats
+
+
+def landed_names(path: Path, entries: set[str]) -> dict[str, set[str]]:
+    """Entry path → the names it was landed under, read from the (name, entry) pairs at `path`
+    for the `entries` asked about only; {} when the file cannot be read (every entry is then
+    verified as usual)."""
+    if not entries:
+        return {}
+    try:
+        table = pq.read_table(path, schema=ENTRIES_SCHEMA, filters=[("entry", "in", sorted(entries))])
+    except (OSError, pa.ArrowException):
+        return {}
+    found: dict[str, set[str]] = {}
+    for name, entry in zip(table["name"].to_pylist(), table["entry"].to_pylist(), strict=True):
+        found.setdefault(entry, set()).add(name)
+    return found
 
 
 def write_entries(entries: list[tuple[str, str]], path: Path) -> Path:

@@ -11,7 +11,8 @@ Two halves:
 - `land` (SQL in DuckDB, run by the one step that writes the build file): the landing tables from
   the store entries of a load's files (`read_parquet`), names joined in from the load's manifest.
   Nothing passes through a Python list of records. Same entries and names, same tables, row for
-  row (rows in key order; nothing here reads a clock).
+  row (nothing here reads a clock); on a copy of the previous load's tables, only the entries
+  whose names changed are landed again.
 """
 
 from __future__ import annotations
@@ -307,33 +308,80 @@ def create_tables(con, schema: str = SCHEMA, replace: bool = True) -> None:
         con.execute(f"{create} {schema}.{table} ({ddl})")
 
 
-def land(con, entries: str, schema: str = SCHEMA) -> dict[str, int]:
-    """(Re)create every landing table in `con` from a load's store entries; row counts per table.
+def land(con, entries: str, schema: str = SCHEMA, landed: str | None = None) -> dict[str, int]:
+    """The landing tables in `con` from a load's store entries; row counts per table.
 
     `entries` names a relation of the load's files: (name VARCHAR, entry VARCHAR), `entry` the
-    path of the Parquet store entry holding the file's result (several names may share one)."""
-    create_tables(con, schema)
-    paths = [row[0] for row in con.execute(f"SELECT DISTINCT entry FROM {entries} ORDER BY 1").fetchall()]
-    if paths:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _store AS SELECT filename AS entry, forms, errors "
-            "FROM read_parquet(?, filename = true)",
-            [paths],
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW _forms AS "
-            "SELECT n.names, unnest(st.forms) AS s FROM _store st JOIN "
-            f"(SELECT entry, list(name ORDER BY name) AS names FROM {entries} GROUP BY entry) n USING (entry)"
-        )
-        con.execute(f"INSERT INTO {schema}.reports {_select('reports', '_forms')}")
-        for part in FORM_PARTS:
-            source = f'(SELECT s.report_id AS report_id, unnest(s."{part}") AS s FROM _forms)'
-            con.execute(f"INSERT INTO {schema}.{part} {_select(part, source)}")
-        errors = f"(SELECT e.name, unnest(st.errors) AS s FROM {entries} e JOIN _store st USING (entry))"
-        con.execute(f"INSERT INTO {schema}.extract_errors {_select('extract_errors', errors)}")
-        con.execute("DROP VIEW _forms")
-        con.execute("DROP TABLE _store")
+    path of the Parquet store entry holding the file's result (several names may share one).
+
+    Without `landed`, every table is created again and filled from every entry, in key order.
+    `landed` names the (name, entry) pairs the tables in `con` already hold, landed by an
+    earlier call (a copy of a published warehouse keeps them, `loader.landed_entries`): then
+    only the entries that are new, gone or under other names are landed again — their old rows
+    deleted, their new ones appended — which gives the same rows as landing every entry, since
+    an entry's path names one content (store entries by sha256, kind and results version;
+    transient entries by run). Cost: the changed entries, not the corpus."""
+    if landed is None:
+        create_tables(con, schema)
+        _insert(con, entries, schema)
+    else:
+        _land_changes(con, entries, schema, landed)
     return {t: con.execute(f"SELECT count(*) FROM {schema}.{t}").fetchone()[0] for t in TABLES}
+
+
+def _land_changes(con, entries: str, schema: str, landed: str) -> None:
+    """Delete the rows of the `landed` entries whose names changed (or that are gone) and insert
+    those of the `entries` whose names changed (or that are new). A name belongs to one entry in a
+    load, so an entry's rows are its names' rows: the reports whose `source_file` (its first name)
+    is one of them, their parts, the error rows of its names."""
+    names = "SELECT entry, list(name ORDER BY name) AS names FROM {} GROUP BY entry"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _now AS {names.format(entries)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {names.format(landed)}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _gone AS SELECT unnest(b.names) AS name "
+        "FROM _before b LEFT JOIN _now n USING (entry) WHERE n.names IS DISTINCT FROM b.names"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _gone_reports AS "
+        f"SELECT report_id FROM {schema}.reports WHERE source_file IN (SELECT name FROM _gone)"
+    )
+    for part in FORM_PARTS:
+        con.execute(f"DELETE FROM {schema}.{part} WHERE report_id IN (SELECT report_id FROM _gone_reports)")
+    con.execute(f"DELETE FROM {schema}.reports WHERE source_file IN (SELECT name FROM _gone)")
+    con.execute(f"DELETE FROM {schema}.extract_errors WHERE file IN (SELECT name FROM _gone)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _arrived AS SELECT e.name, e.entry "
+        f"FROM {entries} e JOIN _now n USING (entry) LEFT JOIN _before b USING (entry) "
+        "WHERE n.names IS DISTINCT FROM b.names"
+    )
+    _insert(con, "_arrived", schema)
+    for temp in ("_now", "_before", "_gone", "_gone_reports", "_arrived"):
+        con.execute(f"DROP TABLE {temp}")
+
+
+def _insert(con, entries: str, schema: str) -> None:
+    """Append the rows of `entries` (name, entry) to the landing tables, each table in key order."""
+    paths = [row[0] for row in con.execute(f"SELECT DISTINCT entry FROM {entries} ORDER BY 1").fetchall()]
+    if not paths:
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _store AS SELECT filename AS entry, forms, errors "
+        "FROM read_parquet(?, filename = true)",
+        [paths],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW _forms AS "
+        "SELECT n.names, unnest(st.forms) AS s FROM _store st JOIN "
+        f"(SELECT entry, list(name ORDER BY name) AS names FROM {entries} GROUP BY entry) n USING (entry)"
+    )
+    con.execute(f"INSERT INTO {schema}.reports {_select('reports', '_forms')}")
+    for part in FORM_PARTS:
+        source = f'(SELECT s.report_id AS report_id, unnest(s."{part}") AS s FROM _forms)'
+        con.execute(f"INSERT INTO {schema}.{part} {_select(part, source)}")
+    errors = f"(SELECT e.name, unnest(st.errors) AS s FROM {entries} e JOIN _store st USING (entry))"
+    con.execute(f"INSERT INTO {schema}.extract_errors {_select('extract_errors', errors)}")
+    con.execute("DROP VIEW _forms")
+    con.execute("DROP TABLE _store")
 
 
 def land_results(con, results: Sequence[FileResult], scratch: Path, schema: str = SCHEMA) -> dict[str, int]:

@@ -23,6 +23,8 @@ Schema `loader` holds the loader's own bookkeeping, published with the rest:
   one, with every file's result in the store, has nothing to do.
 - `loader.report_changes`: the report_ids this load added, removed or updated (same content, other
   names) against the warehouse it replaces — for dbt models that rebuild only what changed.
+- `loader.landed_entries`: the (name, store entry) pairs the landing tables were built from, so
+  the next load on a copy of this warehouse lands only the entries that changed (`staging.land`).
 
 A load whose code version equals the published warehouse's starts its build file as a copy of the
 published warehouse (`start_build(..., from_published=True)`): its marts were built by the same
@@ -39,10 +41,12 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from .settings import Settings
 
 LOADER = "loader"
+LANDED_ENTRIES = f"{LOADER}.landed_entries"
 
 
 class PublishError(RuntimeError):
@@ -269,6 +273,29 @@ def landing(build: Path) -> tuple[str | None, bool]:
     return (row[0], bool(row[1])) if row else (None, False)
 
 
+def write_published_landing(settings: Settings, code_version: str, path: Path) -> bool:
+    """The (name, entry) pairs the published warehouse was landed from (`loader.landed_entries`),
+    written as Parquet at `path`, when `code_version` built that warehouse; whether they were (not
+    when there is no warehouse, other code built it, it has no such table or cannot be opened)."""
+    if not settings.warehouse.exists():
+        return False
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        if con.execute(f"SELECT code_version FROM {LOADER}.load_state").fetchone() != (code_version,):
+            return False
+        pairs = con.execute(f"SELECT name, entry FROM {LANDED_ENTRIES}").to_arrow_table()
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pairs, path)
+    return True
+
+
 def published_state(settings: Settings) -> tuple[str | None, int | None]:
     """(fingerprint, number of files) the published warehouse was built from; each None when it
     cannot be told (no warehouse yet, one from before fingerprints, one that cannot be opened)."""
@@ -293,6 +320,17 @@ def published_state(settings: Settings) -> tuple[str | None, int | None]:
     return (row[0] if row else None), files
 
 
+def landed_entries(con: duckdb.DuckDBPyConnection) -> str | None:
+    """`LANDED_ENTRIES` if the file `con` is open on has that table (a warehouse landed since it
+    was kept), else None: what `staging.land` is told its landing tables were landed from."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name = ?",
+        LANDED_ENTRIES.split("."),
+    ).fetchone()[0]
+    return LANDED_ENTRIES if found else None
+
+
 def write_load_state(
     con: duckdb.DuckDBPyConnection,
     fingerprint: str,
@@ -300,12 +338,19 @@ def write_load_state(
     code_version: str | None = None,
     run_id: str | None = None,
     builds_on_published: bool = False,
+    entries: str | None = None,
 ) -> dict[str, int]:
     """`loader.load_state` (fingerprint, code_version, run_id, builds_on_published: the build file
     started as a copy of `published`) and `loader.report_changes` in the build file `con` is open
     on, the changes counted against the `published` warehouse (every report is `added` when there
-    is none, or it cannot be read). Returns the number of reports per change."""
+    is none, or it cannot be read); with `entries` (a relation of (name, entry): what the landing
+    tables were just landed from), `loader.landed_entries` too. Returns the number of reports per
+    change."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {LOADER}")
+    if entries is not None:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {LANDED_ENTRIES} AS SELECT name, entry FROM {entries} ORDER BY name"
+        )
     con.execute(
         f"CREATE OR REPLACE TABLE {LOADER}.load_state "
         "(fingerprint VARCHAR, code_version VARCHAR, run_id VARCHAR, builds_on_published BOOLEAN)"

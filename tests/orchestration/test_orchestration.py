@@ -28,7 +28,15 @@ from extract import extract_file, iter_report_files
 from extract.record import ExtractError, FileResult
 from orchestration import store
 from orchestration.definitions import definitions
-from orchestration.staging import CHECK_FAMILIES, TABLES, file_row, land_results, report_id, stored_columns
+from orchestration.staging import (
+    CHECK_FAMILIES,
+    TABLES,
+    file_row,
+    land,
+    land_results,
+    report_id,
+    stored_columns,
+)
 
 STG_REPORTS = dg.AssetKey(["raw", "reports"])
 
@@ -608,6 +616,84 @@ def test_landing_tables_from_records(gold_results, tmp_path):
 
 def test_landing_tables_are_deterministic(gold_results, tmp_path):
     assert _landed(gold_results, tmp_path / "a") == _landed(list(reversed(gold_results)), tmp_path / "b")
+
+
+def _raw_tables(con) -> dict[str, list[tuple]]:
+    return {t: con.execute(f"SELECT * FROM raw.{t} ORDER BY ALL").fetchall() for t in TABLES}
+
+
+def _entries_table(con, pairs: list[tuple[str, str]]) -> None:
+    con.execute("CREATE OR REPLACE TABLE e (name VARCHAR, entry VARCHAR)")
+    if pairs:
+        con.executemany("INSERT INTO e VALUES (?, ?)", pairs)
+
+
+def _names(load: dict[str, str], entry: str) -> set[str]:
+    return {name for name, e in load.items() if e == entry}
+
+
+def test_landing_only_the_changed_entries_gives_the_tables_of_landing_them_all(gold_results, tmp_path):
+    """`land` on tables that hold an earlier landing (as a copy of the published warehouse does)
+    touches only the entries that are new, gone or under other names, and ends with the rows a
+    landing of every entry gives — through names added to and taken from an entry, a name moving
+    to other content, new and removed files, a folder error of one run; an entry it need not land
+    again is not even opened."""
+    single, broken, two_forms, formless, _ = gold_results
+    paths = {}
+    for result in (single, broken, two_forms, formless):
+        row = file_row(result)
+        paths[result.path] = str(
+            store.write_entry(tmp_path / f"{result.path}.parquet", result.sha256, "pdf", row)
+        )
+    folder_error = {
+        "forms": [],
+        "errors": [{"sha256": None, "error_class": "not_found", "message": "m", "pages": []}],
+    }
+    paths["folder"] = str(
+        store.write_entry(tmp_path / "run-2" / "folder.parquet", "", "folder", folder_error)
+    )
+    loads = [
+        {
+            "single.pdf": "single.pdf",
+            "broken.pdf": "broken.pdf",
+            "dept.pdf": "dept.pdf",
+            "blank.pdf": "blank.pdf",
+        },
+        {  # dept.pdf gains a copy; single.pdf's name now holds broken.pdf's content; blank.pdf goes
+            "single.pdf": "broken.pdf",
+            "dept.pdf": "dept.pdf",
+            "sub/copy of dept.pdf": "dept.pdf",
+            "new.pdf": "single.pdf",
+            "locked/": "folder",
+        },
+        {"dept.pdf": "dept.pdf", "new.pdf": "single.pdf", "blank.pdf": "blank.pdf"},  # the copy goes
+        {},
+    ]
+    con = duckdb.connect(str(tmp_path / "copy.duckdb"))
+    previous, not_opened = None, 0
+    for number, load in enumerate(loads):
+        pairs = [(name, paths[entry]) for name, entry in load.items()]
+        full = duckdb.connect()
+        _entries_table(full, pairs)
+        expected_counts = land(full, "e")
+        expected = _raw_tables(full)
+        full.close()
+        # entries under the same names as before must not be read
+        hidden = [
+            Path(paths[e]) for e in set(load.values()) if previous and _names(previous, e) == _names(load, e)
+        ]
+        not_opened += len(hidden)
+        for path in hidden:
+            path.rename(path.with_suffix(".away"))
+        _entries_table(con, pairs)
+        counts = land(con, "e", landed="landed" if previous is not None else None)
+        for path in hidden:
+            path.with_suffix(".away").rename(path)
+        con.execute("CREATE OR REPLACE TABLE landed AS SELECT * FROM e")
+        assert (counts, _raw_tables(con)) == (expected_counts, expected), number
+        previous = load
+    assert not_opened and expected_counts == dict.fromkeys(TABLES, 0)
+    con.close()
 
 
 def test_store_entries_round_trip_with_their_checksum(gold_results, tmp_path):

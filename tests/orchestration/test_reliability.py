@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,6 +38,7 @@ from paths import REPO
 from extract import sha256_file
 from orchestration.extraction import extract_files
 from orchestration.inputs import scan_report_files
+from orchestration.staging import TABLES, land
 from orchestration.workers import Limits, run_bounded
 
 SINGLE = SAMPLES_DIR / "pdf" / "single"
@@ -587,6 +589,17 @@ def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
         new_ids["d.pdf"]: "added",
         new_ids["e.pdf"]: "added",
     }
+    # the reload landed only the changed files on a copy of the last load: the rows of landing all
+    assert live.rows("SELECT builds_on_published FROM loader.load_state") == [(True,)]
+    landed = {t: live.rows(f"SELECT * FROM raw.{t} ORDER BY ALL") for t in TABLES}
+    full = duckdb.connect()
+    full.execute("CREATE TABLE e (name VARCHAR, entry VARCHAR)")
+    full.executemany(
+        "INSERT INTO e VALUES (?, ?)", live.rows("SELECT name, entry FROM loader.landed_entries")
+    )
+    land(full, "e")
+    assert {t: full.execute(f"SELECT * FROM raw.{t} ORDER BY ALL").fetchall() for t in TABLES} == landed
+    full.close()
 
 
 def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recovers(live, tmp_path):
@@ -621,6 +634,9 @@ def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recov
     assert after[0] == before[0] + 1
     assert live.rows("SELECT count(*) FROM marts.dim_reports WHERE source_file = 'f.txt'") == [(1,)]
     assert not live.build.exists()
+    # every file but f.txt was taken as the published warehouse had landed it, unverified
+    as_landed = re.findall(r"\((\d+) as the published warehouse was landed from them\)", output)
+    assert sum(map(int, as_landed)) == len(list(live.data_raw.iterdir())) - 1, output[-3000:]
 
 
 # ------------------------------------------------------------------ second round: operator faults
@@ -970,6 +986,42 @@ def test_store_entries_that_do_not_verify_are_read_again(tmp_path):
     assert any("checksum does not match" in w for w in warnings)
     assert any("column types" in w for w in warnings)
     assert any("schema version '0'" in w for w in warnings)
+
+
+def test_entries_the_published_warehouse_was_landed_from_are_taken_as_landed(tmp_path):
+    """A content whose entry the published warehouse (of the same code) was landed from under
+    exactly its names is not verified again (the landing keeps its rows and never reads it); a
+    content under other names is, and so is every content when that list cannot be read."""
+    from orchestration.extraction import write_entries
+
+    data_raw = tmp_path / "data_raw"
+    data_raw.mkdir()
+    shutil.copy(TEXT / "jd-14.txt", data_raw / "a.txt")
+    shutil.copy(TEXT / "jd-16.txt", data_raw / "b.txt")
+    store_root, limits = tmp_path / "store", Limits(timeout_s=120, memory_mb=None)
+    entries, _ = extract_files(scan_report_files(data_raw), store_root, tmp_path / "run1", limits)
+    landed = write_entries(entries, tmp_path / "landed.parquet")
+    for _, path in entries:  # edited by hand since: neither verifies any more
+        table = pq.read_table(path)
+        rows = table.to_pylist()
+        rows[0]["forms"][0]["project_name"] = "改过的项目"
+        pq.write_table(type(table).from_pylist(rows, schema=table.schema), path)
+    shutil.copy(data_raw / "b.txt", data_raw / "b copy.txt")  # b's content under one more name
+    files = scan_report_files(data_raw)
+
+    again, stats = extract_files(files, store_root, tmp_path / "run2", limits, landed=landed)
+    assert (stats.store_hits, stats.as_landed, stats.rejected, stats.read) == (
+        1,
+        1,
+        ["b copy.txt"],
+        ["b copy.txt"],
+    )
+    assert dict(again)["a.txt"] == dict(entries)["a.txt"]
+
+    _, unlisted = extract_files(
+        files, store_root, tmp_path / "run3", limits, landed=tmp_path / "gone.parquet"
+    )
+    assert (unlisted.as_landed, unlisted.rejected, unlisted.read) == (0, ["a.txt"], ["a.txt"])
 
 
 def test_a_timeout_is_not_cached_and_the_file_is_read_again(tmp_path):

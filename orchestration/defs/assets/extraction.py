@@ -32,6 +32,7 @@ class ShardResult:
     entries: str  # Parquet of (name, entry) for every file of the shard
     files: int
     store_hits: int
+    as_landed: int  # of the store hits, taken unverified as the published warehouse was landed from them
     read: int
     read_preview: tuple[str, ...]  # the first PREVIEW_ROWS names read
     errors: tuple[tuple[str, int], ...]  # (error class, files) among the files read
@@ -44,6 +45,9 @@ class ExtractionManifest:
     entries: tuple[str, ...]
     files: int
     fingerprint: str
+    # entries were taken unverified as the published warehouse was landed from them: the landing
+    # must build on a copy of that warehouse
+    trusts_landed: bool = False
 
 
 def _shard_op(index: int, shards: int) -> dg.OpDefinition:
@@ -68,16 +72,18 @@ def _shard_op(index: int, shards: int) -> dg.OpDefinition:
             max_workers=settings.processes_per_step,
             progress=progress,
             warn=context.log.warning,
+            landed=Path(files.landed) if files.landed else None,
         )
         context.log.info(
-            f"shard {index}: {counted(stats.files, 'file')}, {stats.store_hits} from the store, "
-            f"{len(stats.read)} read"
+            f"shard {index}: {counted(stats.files, 'file')}, {stats.store_hits} from the store "
+            f"({stats.as_landed} as the published warehouse was landed from them), {len(stats.read)} read"
         )
         path = extraction.write_entries(entries, Path(files.run_dir) / f"entries-{index}.parquet")
         return ShardResult(
             str(path),
             stats.files,
             stats.store_hits,
+            stats.as_landed,
             len(stats.read),
             tuple(stats.read[:PREVIEW_ROWS]),
             tuple(stats.errors.items()),
@@ -108,13 +114,14 @@ def collect_extraction(context: dg.OpExecutionContext, files: FileManifest, **by
             "files": files.files,
             "files_read": sum(s.read for s in shards),
             "store_hits": sum(s.store_hits for s in shards),
+            "store_hits_as_landed": sum(s.as_landed for s in shards),
             "shards": len(shards),
             "errors_in_files_read": dg.MetadataValue.json(errors),
             "read": dg.MetadataValue.md("\n".join(f"- {n}" for n in read[:PREVIEW_ROWS]) or "none"),
         }
     )
     entries = tuple(s.entries for s in shards) + ((files.folder_errors,) if files.folder_errors else ())
-    return ExtractionManifest(entries, files.files, files.fingerprint)
+    return ExtractionManifest(entries, files.files, files.fingerprint, bool(files.landed))
 
 
 @dg.graph_asset(

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from ... import extraction, inputs, store, warehouse
-from ...plan import LoadRefused, plan_load
+from ...plan import LoadRefused, code_version, plan_load
 from ...settings import Settings
 from . import WAREHOUSE_STEP
 
@@ -26,6 +26,8 @@ class FileManifest:
     files: int
     fingerprint: str
     folder_errors: str = ""  # Parquet of (name, entry): the error rows of unreadable folders
+    # Parquet of (name, entry): what the published warehouse was landed from, when this code built it
+    landed: str = ""
 
 
 @dg.asset(
@@ -77,8 +79,13 @@ def report_files(context: AssetExecutionContext, settings: Settings):
     run_dir = store.run_dir(settings.store_root, context.run.run_id)
     manifest = inputs.write_manifest(files, run_dir / "files.parquet")
     folder_errors = _folder_errors(plan, run_dir) if plan.unreadable else ""
+    landed = run_dir / "landed.parquet"
+    if not warehouse.write_published_landing(settings, code_version(), landed):
+        landed = None
     yield dg.Output(
-        FileManifest(str(manifest), str(run_dir), len(files), plan.fingerprint, folder_errors),
+        FileManifest(
+            str(manifest), str(run_dir), len(files), plan.fingerprint, folder_errors, str(landed or "")
+        ),
         metadata=metadata,
     )
 

@@ -1,7 +1,8 @@
 """The landing tables (schema `raw`) in this run's build file, one asset per table.
 
 Built in DuckDB from the store entries of the run's files (staging.land); this is the only step
-that writes the build file before dbt does.
+that writes the build file before dbt does. On a copy of the published warehouse only the entries
+whose names changed since its load (`loader.landed_entries`) are landed again.
 """
 
 from functools import cache
@@ -74,7 +75,8 @@ def _spec(table: str) -> dg.AssetSpec:
     op_tags=WAREHOUSE_STEP,
 )
 def staging_tables(context: AssetExecutionContext, settings: Settings, extracted_reports: ExtractionManifest):
-    """Write the landing tables into a fresh build file of this run.
+    """Write the landing tables into this run's build file: a fresh one, or a copy of the
+    published warehouse when the same code built it (then only the changed entries are landed).
 
     Refused (before anything is written) in a run that does not go on to build every dbt model and
     publish: landing tables are published only with the marts built on them. A run tagged
@@ -99,9 +101,23 @@ def staging_tables(context: AssetExecutionContext, settings: Settings, extracted
             "CREATE TEMP TABLE _entries AS SELECT name, entry FROM read_parquet(?)",
             [list(extracted_reports.entries)],
         )
-        counts = land(con, "_entries")
+        # a copy keeps the landing tables too: land only the entries that changed since
+        landed = warehouse.landed_entries(con) if keep_marts else None
+        if extracted_reports.trusts_landed and landed is None:  # the load's lock rules this out
+            raise dg.Failure(
+                "the published warehouse was replaced while this load ran (the extraction took its "
+                "entries as that warehouse had landed them): load again",
+                allow_retries=False,
+            )
+        counts = land(con, "_entries", landed=landed)
         changes = warehouse.write_load_state(
-            con, extracted_reports.fingerprint, settings.warehouse, code, context.run.run_id, keep_marts
+            con,
+            extracted_reports.fingerprint,
+            settings.warehouse,
+            code,
+            context.run.run_id,
+            keep_marts,
+            entries="_entries",
         )
         context.log.info(
             "landed "
