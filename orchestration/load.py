@@ -251,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PUBLISHED
     from .defs.resources import start_step_forkserver
 
+    if (run_settings := settings.for_load(plan.unstored)) != settings:
+        print(
+            f"{counted(plan.unstored, 'file')} to read: every step in this process "
+            f"(LOAD_IN_PROCESS_FILES={settings.in_process_files})",
+            flush=True,
+        )
+    settings = run_settings
     start_step_forkserver(settings)
     from .definitions import load_warehouse_job
 
@@ -263,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         result = dg.execute_job(
             dg.reconstructable(load_warehouse_job),
             instance=instance,
-            run_config={**settings.run_config(), "loggers": {"progress": {}}},
+            run_config={**settings.launch_config(), "loggers": {"progress": {}}},
             tags={PID_TAG: str(os.getpid()), **settings.run_tags()},
         )
         elapsed = time.monotonic() - started

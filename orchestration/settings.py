@@ -16,6 +16,7 @@ the repository root, never against the current directory.
 | EXTRACT_MEMORY_MB | extract_memory_mb | 2048 (0: no limit) |
 | EXTRACT_MAX_PAGES | extract_max_pages | 5000 |
 | LOAD_EXECUTOR | executor | multiprocess (also: in_process, dask) |
+| LOAD_IN_PROCESS_FILES | in_process_files | 20 (fewer files to read: steps in process; 0: never) |
 | EXTRACT_WORKERS | extract_workers | the machine's cores |
 | EXTRACT_SHARDS | extract_shards | EXTRACT_WORKERS |
 | ALLOW_SHRINK | allow_shrink | 0 (1: publish although most files are gone) |
@@ -62,6 +63,7 @@ ENV_VARS = {
     "extract_memory_mb": "EXTRACT_MEMORY_MB",
     "extract_max_pages": MAX_PAGES_ENV,
     "executor": "LOAD_EXECUTOR",
+    "in_process_files": "LOAD_IN_PROCESS_FILES",
     "extract_workers": "EXTRACT_WORKERS",
     "extract_shards": "EXTRACT_SHARDS",
     "allow_shrink": "ALLOW_SHRINK",
@@ -109,6 +111,14 @@ class Settings(dg.ConfigurableResource):
     extract_memory_mb: int = Field(2048, ge=0, description="Per-file address-space limit in MB; 0: none.")
     extract_max_pages: int = Field(MAX_PAGES, ge=1, description="Files with more pages: too_large.")
     executor: str = Field("multiprocess", description="Dagster executor of the load: " + ", ".join(EXECUTORS))
+    # Starting a step process costs ~1 s (seven steps); two cores save half of reading a file
+    # (~70 ms): below some tens of files, one process is faster.
+    in_process_files: int = Field(
+        20,
+        ge=0,
+        description="With the multiprocess executor, a load with at most this many files to read "
+        "runs its steps one after the other in the launching process; 0: never.",
+    )
     extract_workers: int = Field(0, ge=0, description="Extraction steps run at once here; 0: one per core.")
     extract_shards: int = Field(0, ge=0, description="Extraction steps the files are split into; 0: workers.")
     allow_shrink: bool = Field(
@@ -176,6 +186,24 @@ class Settings(dg.ConfigurableResource):
     def run_config(self) -> dict:
         """This resource's values as run config, so every step of the run sees exactly them."""
         return {"resources": {"settings": {"config": {name: getattr(self, name) for name in ENV_VARS}}}}
+
+    def for_load(self, files_to_read: int | None) -> Settings:
+        """The settings of a load that reads `files_to_read` files (None: not known): with the
+        multiprocess executor and at most `in_process_files` of them, the in-process executor."""
+        if (
+            self.executor == "multiprocess"
+            and files_to_read is not None
+            and files_to_read <= self.in_process_files
+        ):
+            return self.model_copy(update={"executor": "in_process"})
+        return self
+
+    def launch_config(self) -> dict:
+        """The run config a launcher starts a load with: `run_config()`, and which of the two
+        executors of one machine runs it (`defs.resources.executor_for`)."""
+        if self.executor == "dask":
+            return self.run_config()
+        return {**self.run_config(), "execution": {"config": {"in_process": self.executor == "in_process"}}}
 
     def run_tags(self) -> dict[str, str]:
         """Tags of a load's run: its warehouse, on which the instance's run queue allows one run

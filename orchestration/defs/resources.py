@@ -9,6 +9,9 @@ The executor is chosen by one setting, `LOAD_EXECUTOR`:
   steps that touch the warehouse ask for the Dask resource `warehouse` (`WAREHOUSE_RESOURCE`), so
   they run only on a worker started with `--resources warehouse=1` on the warehouse's machine.
 - `in_process`: every step in the launching process, one at a time (debugging).
+The two executors of one machine are Dagster's `multi_or_in_process_executor`, so a launcher
+picks one per run (`Settings.launch_config`): a multiprocess load with few files to read
+(`LOAD_IN_PROCESS_FILES`) runs in process, sparing the step processes' start.
 
 Whichever it is, the process that runs a run holds the warehouse's load lock for the whole run
 (orchestration/lock.py), so two loads of one warehouse never overlap.
@@ -71,12 +74,20 @@ def _executor_for(settings: Settings, environ=None) -> dg.ExecutorDefinition:
         else:
             cluster = {"local": {"n_workers": settings.workers, "resources": {"warehouse": 1}}}
         return dask_executor.configured({"cluster": cluster}, name="dask")
-    return dg.multiprocess_executor.configured(
-        {
-            "max_concurrent": settings.workers,
-            "start_method": {"forkserver": {"preload_modules": STEP_PRELOAD}},
+    multiprocess = {
+        "max_concurrent": settings.workers,
+        "start_method": {"forkserver": {"preload_modules": STEP_PRELOAD}},
+    }
+    return dg.multi_or_in_process_executor.configured(
+        lambda config: {"in_process": {}} if config["in_process"] else {"multiprocess": multiprocess},
+        name=settings.executor,
+        config_schema={
+            "in_process": dg.Field(
+                bool,
+                default_value=settings.executor == "in_process",
+                description="every step in the launching process, one after the other",
+            )
         },
-        name="multiprocess",
     )
 
 

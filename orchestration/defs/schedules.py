@@ -21,9 +21,12 @@ TIMEZONE = "Asia/Shanghai"
 def nightly_load_schedule(context: dg.ScheduleEvaluationContext, settings: Settings):
     """The load, with the code location's settings in its run config (every step sees them); no
     run when the published warehouse is already what it would build."""
+    to_read = None
     try:
-        if plan_load(settings).up_to_date:
+        plan = plan_load(settings)
+        if plan.up_to_date:
             return dg.SkipReason("nothing changed since the published load: the warehouse is up to date")
+        to_read = plan.unstored
     except (NotADirectoryError, LoadRefused):
         pass  # the run fails in report_files with the reason, visible in the run history
-    return dg.RunRequest(run_config=settings.run_config(), tags=settings.run_tags())
+    return dg.RunRequest(run_config=settings.for_load(to_read).launch_config(), tags=settings.run_tags())

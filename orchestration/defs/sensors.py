@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from ..inputs import index_of, scan_report_files
+from ..plan import LoadRefused, plan_load
 from ..settings import Settings
 from .jobs import LOAD_JOB
 
@@ -75,8 +76,12 @@ def report_files_sensor(context: dg.SensorEvaluationContext, settings: Settings)
     content = json.dumps({name: entry[2] for name, entry in current.items()}, sort_keys=True)
     summary = ", ".join(f"{len(names)} {kind}" for kind, names in found.items() if names)
     context.log.info(f"report files: {summary}")
+    try:
+        to_read: int | None = plan_load(settings).unstored
+    except (NotADirectoryError, LoadRefused):
+        to_read = None  # the run fails in report_files with the reason, visible in the run history
     return dg.RunRequest(
         run_key=f"{generation}-{hashlib.sha256(content.encode()).hexdigest()[:16]}",
-        run_config=settings.run_config(),
+        run_config=settings.for_load(to_read).launch_config(),
         tags={"trigger": "report_files_sensor", "report_files_changes": summary, **settings.run_tags()},
     )

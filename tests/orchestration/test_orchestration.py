@@ -401,7 +401,8 @@ def test_nightly_schedule_runs_the_whole_graph_unless_the_warehouse_is_up_to_dat
 
     fresh = settings_for(loaded_warehouse.data_raw_dir, tmp_path / "new" / "warehouse.duckdb")
     [request] = evaluate(fresh).run_requests
-    assert request.run_config == fresh.run_config()  # the settings travel with the run
+    # the settings travel with the run; every file is to be read: step processes
+    assert request.run_config == {**fresh.run_config(), "execution": {"config": {"in_process": False}}}
     up_to_date = evaluate(settings_for(loaded_warehouse.data_raw_dir, loaded_warehouse.path))
     assert not up_to_date.run_requests and "up to date" in up_to_date.skip_message
     job = definitions().resolve_job_def("load_warehouse")
@@ -425,7 +426,12 @@ def test_sensor_fires_for_new_and_changed_files_only(tmp_path):
 
     first, cursor = tick(None)  # nothing seen before: the files are new
     assert len(first.run_requests) == 1 and first.run_requests[0].job_name in (None, "load_warehouse")
-    assert first.run_requests[0].run_config == settings.run_config()
+    # the settings travel with the run; one file to read: every step in the run's own process
+    in_process = settings.model_copy(update={"executor": "in_process"})
+    assert first.run_requests[0].run_config == {
+        **in_process.run_config(),
+        "execution": {"config": {"in_process": True}},
+    }
     assert set(json.loads(cursor)["files"]) == {"a.pdf"}
 
     unchanged, cursor = tick(cursor)
@@ -507,6 +513,11 @@ def test_executor_follows_the_one_setting():
 
     assert executor_for(Settings()).name == "multiprocess"
     assert executor_for(Settings(executor="in_process")).name == "in_process"
+    # a multiprocess load with few files to read runs in process (LOAD_IN_PROCESS_FILES)
+    assert Settings().for_load(20).executor == "in_process"
+    assert Settings().for_load(21).executor == Settings().for_load(None).executor == "multiprocess"
+    assert Settings(in_process_files=0).for_load(1).executor == "multiprocess"
+    assert Settings(executor="dask").for_load(1).launch_config() == Settings(executor="dask").run_config()
     dask = executor_for(Settings(executor="dask"), environ={"DASK_SCHEDULER_ADDRESS": "tcp://scheduler:8786"})
     assert dask.name == "dask"
 

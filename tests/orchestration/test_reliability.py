@@ -467,12 +467,14 @@ class Live:
 
     def start_load(self, log: Path, prefix: tuple[str, ...] = (), **extra_env: str) -> subprocess.Popen:
         """`python -m orchestration.load` (what `make run` runs) in its own process group, run
-        through `prefix` (e.g. setpriv) with `extra_env` added to its environment."""
+        through `prefix` (e.g. setpriv) with `extra_env` added to its environment. A process per
+        step, however few files it reads, unless `extra_env` sets LOAD_IN_PROCESS_FILES."""
         env = {
             **os.environ,
             "DATA_RAW_DIR": str(self.data_raw),
             "WAREHOUSE_PATH": str(self.warehouse),
             "DAGSTER_HOME": str(self.dagster_home),
+            "LOAD_IN_PROCESS_FILES": "0",
             **extra_env,
         }
         env.pop("WAREHOUSE_BUILD_PATH", None)
@@ -550,7 +552,8 @@ def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
 
     readers = [_start_reader(live, mode, tmp_path) for mode in ("held", "fresh")]
     try:
-        live.load(tmp_path / "load.log")  # succeeds although a reader holds the warehouse open
+        # succeeds although a reader holds the warehouse open; few files to read: in one process
+        output = live.load(tmp_path / "load.log", LOAD_IN_PROCESS_FILES="20")
         time.sleep(0.3)  # a few more queries after the publish
     finally:
         (tmp_path / "stop").touch()
@@ -558,6 +561,7 @@ def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
             process.wait(60)
     new = live.state()
     held, fresh = (_observations(out) for _, out in readers)
+    assert "files to read: every step in this process" in output and "in subprocess" not in output
 
     assert new != old and new[0] == old[0] + 1
     # the connection held across the load kept reading the previous complete load
