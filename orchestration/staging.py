@@ -329,14 +329,17 @@ def land(con, entries: str, schema: str = SCHEMA, landed: str | None = None) -> 
     return {t: con.execute(f"SELECT count(*) FROM {schema}.{t}").fetchone()[0] for t in TABLES}
 
 
+# Each entry with its names, sorted: the reports' source_files (their first name is source_file).
+_NAMES = "SELECT entry, list(name ORDER BY name) AS names FROM {} GROUP BY entry"
+
+
 def _land_changes(con, entries: str, schema: str, landed: str) -> None:
     """Delete the rows of the `landed` entries whose names changed (or that are gone) and insert
     those of the `entries` whose names changed (or that are new). A name belongs to one entry in a
     load, so an entry's rows are its names' rows: the reports whose `source_file` (its first name)
     is one of them, their parts, the error rows of its names."""
-    names = "SELECT entry, list(name ORDER BY name) AS names FROM {} GROUP BY entry"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _now AS {names.format(entries)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {names.format(landed)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _now AS {_NAMES.format(entries)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _before AS {_NAMES.format(landed)}")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _gone AS SELECT unnest(b.names) AS name "
         "FROM _before b LEFT JOIN _now n USING (entry) WHERE n.names IS DISTINCT FROM b.names"
@@ -372,7 +375,7 @@ def _insert(con, entries: str, schema: str) -> None:
     con.execute(
         "CREATE OR REPLACE TEMP VIEW _forms AS "
         "SELECT n.names, unnest(st.forms) AS s FROM _store st JOIN "
-        f"(SELECT entry, list(name ORDER BY name) AS names FROM {entries} GROUP BY entry) n USING (entry)"
+        f"({_NAMES.format(entries)}) n USING (entry)"
     )
     con.execute(f"INSERT INTO {schema}.reports {_select('reports', '_forms')}")
     for part in FORM_PARTS:
