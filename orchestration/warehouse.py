@@ -41,7 +41,6 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 
 from .settings import Settings
 
@@ -284,15 +283,14 @@ def write_published_landing(settings: Settings, code_version: str, path: Path) -
     except duckdb.Error:
         return False
     try:
-        if con.execute(f"SELECT code_version FROM {LOADER}.load_state").fetchone() != (code_version,):
+        if con.execute(f"SELECT code_version FROM {LOADER}.load_state").fetchall() != [(code_version,)]:
             return False
-        pairs = con.execute(f"SELECT name, entry FROM {LANDED_ENTRIES}").to_arrow_table()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con.sql(f"SELECT name, entry FROM {LANDED_ENTRIES}").write_parquet(str(path))
     except duckdb.Error:
         return False
     finally:
         con.close()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pairs, path)
     return True
 
 
