@@ -28,6 +28,7 @@ from extract import extract_file, iter_report_files
 from extract.record import ExtractError, FileResult
 from orchestration import store
 from orchestration.definitions import definitions
+from orchestration.extraction import landed_names
 from orchestration.staging import (
     CHECK_FAMILIES,
     TABLES,
@@ -37,6 +38,7 @@ from orchestration.staging import (
     report_id,
     stored_columns,
 )
+from orchestration.warehouse import write_load_state, write_published_landing
 
 STG_REPORTS = dg.AssetKey(["raw", "reports"])
 
@@ -705,6 +707,29 @@ def test_landing_only_the_changed_entries_gives_the_tables_of_landing_them_all(g
         previous = load
     assert not_opened and expected_counts == dict.fromkeys(TABLES, 0)
     con.close()
+
+
+def test_the_published_landing_is_handed_on_only_to_the_code_that_built_it(gold_results, tmp_path):
+    """`write_published_landing` writes the (name, entry) pairs the published warehouse was landed
+    from, as the extraction reads them (`landed_names`), when the same code version built it; for
+    other code, or no warehouse, nothing (every entry is then verified again)."""
+    entry = str(
+        store.write_entry(tmp_path / "e.parquet", gold_results[0].sha256, "pdf", file_row(gold_results[0]))
+    )
+    published = tmp_path / "warehouse.duckdb"
+    settings = settings_for(tmp_path, published)
+    assert not write_published_landing(settings, "v1", tmp_path / "none.parquet")
+    con = duckdb.connect(str(published))
+    _entries_table(con, [("a.pdf", entry), ("sub/a.pdf", entry)])
+    land(con, "e")
+    write_load_state(con, "fingerprint", tmp_path / "previous.duckdb", code_version="v1", entries="e")
+    con.close()
+    assert write_published_landing(settings, "v1", tmp_path / "v1" / "landed.parquet")
+    assert landed_names(tmp_path / "v1" / "landed.parquet", {entry, "other"}) == {
+        entry: {"a.pdf", "sub/a.pdf"}
+    }
+    assert not write_published_landing(settings, "v2", tmp_path / "v2" / "landed.parquet")
+    assert not (tmp_path / "v2").exists()
 
 
 def test_store_entries_round_trip_with_their_checksum(gold_results, tmp_path):
