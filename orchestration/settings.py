@@ -29,12 +29,10 @@ initializer, dbt gets the build file through `--vars`.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 from pydantic import Field, ValidationError, field_validator
@@ -70,7 +68,6 @@ ENV_VARS = {
     "load_wait_s": "LOAD_WAIT_S",
     "progress_interval_s": "LOAD_PROGRESS_S",
 }
-BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 class SettingsError(ValueError):
@@ -102,11 +99,16 @@ class Settings(dg.ConfigurableResource):
         description="Content-addressed store of extraction results (a folder every worker sees); "
         "empty: extract_store/ beside the warehouse.",
     )
-    extract_timeout_s: float = Field(300.0, ge=0, description="Per-file time limit in seconds; 0: none.")
+    extract_timeout_s: float = Field(
+        300.0, ge=0, allow_inf_nan=False, description="Per-file time limit in seconds; 0: none."
+    )
     # A scanned page costs seconds of OCR (README, "Scanned PDFs"), several times that on a loaded
     # machine; a printed page a fraction of one. The bound is for files that hang, not slow ones.
     extract_timeout_per_page_s: float = Field(
-        20.0, ge=0, description="Seconds added to the per-file limit for each page of a PDF."
+        20.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Seconds added to the per-file limit for each page of a PDF.",
     )
     extract_memory_mb: int = Field(2048, ge=0, description="Per-file address-space limit in MB; 0: none.")
     extract_max_pages: int = Field(MAX_PAGES, ge=1, description="Files with more pages: too_large.")
@@ -127,13 +129,17 @@ class Settings(dg.ConfigurableResource):
         "(plan.SHRINK_MIN_SHARE); off: such a load is refused.",
     )
     load_wait_s: float = Field(
-        60.0, ge=0, description="Seconds a load waits for another load of the same warehouse; then refused."
+        60.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Seconds a load waits for another load of the same warehouse; then refused.",
     )
     # Each line is an event in the run's event log (a SQLite commit): one per file made the events
     # the larger part of what an extraction step spent beside reading.
     progress_interval_s: float = Field(
         2.0,
         ge=0,
+        allow_inf_nan=False,
         description="An extraction progress line at most this often (seconds), and one for every file "
         "with an error and for the last; 0: one per file.",
     )
@@ -149,38 +155,24 @@ class Settings(dg.ConfigurableResource):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings the environment gives (unset or empty variables keep their defaults).
 
-        Raises SettingsError naming the variable when a value is not a number (a yes/no for
-        ALLOW_SHRINK) or out of range."""
+        Values are parsed by the fields' own types (pydantic): a whole number for a count, a finite
+        number for seconds, a yes/no (1/0, true/false, yes/no, on/off) for ALLOW_SHRINK. Raises
+        SettingsError naming each variable with a value not of its kind or out of range, and what
+        the variable means."""
         environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name, variable in ENV_VARS.items():
-            raw = environ.get(variable, "").strip()
-            if not raw:
-                continue
-            kind = cls.model_fields[name].annotation
-            if kind in (bool, "bool"):
-                if raw.lower() not in BOOLEANS:
-                    raise SettingsError(f"{variable}={raw!r} is not one of 1, 0, true, false, yes, no")
-                values[name] = BOOLEANS[raw.lower()]
-            elif kind in (int, float, "int", "float"):
-                try:
-                    number = float(raw)
-                except ValueError:
-                    raise SettingsError(f"{variable}={raw!r} is not a number") from None
-                if number < 0 or math.isnan(number):
-                    raise SettingsError(f"{variable}={raw!r} must be ≥ 0 (0 means no limit)")
-                values[name] = int(number) if kind in (int, "int") else number
-            else:
-                values[name] = raw
+        values = {name: environ.get(variable, "").strip() for name, variable in ENV_VARS.items()}
         try:
-            return cls(**values)
+            return cls(**{name: raw for name, raw in values.items() if raw})
         except ValidationError as exc:  # say which variable, in its own words, not pydantic's
             problems = []
             for error in exc.errors():
                 field = str(error["loc"][0]) if error["loc"] else ""
-                variable = ENV_VARS.get(field, field)
                 reason = str(error["msg"]).removeprefix("Value error, ")
-                problems.append(f"{variable}={environ.get(variable, '').strip()}: {reason}")
+                # a type or range error gets what the variable means (our own validators say it)
+                own = error["type"] == "value_error" or field not in cls.model_fields
+                meaning = None if own else cls.model_fields[field].description
+                problem = f"{ENV_VARS.get(field, field)}={values.get(field, '')}: {reason}"
+                problems.append(f"{problem} ({meaning})" if meaning else problem)
             raise SettingsError("; ".join(problems)) from None
 
     def run_config(self) -> dict:
