@@ -15,7 +15,8 @@ step, the error class and message (which names the file concerned) on stderr.
 Exit status: 0 the warehouse is published (or already up to date; a failure after the publish is
 a warning), 1 nothing was published (a step failed, the load was refused: another load holds
 the warehouse, DATA_RAW_DIR shrank, a foreign writer), 2 bad configuration (a setting that
-cannot be used, DATA_RAW_DIR not a folder). With DAGSTER_HOME set (`make run` sets it to
+cannot be used, DATA_RAW_DIR not a folder, a folder the load writes that cannot be written).
+With DAGSTER_HOME set (`make run` sets it to
 .dagster_home) the run is recorded in that instance, so `make ui` shows it; otherwise in a
 temporary one.
 """
@@ -24,6 +25,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -215,6 +217,24 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     return [r.run_id for r in orphans]
 
 
+def unwritable_folder(settings: Settings) -> str | None:
+    """Why the folder of the warehouse (WAREHOUSE_PATH: the build file, the file index) or the
+    extraction store (EXTRACT_STORE) cannot be written, made if missing; None when both can."""
+    for variable, folder in (
+        ("WAREHOUSE_PATH", settings.warehouse.parent),
+        ("EXTRACT_STORE", settings.store_root),
+    ):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            return (
+                f"{variable}: the load cannot write in {folder} ({type(exc).__name__}: {exc.strerror or exc})"
+            )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """The load; its exit status (module docstring). Takes no arguments: every setting is an
     environment variable (README, "Running at scale"); `--help` prints this module's text."""
@@ -222,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m orchestration.load",
         description=__doc__,
         epilog="Settings are environment variables (DATA_RAW_DIR, WAREHOUSE_PATH, LOAD_EXECUTOR, ...): "
-        "see the README, sections 'How a load works' and 'Running at scale'.",
+        "see the README, sections 'How a load works', 'Running at scale' and 'Reliability'.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     ).parse_args(argv)
     started = time.monotonic()
@@ -232,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIGURATION
     print(f"Loading {settings.data_raw} into {settings.warehouse} ({settings.executor} executor)", flush=True)
+    if problem := unwritable_folder(settings):
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_CONFIGURATION
     try:
         plan = plan_load(settings)
     except NotADirectoryError as exc:
@@ -242,7 +265,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Load refused; nothing was published: {_kept_warehouse(settings)}.", file=sys.stderr)
         return EXIT_NOT_PUBLISHED
     except OSError as exc:  # e.g. the disk is full: the file index beside the warehouse
-        print(f"error: scanning {settings.data_raw} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            f"error: scanning {settings.data_raw} or writing its index {settings.file_index_path} "
+            f"failed: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         return EXIT_NOT_PUBLISHED
     if plan.up_to_date:  # no run at all: the published warehouse is what this load would build
         print()

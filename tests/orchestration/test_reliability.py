@@ -325,9 +325,20 @@ def test_limits_from_the_environment():
     ).limits()
     assert limits == Limits(0.5, None, (("EXTRACT_MAX_PAGES", "9"),))  # 0: no memory bound
     assert Settings.from_env({"EXTRACT_TIMEOUT_S": "0"}).limits().timeout_for(10) is None
-    for bad in ("abc", "-1", "nan"):
+    for bad in ("abc", "-1", "nan", "inf", "1e999"):
         with pytest.raises(SettingsError, match="EXTRACT_TIMEOUT_S"):
             Settings.from_env({"EXTRACT_TIMEOUT_S": bad})
+    # a count is a whole number: 1.5 pages would refuse every PDF of two
+    for variable, bad in (
+        ("EXTRACT_MAX_PAGES", "1.5"),
+        ("EXTRACT_MEMORY_MB", "inf"),
+        ("EXTRACT_WORKERS", "1e30"),
+    ):
+        with pytest.raises(SettingsError, match=f"^{variable}={bad}: .*integer"):
+            Settings.from_env({variable: bad})
+    # the message says what the variable means, 0 included
+    with pytest.raises(SettingsError, match=r"LOAD_PROGRESS_S=-2: .*\(.*0: one per file\.\)$"):
+        Settings.from_env({"LOAD_PROGRESS_S": "-2"})
     with pytest.raises(SettingsError) as bad_executor:
         Settings.from_env({"LOAD_EXECUTOR": "spark"})
     assert str(bad_executor.value) == "LOAD_EXECUTOR=spark: expected one of multiprocess, in_process, dask"
@@ -880,9 +891,12 @@ def test_a_step_process_that_dies_fails_the_load_and_publishes_nothing(share, tm
 @pytest.mark.slow
 def test_bad_settings_and_a_missing_folder_exit_2_with_the_reason(share, tmp_path):
     output = share.load(tmp_path / "timeout.log", expect=2, EXTRACT_TIMEOUT_S="abc")
-    assert "EXTRACT_TIMEOUT_S='abc' is not a number" in output
+    assert "EXTRACT_TIMEOUT_S=abc: Input should be a valid number" in output
     output = share.load(tmp_path / "missing.log", expect=2, DATA_RAW_DIR=str(tmp_path / "nowhere"))
     assert f"DATA_RAW_DIR {tmp_path / 'nowhere'} is not a folder" in output
+    (tmp_path / "a_file").write_text("")  # a folder inside a file cannot be made, even by root
+    output = share.load(tmp_path / "store.log", expect=2, EXTRACT_STORE=str(tmp_path / "a_file" / "store"))
+    assert f"EXTRACT_STORE: the load cannot write in {tmp_path / 'a_file' / 'store'}" in output
 
 
 def test_help_prints_the_usage_and_loads_nothing(tmp_path):

@@ -17,7 +17,7 @@ def refuse_after_failures(context) -> None:
     failed = sorted(
         {
             e.step_key
-            for e in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+            for e in context.instance.all_logs(context.run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
         }
     )
     if failed:
