@@ -16,9 +16,8 @@ Exit status: 0 the warehouse is published (or already up to date; a failure afte
 a warning), 1 nothing was published (a step failed, the load was refused: another load holds
 the warehouse, DATA_RAW_DIR shrank, a foreign writer), 2 bad configuration (a setting that
 cannot be used, DATA_RAW_DIR not a folder, a folder the load writes that cannot be written).
-With DAGSTER_HOME set (`make run` sets it to
-.dagster_home) the run is recorded in that instance, so `make ui` shows it; otherwise in a
-temporary one.
+With DAGSTER_HOME set (`make run` sets it to .dagster_home) the run is recorded in that instance,
+so `make ui` shows it; otherwise in a temporary one.
 """
 
 import argparse

@@ -163,7 +163,7 @@ class Settings(dg.ConfigurableResource):
         values = {name: environ.get(variable, "").strip() for name, variable in ENV_VARS.items()}
         try:
             return cls(**{name: raw for name, raw in values.items() if raw})
-        except ValidationError as exc:  # say which variable, in its own words, not pydantic's
+        except ValidationError as exc:  # the variable, not the field, and what it means
             problems = []
             for error in exc.errors():
                 field = str(error["loc"][0]) if error["loc"] else ""
