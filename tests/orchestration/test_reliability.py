@@ -689,6 +689,18 @@ def share(tmp_path_factory) -> Live:
 
 
 @pytest.mark.slow
+def test_the_console_shows_what_the_steps_say_and_the_event_log_keeps_every_event(share):
+    """With the project's dagster.yaml (what `make run` uses), the DEBUG bookkeeping each step
+    process of the multiprocess executor logs ("Executing step X in subprocess") stays off the
+    load's console; the run's event log still holds it."""
+    assert " - DEBUG - " not in share.first_output, share.first_output[-3000:]
+    instance = dg.DagsterInstance.from_config(str(share.dagster_home))
+    first = instance.get_runs()[-1]  # newest first: the fixture's load
+    started = instance.all_logs(first.run_id, of_type=dg.DagsterEventType.STEP_WORKER_STARTED)
+    assert {e.step_key for e in started} >= {"report_files", "staging_tables", "dbt_models"}
+
+
+@pytest.mark.slow
 def test_file_names_that_are_not_utf8_or_hold_control_characters_load_and_are_shown_escaped(share):
     output = share.first_output
     names = {row[0] for row in share.rows("SELECT source_file FROM raw.reports")}
