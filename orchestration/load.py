@@ -15,7 +15,8 @@ step, the error class and message (which names the file concerned) on stderr.
 Exit status: 0 the warehouse is published (or already up to date; a failure after the publish is
 a warning), 1 nothing was published (a step failed, the load was refused: another load holds
 the warehouse, DATA_RAW_DIR shrank, a foreign writer), 2 bad configuration (a setting that
-cannot be used, DATA_RAW_DIR not a folder, a folder the load writes that cannot be written).
+cannot be used, DATA_RAW_DIR not a folder, a folder the load writes that cannot be written, a
+Dask scheduler address that is not one).
 With DAGSTER_HOME set (`make run` sets it to .dagster_home) the run is recorded in that instance,
 so `make ui` shows it; otherwise in a temporary one.
 """
@@ -216,9 +217,11 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     return [r.run_id for r in orphans]
 
 
-def unwritable_folder(settings: Settings) -> str | None:
-    """Why the folder of the warehouse (WAREHOUSE_PATH: the build file, the file index) or the
-    extraction store (EXTRACT_STORE) cannot be written, made if missing; None when both can."""
+def configuration_problem(settings: Settings) -> str | None:
+    """Why the load cannot start with these settings, found before the plan: the folder of the
+    warehouse (WAREHOUSE_PATH: the build file, the file index) or the extraction store
+    (EXTRACT_STORE) cannot be made or written, or DASK_SCHEDULER_ADDRESS is not an address; None
+    when nothing is in the way."""
     for variable, folder in (
         ("WAREHOUSE_PATH", settings.warehouse.parent),
         ("EXTRACT_STORE", settings.store_root),
@@ -228,9 +231,16 @@ def unwritable_folder(settings: Settings) -> str | None:
             with tempfile.TemporaryFile(dir=folder):
                 pass
         except OSError as exc:
-            return (
-                f"{variable}: the load cannot write in {folder} ({type(exc).__name__}: {exc.strerror or exc})"
-            )
+            if isinstance(exc, FileExistsError | NotADirectoryError):
+                # the nearest existing path on the way is a file
+                cause = f"{next(p for p in (folder, *folder.parents) if p.exists())} is a file"
+            else:
+                cause = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
+            return f"{variable}: the load cannot make or write the folder {folder} ({cause})"
+    if settings.executor == "dask":
+        from .defs.resources import dask_address_problem
+
+        return dask_address_problem()
     return None
 
 
@@ -251,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIGURATION
     print(f"Loading {settings.data_raw} into {settings.warehouse} ({settings.executor} executor)", flush=True)
-    if problem := unwritable_folder(settings):
+    if problem := configuration_problem(settings):
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_CONFIGURATION
     try:

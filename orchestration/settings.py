@@ -125,8 +125,8 @@ class Settings(dg.ConfigurableResource):
     extract_shards: int = Field(0, ge=0, description="Extraction steps the files are split into; 0: workers.")
     allow_shrink: bool = Field(
         False,
-        description="Publish a load that found far fewer files than the published warehouse holds "
-        "(plan.SHRINK_MIN_SHARE); off: such a load is refused.",
+        description="Publish a load that found too few of the files the published warehouse was "
+        "built from (a share below plan.SHRINK_MIN_SHARE); 1/0, true/false or yes/no; 0: refuse it.",
     )
     load_wait_s: float = Field(
         60.0,

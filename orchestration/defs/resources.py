@@ -50,6 +50,23 @@ def start_step_forkserver(settings: Settings) -> None:
     forkserver.ensure_running()
 
 
+def dask_address_problem(environ=None) -> str | None:
+    """Why DASK_SCHEDULER_ADDRESS, when set, is not a scheduler address (`tcp://HOST:PORT`, the
+    scheme optional), read as dask.distributed reads it; None when unset or usable."""
+    import os
+
+    address = (os.environ if environ is None else environ).get(DASK_ADDRESS_ENV, "")
+    if not address:
+        return None
+    from distributed.comm import get_address_host_port
+
+    try:
+        get_address_host_port(address)
+    except ValueError as exc:
+        return f"{DASK_ADDRESS_ENV}={address}: not a scheduler address such as tcp://HOST:8786 ({exc})"
+    return None
+
+
 def executor_for(settings: Settings, environ=None) -> dg.ExecutorDefinition:
     """The Dagster executor `settings.executor` names, configured for this machine or cluster,
     holding the warehouse's load lock while it runs a run (orchestration.lock)."""

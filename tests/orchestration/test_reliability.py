@@ -908,7 +908,14 @@ def test_bad_settings_and_a_missing_folder_exit_2_with_the_reason(share, tmp_pat
     assert f"DATA_RAW_DIR {tmp_path / 'nowhere'} is not a folder" in output
     (tmp_path / "a_file").write_text("")  # a folder inside a file cannot be made, even by root
     output = share.load(tmp_path / "store.log", expect=2, EXTRACT_STORE=str(tmp_path / "a_file" / "store"))
-    assert f"EXTRACT_STORE: the load cannot write in {tmp_path / 'a_file' / 'store'}" in output
+    assert (
+        f"EXTRACT_STORE: the load cannot make or write the folder {tmp_path / 'a_file' / 'store'} "
+        f"({tmp_path / 'a_file'} is a file)"
+    ) in output
+    output = share.load(
+        tmp_path / "dask.log", expect=2, LOAD_EXECUTOR="dask", DASK_SCHEDULER_ADDRESS="scheduler-host"
+    )
+    assert "DASK_SCHEDULER_ADDRESS=scheduler-host: not a scheduler address" in output
 
 
 def test_help_prints_the_usage_and_loads_nothing(tmp_path):
