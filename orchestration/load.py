@@ -22,6 +22,7 @@ so `make ui` shows it; otherwise in a temporary one.
 """
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -300,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     # The executor's own bookkeeping ("Executing step X in subprocess") goes to the event log and the
     # UI; on this console only what the steps say (the progress logger) and warnings.
     logging.getLogger("dagster").addFilter(lambda record: record.levelno >= logging.WARNING)
+    # What is loaded by now (Dagster, dbt's manifest, every asset) lives as long as the process:
+    # the collector's full passes need not walk it again (gc.freeze; ≈ 1 s a load).
+    gc.freeze()
     with _instance() as instance:
         for run_id in fail_orphaned_runs(instance):
             print(f"marked run {run_id} failed: its load process is gone", flush=True)
@@ -339,4 +343,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # The interpreter's last collection would walk the whole heap only to free it (≈ 1.5 s).
+    gc.freeze()
+    sys.exit(status)
