@@ -23,10 +23,10 @@ ONLY_CHANGED_VAR = "only_changed_reports"
 
 def build_vars(build_path: Path, only_changed_reports: bool = True) -> list[str]:
     """The dbt arguments that point dbt at `build_path`, and the var only_changed_reports
-    (dbt_project/macros/incremental.sql): true when the load landed the raw tables of that file,
-    a copy of the published warehouse that keeps its marts, and wrote its `loader.report_changes`.
-    The manifest is parsed with it true, as most loads run (a load into a fresh build file parses
-    again, and so does the next)."""
+    (dbt_project/macros/incremental.sql): true when the load landed the raw tables of that file and
+    wrote its `loader.report_changes` (what its marts miss: on a copy of the published warehouse,
+    the changes; on a fresh file, every report). The manifest is parsed with it true, as every load
+    of a file it landed runs: dbt parses again whenever the vars differ (≈ 2.7 s)."""
     return [
         "--vars",
         json.dumps({BUILD_PATH_VAR: str(build_path), ONLY_CHANGED_VAR: only_changed_reports}),
@@ -49,12 +49,12 @@ ALREADY_TESTED = ["--exclude", "resource_type:unit_test"]
 
 
 def build_args(build_path: Path, only_changed_reports: bool, builds_on_published: bool) -> list[str]:
-    """The arguments of a load's `dbt build` after "build" on `build_path`, which this load landed
-    (`only_changed_reports`) and which started as a copy of the published warehouse
-    (`builds_on_published`, loader.load_state): `build_vars`, true only when both hold, and then
-    `ALREADY_TESTED` (the unit tests excluded)."""
-    incremental = only_changed_reports and builds_on_published
-    return [*build_vars(build_path, incremental), *(ALREADY_TESTED if incremental else [])]
+    """The arguments of a load's `dbt build` after "build" on `build_path`: `build_vars`, with
+    `only_changed_reports` when this load landed it, and `ALREADY_TESTED` (the unit tests left out)
+    when it also started as a copy of the published warehouse (`builds_on_published`,
+    loader.load_state)."""
+    on_published = only_changed_reports and builds_on_published
+    return [*build_vars(build_path, only_changed_reports), *(ALREADY_TESTED if on_published else [])]
 
 
 dbt_project = DbtProject(

@@ -22,7 +22,8 @@ Schema `loader` holds the loader's own bookkeeping, published with the rest:
   (`plan.code_version`) and the run that landed it. A load whose fingerprint equals the published
   one, with every file's result in the store, has nothing to do.
 - `loader.report_changes`: the report_ids this load added, removed or updated (same content, other
-  names) against the warehouse it replaces — for dbt models that rebuild only what changed.
+  names) against the marts of the build file, for dbt models that rebuild only what changed: on a
+  copy of the published warehouse, the changes against it; on a fresh file, every report.
 - `loader.landed_entries`: the (name, store entry) pairs the landing tables were built from, so
   the next load on a copy of this warehouse lands only the entries that changed (`staging.land`).
 
@@ -340,10 +341,11 @@ def write_load_state(
 ) -> dict[str, int]:
     """`loader.load_state` (fingerprint, code_version, run_id, builds_on_published: the build file
     started as a copy of `published`) and `loader.report_changes` in the build file `con` is open
-    on, the changes counted against the `published` warehouse (every report is `added` when there
-    is none, or it cannot be read); with `entries` (a relation of (name, entry): what the landing
-    tables were just landed from), `loader.landed_entries` too. Returns the number of reports per
-    change."""
+    on: what its marts miss, the changes against `published` on such a copy, every report `added`
+    on a fresh file (it holds no marts); with `entries` (a relation of (name, entry): what the
+    landing tables were just landed from), `loader.landed_entries` too. Returns the number of
+    reports per change against the `published` warehouse (every report is `added` when there is
+    none, or it cannot be read)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {LOADER}")
     if entries is not None:
         con.execute(
@@ -353,9 +355,10 @@ def write_load_state(
         f"CREATE OR REPLACE TABLE {LOADER}.load_state "
         "(fingerprint VARCHAR, code_version VARCHAR, run_id VARCHAR, builds_on_published BOOLEAN)"
     )
+    on_published = builds_on_published and published.exists()
     con.execute(
         f"INSERT INTO {LOADER}.load_state VALUES (?, ?, ?, ?)",
-        [fingerprint, code_version, run_id, builds_on_published and published.exists()],
+        [fingerprint, code_version, run_id, on_published],
     )
     before = "(SELECT NULL::VARCHAR AS report_id, NULL::VARCHAR[] AS source_files WHERE false)"
     attached = False
@@ -372,15 +375,22 @@ def write_load_state(
             pass  # held by a writer, or not a warehouse: every report counts as added
     try:
         con.execute(
-            f"""CREATE OR REPLACE TABLE {LOADER}.report_changes AS
+            f"""CREATE OR REPLACE TEMP TABLE _report_changes AS
             SELECT coalesce(n.report_id, o.report_id) AS report_id,
                    CASE WHEN o.report_id IS NULL THEN 'added' WHEN n.report_id IS NULL THEN 'removed'
                         ELSE 'updated' END AS change
             FROM raw.reports n FULL JOIN (SELECT report_id, source_files FROM {before}) o USING (report_id)
-            WHERE o.report_id IS NULL OR n.report_id IS NULL OR n.source_files IS DISTINCT FROM o.source_files
-            ORDER BY report_id"""
+            WHERE o.report_id IS NULL OR n.report_id IS NULL
+               OR n.source_files IS DISTINCT FROM o.source_files"""
         )
     finally:
         if attached:
             con.execute("DETACH published")
-    return dict(con.execute(f"SELECT change, count(*) FROM {LOADER}.report_changes GROUP BY ALL").fetchall())
+    # A fresh file lists every report: dbt builds with the same vars on both (dbt_project.build_args)
+    missed = "_report_changes" if on_published else "(SELECT report_id, 'added' AS change FROM raw.reports)"
+    con.execute(
+        f"CREATE OR REPLACE TABLE {LOADER}.report_changes AS SELECT * FROM {missed} ORDER BY report_id"
+    )
+    counts = con.execute("SELECT change, count(*) FROM _report_changes GROUP BY ALL").fetchall()
+    con.execute("DROP TABLE _report_changes")
+    return dict(counts)

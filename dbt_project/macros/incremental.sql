@@ -2,13 +2,15 @@
     only the reports a load changed.
 
     With the var `only_changed_reports` false (the default, and plain dbt CLI use) these models are
-    rebuilt whole on every build, like any table. A load passes it true when it landed the raw
-    tables of the build file and that file started as a copy of the previous build
-    (loader.load_state.builds_on_published: the load copies the published warehouse only when the
-    same code built it — extractor, landing, dbt project; orchestration/defs/assets/dbt.py). Then
-    an existing table keeps its rows and only the reports of int_reports_to_rebuild are deleted
-    and built again. dbt's --full-refresh rebuilds it whole either way. The same tables come out
-    (tests/dbt/test_incremental.py). Beside them: the aggregates over the reports rebuild the
+    rebuilt whole on every build, like any table. A load passes it true on every build file it
+    landed, with loader.report_changes listing what the file's marts miss: on a copy of the
+    published warehouse (the load copies it only when the same code built it — extractor,
+    landing, dbt project; orchestration/defs/assets/dbt.py), the reports that changed since; on a
+    fresh file, which holds no marts, every report. Then an existing table keeps its rows and only
+    the reports of int_reports_to_rebuild are deleted and built again; a table not there yet is
+    built whole. dbt's --full-refresh rebuilds it whole either way. The same tables come out
+    (tests/dbt/test_incremental.py). One var value for both kinds of file keeps dbt's partial
+    parse valid from one load to the next. Beside them: the aggregates over the reports rebuild the
     groups those reports belong to (group_incremental_config), int_report_copies_ranked ranks
     again the copies of the forms they belong to, and the singular tests that judge each report
     alone check those reports. -#}
@@ -25,23 +27,22 @@
     {{- return(api.Relation.create(database=target.database, schema='loader', identifier=identifier)) -}}
 {%- endmacro %}
 
-{#- Whether this build keeps the marts of the previous build and rebuilds only the changes of
-    loader.report_changes: the var, which check_build_file holds to the file's loader.load_state
-    once per invocation (read in every node instead, it was ≈ 340 queries a build, ≈ 8 ms each).
-    Run-time only (false while parsing). -#}
-{% macro builds_on_published() -%}
+{#- Whether this build keeps the marts the file holds and rebuilds only what loader.report_changes
+    lists: the var, which check_build_file holds to the file's loader.load_state once per
+    invocation (read in every node instead, it was ≈ 340 queries a build, ≈ 8 ms each). Run-time
+    only (false while parsing). -#}
+{% macro builds_on_listed_changes() -%}
     {{- return(execute and only_changed_reports()) -}}
 {%- endmacro %}
 
-{#- on-run-start: refuses a build with only_changed_reports on a file that did not start as a copy
-    of the previous build (its loader.report_changes would not list what differs from its marts). -#}
+{#- on-run-start: refuses a build with only_changed_reports on a file no load landed (without
+    loader.load_state, its loader.report_changes, if any, would not list what its marts miss). -#}
 {% macro check_build_file() -%}
     {%- if execute and only_changed_reports() -%}
         {%- set state = load_relation(loader_relation('load_state')) -%}
-        {%- set found = run_query('select coalesce(bool_and(builds_on_published), false) from ' ~ state)
-            if state is not none else none -%}
-        {%- if found is none or not found.columns[0].values()[0] -%}
-            {{ exceptions.raise_compiler_error("var only_changed_reports is true but loader.load_state does not say this file started as a copy of the previous build: the load writes it with loader.report_changes (orchestration/warehouse.py write_load_state); build without the var") }}
+        {%- set found = run_query('select count(*) from ' ~ state) if state is not none else none -%}
+        {%- if found is none or found.columns[0].values()[0] != 1 -%}
+            {{ exceptions.raise_compiler_error("var only_changed_reports is true but the build file has no loader.load_state: no load landed it, so nothing lists what its marts miss (a load writes it with loader.report_changes: orchestration/warehouse.py write_load_state); build without the var") }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -76,7 +77,7 @@
 {#- Whether this build keeps the rows of an incremental table and rebuilds only what the reports
     of int_reports_to_rebuild touch; for a singular test, whether it checks only those reports. -#}
 {% macro rebuilds_only_changed() -%}
-    {{- return((model.resource_type == 'test' or is_incremental()) and builds_on_published()) -}}
+    {{- return((model.resource_type == 'test' or is_incremental()) and builds_on_listed_changes()) -}}
 {%- endmacro %}
 
 {#- A condition on `column` (a report_id): true for every row in a full build, only for the
@@ -157,8 +158,8 @@
 {%- endmacro %}
 
 {#- The relation a data test reads (dbt's own macro, overridden here): with only_changed_reports,
-    on a build file that started as a copy of the previous build, a view keyed by report_id is
-    tested on the reports loader.report_changes lists. A view is computed again whenever it is
+    a view keyed by report_id is tested on the reports loader.report_changes lists (on a copy of
+    the previous build, the changed ones; on a fresh file, all). A view is computed again whenever it is
     read, so a test of it over every report costs what a full build of the marts costs; the other
     reports' rows were tested when they were built, by the same code from the same rows. A table
     keyed by report_id (report_incremental_config) is tested on those reports too where that is
@@ -167,7 +168,7 @@
     table is rebuilt. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- if builds_on_published() -%}
+    {%- if builds_on_listed_changes() -%}
         {#- from the graph, not the relation: a query describing a view binds every view under
             it (≈ 20 ms a test: half of what dbt spent compiling an incremental build at 1,000 forms);
             every column of a tested model is documented (tests/dbt/test_marts.py) -#}

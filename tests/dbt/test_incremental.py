@@ -209,18 +209,58 @@ def test_incremental_build_equals_a_full_refresh(built, table):
         con.close()
 
 
-def test_a_build_that_keeps_the_marts_needs_a_copy_of_the_previous_build(built, tmp_path):
-    """With only_changed_reports, dbt refuses a file whose loader.load_state does not say it started
-    as a copy of the previous build (a fresh file: its report_changes are not what its marts miss),
-    before building anything."""
+def test_a_build_that_keeps_the_marts_needs_a_file_a_load_landed(built, tmp_path):
+    """With only_changed_reports, dbt refuses a file without loader.load_state (no load landed it:
+    nothing lists what its marts miss), before building anything."""
     path = tmp_path / "refused.duckdb"
     shutil.copyfile(built["before"], path)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("DROP TABLE loader.load_state")
+    finally:
+        con.close()
     result = dbt_cli(["build", "--select", "stg_extract__reports", *ONLY_CHANGED], tmp_path, path)
     assert result.returncode != 0
-    assert "does not say this file started as a copy of the previous build" in result.stdout, result.stdout[
-        -3000:
-    ]
+    assert "the build file has no loader.load_state" in result.stdout, result.stdout[-3000:]
     assert "1 of 1 START" not in result.stdout
+
+
+@pytest.mark.parametrize("table", INCREMENTAL)
+def test_a_fresh_file_built_as_a_load_builds_it_equals_a_full_build(built, fresh, table):
+    """A fresh build file (no marts; the published warehouse built by other code) lists every
+    report in loader.report_changes and is built with the same vars as a copy of the published
+    one (dbt's partial parse stays valid): it gives the tables of a build without the var."""
+    con = duckdb.connect(str(fresh), read_only=True)
+    try:
+        con.execute(f"ATTACH '{built['full']}' AS full_build (READ_ONLY)")
+        for mine, theirs in ((table, f"full_build.{table}"), (f"full_build.{table}", table)):
+            assert not con.execute(f"SELECT * FROM {mine} EXCEPT ALL SELECT * FROM {theirs}").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def fresh(built, tmp_path_factory) -> Path:
+    """The landing tables of built["after"] in a file without marts, landed as a load lands a fresh
+    file (load_state not on the published warehouse) and built as the load builds it."""
+    work = tmp_path_factory.mktemp("fresh")
+    path = work / "fresh.duckdb"
+    shutil.copyfile(built["after"], path)
+    con = duckdb.connect(str(path))
+    try:
+        for schema in ("staging", "intermediate", "marts"):
+            con.execute(f"DROP SCHEMA {schema} CASCADE")
+        changes = write_load_state(con, "fresh", built["before"], builds_on_published=False)
+        listed = con.execute("SELECT change, count(*) FROM loader.report_changes GROUP BY ALL").fetchall()
+        reports = con.execute("SELECT count(*) FROM raw.reports").fetchone()[0]
+    finally:
+        con.close()
+    assert changes == built["changes"]  # counted against the published warehouse
+    assert listed == [("added", reports)]  # what the file's marts miss: everything
+    # the var a load passes on a fresh file it landed
+    assert json.loads(build_args(path, True, builds_on_published=False)[1])["only_changed_reports"] is True
+    _build(path, work)
+    return path
 
 
 def test_a_load_builds_on_the_published_warehouse_only_when_asked(tmp_path):

@@ -15,7 +15,7 @@
 -- depends_on: {{ ref('int_report_copies_ranked') }}
 
 {%- set previous = none %}
-{%- if builds_on_published() %}
+{%- if builds_on_listed_changes() %}
     {%- set previous = adapter.get_relation(database=this.database, schema='marts', identifier='dim_reports') %}
 {%- endif %}
 
