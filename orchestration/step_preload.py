@@ -2,7 +2,7 @@
 process forks with the definitions already built (dbt's manifest read, every asset defined)
 instead of building them again, which costs seconds per step. The heap built here is frozen
 (gc.freeze, as the gc module's documentation advises before forking): no step's collector walks
-it, nor writes to its pages."""
+it (nor dirties its pages doing so)."""
 
 import gc
 

@@ -159,8 +159,8 @@
 
 {#- The relation a data test reads (dbt's own macro, overridden here): with only_changed_reports,
     a view keyed by report_id is tested on the reports loader.report_changes lists (on a copy of
-    the previous build, the changed ones; on a fresh file, all). A view is computed again whenever it is
-    read, so a test of it over every report costs what a full build of the marts costs; the other
+    the previous build, the changed ones; on a fresh file, all). A view is computed again whenever
+    it is read, so a test of it over every report costs what a full build of the marts costs; the other
     reports' rows were tested when they were built, by the same code from the same rows. A table
     keyed by report_id (report_incremental_config) is tested on those reports too where that is
     exact (exact_on_changed_reports); its other tests, and every other table, are tested whole.
