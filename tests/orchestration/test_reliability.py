@@ -293,9 +293,9 @@ def test_pathological_files_become_one_error_row_each_and_the_load_completes(tmp
     shutil.copy(GOOD_TEXT, data_raw / "good.txt")
     # the good files take ~0.2 s, huge_stream.pdf ~30 s: a 10 s bound (no time per page) tells
     # them apart on a busy machine too. No memory bound: this is the time bound's case (the memory
-    # bound has its own test); under one, how soon huge_stream.pdf reaches it depends on the heap
-    # its worker forks with, which earlier tests in the same process change (in one full suite it
-    # ran out of 2,048 MB within the 10 s)
+    # bound has its own test); under one, huge_stream.pdf once ran out of 2,048 MB within the 10 s
+    # in a full suite though not alone (how much address space its worker started with, which
+    # earlier tests in the same process may change, is the likely cause: not confirmed)
     bounds = {
         "extract_max_pages": 100,
         "extract_timeout_s": 10,
