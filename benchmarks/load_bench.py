@@ -124,6 +124,8 @@ def load(data_raw: Path, work: Path, **env_overrides: str) -> Run:
         **env_overrides,
     }
     (work / "dagster_home").mkdir(parents=True, exist_ok=True)
+    # `make run`'s instance settings (storage, console), as the README asks of a new DAGSTER_HOME
+    shutil.copyfile(ROOT / "orchestration" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
     return timed([sys.executable, "-m", "orchestration.load"], env)
 
 
@@ -131,6 +133,7 @@ def extraction_span(work: Path) -> float:
     """Seconds from the first extraction step's start to the last one's end, in the last run."""
     import dagster as dg
 
+    os.environ["DAGSTER_HOME"] = str(work / "dagster_home")  # the project's dagster.yaml reads it
     with dg.DagsterInstance.from_config(str(work / "dagster_home")) as instance:
         run = instance.get_runs(limit=1)[0]
         events = [

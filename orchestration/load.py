@@ -36,6 +36,7 @@ import duckdb
 
 from extract.wording import counted
 
+from .instance_storage import ENGINE_KEEPING_STORAGE
 from .plan import LoadRefused, plan_load
 from .settings import Settings, SettingsError
 from .warehouse import table_counts
@@ -53,8 +54,10 @@ def _instance():
             yield instance
     else:  # a throwaway instance: in memory-backed storage where there is one (its SQLite commits)
         shm = Path("/dev/shm")
-        with dg.DagsterInstance.local_temp(tempdir=str(shm) if shm.is_dir() else None) as instance:
-            yield instance
+        with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as home:
+            storage = {"custom": {**ENGINE_KEEPING_STORAGE, "config": {"base_dir": home}}}
+            with dg.DagsterInstance.local_temp(home, overrides={"storage": storage}) as instance:
+                yield instance
 
 
 def _metadata_value(events, key: str):

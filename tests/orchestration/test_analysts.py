@@ -297,8 +297,9 @@ def test_every_model_materialization_carries_row_count_and_column_schema(loaded_
         con.close()
 
 
-def test_the_first_visit_popup_is_off_in_the_instance_settings(tmp_path):
+def test_the_first_visit_popup_is_off_in_the_instance_settings(tmp_path, monkeypatch):
     shutil.copyfile(REPO / "orchestration" / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the project's dagster.yaml reads it
     assert yaml.safe_load((tmp_path / "dagster.yaml").read_text())["nux"] == {"enabled": False}
     instance = dg.DagsterInstance.from_config(str(tmp_path))
     try:

@@ -344,14 +344,19 @@ def test_one_changed_file_among_many_is_the_only_one_read(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_load_on_a_dask_cluster_gives_the_same_warehouse(loaded_warehouse, tmp_path):
+def test_a_load_on_a_dask_cluster_gives_the_same_warehouse(loaded_warehouse, tmp_path, monkeypatch):
     """Every step on a dask.distributed LocalCluster of 2 workers (the `existing` scheduler path a
-    real cluster takes), through `python -m orchestration.load`: the same tables, row for row."""
+    real cluster takes), through `python -m orchestration.load`: the same tables, row for row. The
+    instance is `make run`'s (the project's dagster.yaml), and the workers have DAGSTER_HOME set,
+    as the README asks of every worker host."""
     import dask
     from dask.distributed import Client, LocalCluster
 
     data_raw = copy_samples(tmp_path / "data_raw")
     warehouse = tmp_path / "warehouse" / "warehouse.duckdb"
+    (tmp_path / "dagster_home").mkdir()
+    shutil.copy(REPO / "orchestration" / "dagster.yaml", tmp_path / "dagster_home" / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))  # the workers inherit it
     with dask.config.set({"distributed.worker.daemon": False}):
         cluster = LocalCluster(
             n_workers=2,

@@ -625,7 +625,9 @@ def test_readers_see_old_or_new_load_never_a_partial_one(live, tmp_path):
     full.close()
 
 
-def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recovers(live, tmp_path):
+def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recovers(
+    live, tmp_path, monkeypatch
+):
     before = live.state()
     # a form in neither state of the folder the tests leave: a completed load would change the marts
     shutil.copy(SAMPLES_DIR / "text" / "jd-09.txt", live.data_raw / "f.txt")
@@ -650,6 +652,7 @@ def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recov
     output = live.load(tmp_path / "recovery.log")  # no manual step in between
     # The killed run no longer holds the instance's one-run queue (sensor and schedule loads).
     assert "its load process is gone" in output
+    monkeypatch.setenv("DAGSTER_HOME", str(live.dagster_home))  # the project's dagster.yaml reads it
     instance = dg.DagsterInstance.from_config(str(live.dagster_home))
     statuses = {r.status for r in instance.get_runs()}
     assert dg.DagsterRunStatus.STARTED not in statuses and dg.DagsterRunStatus.FAILURE in statuses
@@ -697,11 +700,12 @@ def share(tmp_path_factory) -> Live:
 
 
 @pytest.mark.slow
-def test_the_console_shows_what_the_steps_say_and_the_event_log_keeps_every_event(share):
+def test_the_console_shows_what_the_steps_say_and_the_event_log_keeps_every_event(share, monkeypatch):
     """With the project's dagster.yaml (what `make run` uses), the DEBUG bookkeeping each step
     process of the multiprocess executor logs ("Executing step X in subprocess") stays off the
     load's console; the run's event log still holds it."""
     assert " - DEBUG - " not in share.first_output, share.first_output[-3000:]
+    monkeypatch.setenv("DAGSTER_HOME", str(share.dagster_home))  # the project's dagster.yaml reads it
     instance = dg.DagsterInstance.from_config(str(share.dagster_home))
     first = instance.get_runs()[-1]  # newest first: the fixture's load
     started = instance.all_logs(first.run_id, of_type=dg.DagsterEventType.STEP_WORKER_STARTED)
@@ -754,10 +758,11 @@ def test_an_unreadable_sub_folder_is_an_error_row_and_its_forms_are_kept(share, 
 
 
 @pytest.mark.slow
-def test_an_empty_data_raw_dir_is_refused_before_any_run_and_the_warehouse_kept(share, tmp_path):
+def test_an_empty_data_raw_dir_is_refused_before_any_run_and_the_warehouse_kept(share, tmp_path, monkeypatch):
     from orchestration.plan import LoadRefused, plan_load
 
     before = share.rows("SELECT report_id FROM raw.reports ORDER BY 1")
+    monkeypatch.setenv("DAGSTER_HOME", str(share.dagster_home))  # the project's dagster.yaml reads it
     instance = dg.DagsterInstance.from_config(str(share.dagster_home))
     runs = len(instance.get_runs())
     empty = tmp_path / "not_mounted"

@@ -1,0 +1,104 @@
+"""The instance storage of the project's dagster.yaml (orchestration/instance_storage.py): Dagster's
+SQLite storage keeping an engine per database file records what the stock one records.
+
+Real Dagster runs on real SQLite files; the multi-process path (a step per process, Dask workers)
+is exercised by the loads of test_reliability.py and the Dask test of test_orchestration.py, which
+run with the same dagster.yaml.
+"""
+
+import shutil
+
+import dagster as dg
+import yaml
+from paths import REPO
+
+from orchestration.instance_storage import (
+    ENGINE_KEEPING_STORAGE,
+    EngineKeepingEventLogStorage,
+    EngineKeepingRunStorage,
+)
+
+
+@dg.asset
+def numbers() -> list[int]:
+    return [1, 2, 3]
+
+
+@dg.asset_check(asset=numbers)
+def numbers_positive(numbers: list[int]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=all(n > 0 for n in numbers), metadata={"rows": len(numbers)})
+
+
+@dg.asset(deps=[numbers])
+def total(context: dg.AssetExecutionContext) -> int:
+    context.log.info("adding up")
+    return 6
+
+
+JOB = dg.define_asset_job("numbers_job")
+DEFS = dg.Definitions(assets=[numbers, total], asset_checks=[numbers_positive], jobs=[JOB])
+
+
+def _run(instance: dg.DagsterInstance) -> tuple[list[str], dg.DagsterRun]:
+    result = DEFS.resolve_job_def("numbers_job").execute_in_process(instance=instance)
+    assert result.success
+    logs = instance.all_logs(result.run_id)
+    events = [e.dagster_event.event_type_value for e in logs if e.is_dagster_event]
+    return events, instance.get_run_by_id(result.run_id)
+
+
+def _project_instance(home, monkeypatch) -> dg.DagsterInstance:
+    home.mkdir()
+    shutil.copyfile(REPO / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # as `make run` and `make ui` set it
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def test_the_project_instance_records_what_dagsters_own_sqlite_storage_records(tmp_path, monkeypatch):
+    (tmp_path / "stock").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "stock")) as stock:
+        expected, _ = _run(stock)
+    instance = _project_instance(tmp_path / "home", monkeypatch)
+    try:
+        assert isinstance(instance.event_log_storage, EngineKeepingEventLogStorage)
+        assert isinstance(instance.run_storage, EngineKeepingRunStorage)
+        events, run = _run(instance)
+        assert events == expected
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        # cross-run queries read the index shard: the latest materialization, the check's verdict
+        assert instance.get_latest_materialization_event(dg.AssetKey("total")).run_id == run.run_id
+        check = dg.AssetCheckKey(dg.AssetKey("numbers"), "numbers_positive")
+        [record] = instance.event_log_storage.get_asset_check_execution_history(check, limit=5)
+        assert record.run_id == run.run_id and record.status.value == "SUCCEEDED"
+        # Dagster's own layout under DAGSTER_HOME: a reader with the stock storage sees the run
+        assert (tmp_path / "home" / "history" / "runs" / f"{run.run_id}.db").exists()
+        (tmp_path / "home" / "dagster.yaml").unlink()
+        with dg.DagsterInstance.from_config(str(tmp_path / "home")) as plain:
+            assert [r.run_id for r in plain.get_runs()] == [run.run_id]
+            assert len(plain.all_logs(run.run_id)) == len(instance.all_logs(run.run_id))
+    finally:
+        instance.dispose()
+
+
+def test_a_second_run_reuses_the_engines_of_the_files_it_writes(tmp_path, monkeypatch):
+    instance = _project_instance(tmp_path / "home", monkeypatch)
+    try:
+        storage = instance.event_log_storage
+        assert isinstance(storage, EngineKeepingEventLogStorage)
+        _, first = _run(instance)
+        index = storage._engines["index"]
+        _, second = _run(instance)
+        # one engine per file: the index shard and each run's own file, kept across runs
+        assert set(storage._engines) == {"index", first.run_id, second.run_id}
+        assert storage._engines["index"] is index
+    finally:
+        instance.dispose()
+
+
+def test_dagster_yaml_names_the_storage_class_the_throwaway_instance_uses():
+    """orchestration/load.py builds an instance without DAGSTER_HOME from ENGINE_KEEPING_STORAGE:
+    the same class as dagster.yaml's."""
+    settings = yaml.safe_load((REPO / "orchestration" / "dagster.yaml").read_text())
+    custom = settings["storage"]["custom"]
+    assert {k: custom[k] for k in ("module", "class")} == ENGINE_KEEPING_STORAGE
+    assert custom["config"] == {"base_dir": {"env": "DAGSTER_HOME"}}
