@@ -37,6 +37,15 @@ def copy_samples(dest: Path) -> Path:
     return dest
 
 
+def project_instance(home: Path, monkeypatch):
+    """The Dagster instance at `home`, which holds a copy of the project's dagster.yaml: that file
+    names its storage folder by DAGSTER_HOME, so it is set here, as Dagster's tools have it."""
+    import dagster as dg
+
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return dg.DagsterInstance.from_config(str(home))
+
+
 def run_load(data_raw_dir: Path, warehouse_path: Path, **overrides):
     """The `load_warehouse` job in this process (steps one after the other, extraction with a
     worker per core) on an ephemeral instance; returns the Dagster result."""

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-from conftest import settings_for
+from conftest import project_instance, settings_for
 from paths import REPO
 
 from orchestration import exports
@@ -299,9 +299,8 @@ def test_every_model_materialization_carries_row_count_and_column_schema(loaded_
 
 def test_the_first_visit_popup_is_off_in_the_instance_settings(tmp_path, monkeypatch):
     shutil.copyfile(REPO / "orchestration" / "dagster.yaml", tmp_path / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the project's dagster.yaml reads it
     assert yaml.safe_load((tmp_path / "dagster.yaml").read_text())["nux"] == {"enabled": False}
-    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    instance = project_instance(tmp_path, monkeypatch)
     try:
         assert instance.nux_enabled is False
     finally:

@@ -10,6 +10,7 @@ import shutil
 
 import dagster as dg
 import yaml
+from conftest import project_instance
 from paths import REPO
 
 from orchestration.instance_storage import (
@@ -50,8 +51,7 @@ def _run(instance: dg.DagsterInstance) -> tuple[list[str], dg.DagsterRun]:
 def _project_instance(home, monkeypatch) -> dg.DagsterInstance:
     home.mkdir()
     shutil.copyfile(REPO / "orchestration" / "dagster.yaml", home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))  # as `make run` and `make ui` set it
-    return dg.DagsterInstance.from_config(str(home))
+    return project_instance(home, monkeypatch)
 
 
 def test_the_project_instance_records_what_dagsters_own_sqlite_storage_records(tmp_path, monkeypatch):

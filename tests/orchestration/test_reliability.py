@@ -32,7 +32,7 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from conftest import SAMPLES_DIR, copy_samples, run_load, settings_for
+from conftest import SAMPLES_DIR, copy_samples, project_instance, run_load, settings_for
 from paths import REPO
 
 from extract import sha256_file
@@ -652,8 +652,7 @@ def test_a_load_killed_mid_way_leaves_the_last_warehouse_and_the_next_load_recov
     output = live.load(tmp_path / "recovery.log")  # no manual step in between
     # The killed run no longer holds the instance's one-run queue (sensor and schedule loads).
     assert "its load process is gone" in output
-    monkeypatch.setenv("DAGSTER_HOME", str(live.dagster_home))  # the project's dagster.yaml reads it
-    instance = dg.DagsterInstance.from_config(str(live.dagster_home))
+    instance = project_instance(live.dagster_home, monkeypatch)
     statuses = {r.status for r in instance.get_runs()}
     assert dg.DagsterRunStatus.STARTED not in statuses and dg.DagsterRunStatus.FAILURE in statuses
     after = live.state()
@@ -705,8 +704,7 @@ def test_the_console_shows_what_the_steps_say_and_the_event_log_keeps_every_even
     process of the multiprocess executor logs ("Executing step X in subprocess") stays off the
     load's console; the run's event log still holds it."""
     assert " - DEBUG - " not in share.first_output, share.first_output[-3000:]
-    monkeypatch.setenv("DAGSTER_HOME", str(share.dagster_home))  # the project's dagster.yaml reads it
-    instance = dg.DagsterInstance.from_config(str(share.dagster_home))
+    instance = project_instance(share.dagster_home, monkeypatch)
     first = instance.get_runs()[-1]  # newest first: the fixture's load
     started = instance.all_logs(first.run_id, of_type=dg.DagsterEventType.STEP_WORKER_STARTED)
     assert {e.step_key for e in started} >= {"report_files", "staging_tables", "dbt_models"}
@@ -762,8 +760,7 @@ def test_an_empty_data_raw_dir_is_refused_before_any_run_and_the_warehouse_kept(
     from orchestration.plan import LoadRefused, plan_load
 
     before = share.rows("SELECT report_id FROM raw.reports ORDER BY 1")
-    monkeypatch.setenv("DAGSTER_HOME", str(share.dagster_home))  # the project's dagster.yaml reads it
-    instance = dg.DagsterInstance.from_config(str(share.dagster_home))
+    instance = project_instance(share.dagster_home, monkeypatch)
     runs = len(instance.get_runs())
     empty = tmp_path / "not_mounted"
     empty.mkdir()  # the mount point of a share that is not mounted
