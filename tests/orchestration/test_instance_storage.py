@@ -96,7 +96,7 @@ def test_a_second_run_reuses_the_engines_of_the_files_it_writes(tmp_path, monkey
 
 
 def test_dagster_yaml_names_the_storage_class_the_throwaway_instance_uses():
-    """orchestration/load.py builds an instance without DAGSTER_HOME from ENGINE_KEEPING_STORAGE:
+    """orchestration/load/ builds an instance without DAGSTER_HOME from ENGINE_KEEPING_STORAGE:
     the same class as dagster.yaml's."""
     settings = yaml.safe_load((REPO / "orchestration" / "dagster.yaml").read_text())
     custom = settings["storage"]["custom"]

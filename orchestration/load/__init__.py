@@ -36,11 +36,11 @@ import duckdb
 
 from extract.wording import counted
 
-from .instance_storage import ENGINE_KEEPING_STORAGE
-from .plan import LoadRefused, plan_load
-from .settings import Settings, SettingsError
-from .warehouse import table_counts
-from .workers import pid_alive
+from ..instance_storage import ENGINE_KEEPING_STORAGE
+from ..plan import LoadRefused, plan_load
+from ..settings import Settings, SettingsError
+from ..warehouse import table_counts
+from ..workers import pid_alive
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_BAD_CONFIGURATION = 0, 1, 2
 
@@ -242,7 +242,7 @@ def configuration_problem(settings: Settings) -> str | None:
                 cause = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
             return f"{variable}: the load cannot make or write the folder {folder} ({cause})"
     if settings.executor == "dask":
-        from .defs.resources import dask_address_problem
+        from ..defs.resources import dask_address_problem
 
         return dask_address_problem()
     return None
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         print(summary(settings, unchanged=len(plan.files)))
         print(f"Warehouse up to date; nothing loaded ({time.monotonic() - started:.1f}s).")
         return EXIT_PUBLISHED
-    from .defs.resources import start_step_forkserver
+    from ..defs.resources import start_step_forkserver
 
     if (run_settings := settings.for_load(plan.unstored)) != settings:
         print(
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     settings = run_settings
     start_step_forkserver(settings)
-    from .definitions import load_warehouse_job
+    from ..definitions import load_warehouse_job
 
     # The executor's own bookkeeping ("Executing step X in subprocess") goes to the event log and the
     # UI; on this console only what the steps say (the progress logger) and warnings.
@@ -343,10 +343,3 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_NOT_PUBLISHED
-
-
-if __name__ == "__main__":
-    status = main()
-    # The interpreter's last collection would walk the whole heap only to free it (≈ 1.5 s).
-    gc.freeze()
-    sys.exit(status)
