@@ -110,7 +110,12 @@ class Settings(dg.ConfigurableResource):
         allow_inf_nan=False,
         description="Seconds added to the per-file limit for each page of a PDF.",
     )
-    extract_memory_mb: int = Field(2048, ge=0, description="Per-file address-space limit in MB; 0: none.")
+    extract_memory_mb: int = Field(
+        2048,
+        ge=0,
+        description="Per-file memory bound in MB: the address space a worker may add to what it "
+        "starts with while it reads a file (RLIMIT_AS); 0: none.",
+    )
     extract_max_pages: int = Field(MAX_PAGES, ge=1, description="Files with more pages: too_large.")
     executor: str = Field("multiprocess", description="Dagster executor of the load: " + ", ".join(EXECUTORS))
     # Starting a step process costs ~1 s (seven steps); two cores save half of reading a file

@@ -2,11 +2,15 @@
 memory bound: pebble's ProcessPool, plus the few things it leaves to its caller.
 
 - Time: pebble's per-task timeout; a task past it has its worker stopped (and replaced).
-- Memory: an address-space limit (RLIMIT_AS) set by the worker initializer: an allocation over it
-  raises MemoryError. CPython sometimes cannot even build that exception and aborts instead
-  (SIGABRT, "Cannot recover from MemoryErrors"); so each worker notes, in a file named after its
-  pid, the item during which it came within 10 % of its limit, and a worker that died on that
-  item counts as over the memory bound rather than as a crash. Before each item a worker hands
+- Memory: an address-space limit (RLIMIT_AS) set by the worker initializer, of the address space
+  the worker starts with plus the item's bound: an allocation over it raises MemoryError. (A
+  worker starts with its forkserver's mappings, ≈ 350 MB of preloaded reader — or, in a process
+  whose forkserver was started for Dagster's step processes, the definitions too, over 1 GB; they
+  are shared, and counting them would leave an item less than its bound.) CPython sometimes
+  cannot even build that exception and aborts instead (SIGABRT, "Cannot recover from
+  MemoryErrors"); so each worker notes, in a file named after its pid, the item during which it
+  came within 10 % of its bound, and a worker that died on that item counts as over the memory
+  bound rather than as a crash. Before each item a worker hands
   freed memory back to the system, so the next item gets the whole bound.
 - A worker that dies (a crash, a signal, the kernel's OOM killer) costs only its own task.
 - Reuse: a worker reads up to `MAX_TASKS` items, then is replaced (bounds the growth of a
@@ -109,26 +113,28 @@ def pid_alive(pid: int) -> bool:
 _task = {"id": -1, "marked": -2}  # the item this worker is on, and the last one marked near the limit
 
 
-def _watch_memory(limit_bytes: int, marker: Path) -> None:
-    """Write the current item's id to `marker` when this process's address space passes NEAR_LIMIT
-    of its limit during that item."""
-    page = os.sysconf("SC_PAGE_SIZE")
+def _address_space() -> int | None:
+    """This process's address-space size in bytes (/proc/self/statm); None where there is none."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _watch_memory(start_bytes: int, budget_bytes: int, marker: Path) -> None:
+    """Write the current item's id to `marker` when this process's address space grows past
+    NEAR_LIMIT of `budget_bytes` over `start_bytes` during that item."""
 
     def watch() -> None:
-        while True:
-            try:
-                with open("/proc/self/statm", "rb") as fh:
-                    size = int(fh.read().split()[0]) * page
-            except (OSError, ValueError, IndexError):
-                return
+        while (size := _address_space()) is not None:
             task = _task["id"]
-            if size >= NEAR_LIMIT * limit_bytes and _task["marked"] != task:
+            if size - start_bytes >= NEAR_LIMIT * budget_bytes and _task["marked"] != task:
                 marker.write_text(str(task))
                 _task["marked"] = task
             time.sleep(WATCH_S)
 
-    if Path("/proc/self/statm").exists():
-        threading.Thread(target=watch, name="memory-watch", daemon=True).start()
+    threading.Thread(target=watch, name="memory-watch", daemon=True).start()
 
 
 def _release_memory() -> None:
@@ -159,9 +165,10 @@ def _initialize(limits: Limits, marker_dir: str, caller: int) -> None:
     os.environ.update(dict(limits.env))
     if limits.memory_mb:
         _system_allocator()
-        limit = limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        _watch_memory(limit, Path(marker_dir) / str(os.getpid()))
+        start, budget = _address_space(), limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, ((start or 0) + budget,) * 2)
+        if start is not None:
+            _watch_memory(start, budget, Path(marker_dir) / str(os.getpid()))
 
 
 def _run(func: Callable, index: int, item: Any) -> tuple[str, Any]:

@@ -146,6 +146,33 @@ def test_workers_are_reused_across_items():
     assert len(pids) <= 2, f"{len(pids)} processes for 20 items: workers were not reused"
 
 
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
+def test_a_worker_of_a_heavy_forkserver_keeps_its_whole_memory_bound():
+    """In a process whose forkserver (one per process) was started for Dagster's step processes
+    (the definitions preloaded, over 1 GB of address space), the workers fork from it: the bound
+    counts what an item adds, so 600 MB fit under 1,000 MB and 1,500 MB do not."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
+        from multiprocessing import forkserver
+        from orchestration.defs.resources import STEP_PRELOAD
+        forkserver.set_forkserver_preload(STEP_PRELOAD)
+        forkserver.ensure_running()
+        from orchestration.workers import Limits, run_bounded
+        from test_reliability import act
+        items = [("allocate_mb", 600), ("allocate_mb", 1500)]
+        outcomes = dict(run_bounded(act, items, Limits(timeout_s=120, memory_mb=1000)))
+        print([outcomes[i].kind for i in range(2)])
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "['ok', 'memory']"
+
+
 def test_the_page_limit_reaches_the_workers_and_not_the_caller(tmp_path):
     from orchestration.settings import Settings
 
