@@ -6,7 +6,8 @@ Builds its own corpora from the samples: every sample record rendered as a singl
 every producer style, plus the files of data_raw/ (1×, ≈106 files), and `--copies` distinct copies
 of each (10×: a comment naming the copy is appended after %%EOF, so every sha256 differs while
 readers see the same document). Each load runs as `python -m orchestration.load` (what `make run`
-runs) into a fresh warehouse and store, in a fresh process; prints one table. Goals (issue 11):
+runs) in a fresh process; each full load into a fresh warehouse and store at the same path, as a
+deployment's loads are (only the first one pays dbt's full parse); prints one table. Goals (issue 11):
 
 - extraction with 2 workers ≥ 1.8× as fast as with 1 (the span of the extraction steps);
 - full 10× load ≤ 0.8× one `python -m extract` process over the same files;
@@ -115,11 +116,13 @@ def timed(cmd: list[str], env: dict[str, str]) -> Run:
     return Run(seconds, peak / 1024, output)
 
 
-def load(data_raw: Path, work: Path, **env_overrides: str) -> Run:
+def load(data_raw: Path, warehouse: Path, work: Path, **env_overrides: str) -> Run:
+    """`python -m orchestration.load` of `data_raw` into the folder `warehouse` (the warehouse
+    file, its extraction store and build file), with the Dagster instance in work/dagster_home."""
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("WAREHOUSE_BUILD_PATH", "DAGSTER_HOME")},
         "DATA_RAW_DIR": str(data_raw),
-        "WAREHOUSE_PATH": str(work / "warehouse.duckdb"),
+        "WAREHOUSE_PATH": str(warehouse / "warehouse.duckdb"),
         "DAGSTER_HOME": str(work / "dagster_home"),
         **env_overrides,
     }
@@ -182,18 +185,27 @@ def main(argv: list[str]) -> None:
         capacity = parallel_capacity()
         print(f"two busy processes run {capacity:.2f}× as fast as one (2.00 on two free cores)", flush=True)
         rows: list[tuple[str, str, str, str]] = []
-        x1 = load(one, tmp / "w1")
+        # Every load at one warehouse path, as a deployment's are; a full load starts from an
+        # empty folder. dbt's parse cache holds the path (it is in dbt's profile): a load at a new
+        # path parses the whole dbt project again (≈ 4 s), so only the first load here does.
+        warehouse = tmp / "warehouse"
+
+        def fresh(data_raw: Path, work: Path, **env_overrides: str) -> Run:
+            shutil.rmtree(warehouse, ignore_errors=True)
+            return load(data_raw, warehouse, work, **env_overrides)
+
+        x1 = fresh(one, tmp / "w1")
         rows.append((f"1× full load ({base_files} files)", f"{x1.seconds:.1f} s", f"{x1.peak_mb:.0f} MB", ""))
-        full = load(many, tmp / "w10")
+        full = fresh(many, tmp / "w10")
         two = extraction_span(tmp / "w10")
         rows.append(
             (f"{args.copies}× full load ({n} files)", f"{full.seconds:.1f} s", f"{full.peak_mb:.0f} MB", "")
         )
-        unchanged = load(many, tmp / "w10")
+        unchanged = load(many, warehouse, tmp / "w10")
         changed_file = next((many / "copy00" / "rendered").glob("*.pdf"))
         changed_file.write_bytes(changed_file.read_bytes() + b"\n%changed\n")
-        one_change = load(many, tmp / "w10")
-        single = load(many, tmp / "w10-1worker", EXTRACT_WORKERS="1")
+        one_change = load(many, warehouse, tmp / "w10")
+        single = fresh(many, tmp / "w10-1worker", EXTRACT_WORKERS="1")
         one_worker = extraction_span(tmp / "w10-1worker")
         bare = timed([sys.executable, "-m", "extract", str(many)], dict(os.environ))
 
