@@ -6,8 +6,9 @@ it (nor dirties its pages doing so).
 
 Also imported here, because every step process would import them first thing (≈ 0.5–1 s each, on
 the load's critical path): Dagster's instance storage (each step opens the instance) and
-pyarrow's dataset reader (the steps read the file manifests and the extraction store's Parquet;
-`pyarrow.parquet.read_table` imports it, and pandas with it, on first use)."""
+pyarrow's dataset reader with pandas (the steps read and write the file manifests and the
+extraction store's Parquet, and pyarrow imports both on first use: `pq.read_table`,
+`pa.Table.from_pylist`)."""
 
 import gc
 
