@@ -10,8 +10,8 @@ memory bound: pebble's ProcessPool, plus the few things it leaves to its caller.
   cannot even build that exception and aborts instead (SIGABRT, "Cannot recover from
   MemoryErrors"); so each worker notes, in a file named after its pid, the item during which it
   came within 10 % of its bound, and a worker that died on that item counts as over the memory
-  bound rather than as a crash. Before each item a worker hands
-  freed memory back to the system, so the next item gets the whole bound.
+  bound rather than as a crash. Before each item a worker hands freed memory back to the system,
+  so the next item gets the whole bound.
 - A worker that dies (a crash, a signal, the kernel's OOM killer) costs only its own task.
 - Reuse: a worker reads up to `MAX_TASKS` items, then is replaced (bounds the growth of a
   long-lived process).
@@ -48,7 +48,7 @@ from typing import Any
 from pebble import ProcessExpired, ProcessPool
 
 MAX_TASKS = 200  # items one worker reads before it is replaced
-NEAR_LIMIT = 0.9  # share of the memory limit past which a worker's death is put down to memory
+NEAR_LIMIT = 0.9  # share of the memory bound past which a worker's death is put down to memory
 WATCH_S = 0.05  # how often a worker samples its address-space size
 # What the forkserver imports once for all its workers: the extractor, and pandas, which pyarrow
 # imports on the first array it builds from Python values (each stored file's), ≈ 0.3 s a worker.
