@@ -1,17 +1,28 @@
-"""Dagster's SQLite instance storage, keeping one SQLAlchemy engine per database file.
+"""Dagster's SQLite instance storage, keeping one SQLAlchemy engine per database file, and its
+connections open.
 
-Dagster's SQLite run and event log storages create a new engine for every connection: every
-event a run stores (about 700 in a one-file reload, 770 in a full load) pays SQLAlchemy's
-first-connect dialect set-up and compiles its INSERT again, because the compiled-statement cache
-belongs to the engine.
-These subclasses keep the engine (still `NullPool`: each connection is a fresh SQLite connection,
-so nothing open crosses a fork and concurrent processes see each other's commits) and change
-nothing else: same files, same schema, same locking. `orchestration/dagster.yaml` selects them as
-`storage: custom`; an instance without that setting works as well, at Dagster's own speed.
+Dagster's SQLite run and event log storages create a new engine for every connection, with
+`NullPool`: every event a run stores (about 700 in a one-file reload, 770 in a full load) pays
+SQLAlchemy's first-connect dialect set-up, compiles its INSERT again (the compiled-statement
+cache belongs to the engine), opens the file and closes it, and the close of a file's last
+connection checkpoints its write-ahead log and syncs it to disk. These subclasses keep an engine
+per file with SQLAlchemy's default pool for SQLite files (`QueuePool`, connections shared by
+threads one at a time, `check_same_thread` off, as SQLAlchemy sets it for file databases), so a
+connection stays open from one event to the next: 300 events stored took 1.7–2.1 s on this
+machine's disk with an engine kept but no pool, 0.7 s pooled (in /dev/shm 0.8 and 0.3 s). A pooled connection is returned rolled back, so it holds no
+lock between events, and other processes see each commit as before. Engines of at most
+`KEPT_RUN_FILES` run files stay open (a long-lived webserver reads many), and a forked child
+never uses its parent's connections (SQLite forbids it): it builds its own and leaves the
+inherited ones untouched. Files, schema and locking are Dagster's. `orchestration/dagster.yaml`
+selects this storage as `storage: custom`; an instance without that setting works as well, at
+Dagster's own speed.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,29 +43,46 @@ from dagster._core.storage.sqlite_storage import (
 from dagster._serdes import ConfigurableClassData
 from dagster._utils import mkdir_p
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 # how dagster.yaml's `storage: custom` names EngineKeepingSqliteStorage (orchestration/dagster.yaml)
 ENGINE_KEEPING_STORAGE = {"module": __name__, "class": "EngineKeepingSqliteStorage"}
+KEPT_RUN_FILES = 4  # run event-log files whose engine (and open connection) a process keeps
+_INHERITED: list[object] = []  # a forked child's parent engines: kept from the collector, never used
+
+
+def _pooled_engine(conn_string: str, **connect_args) -> Engine:
+    """An engine keeping one idle connection open (more while threads overlap, closed on return)."""
+    return create_engine(
+        conn_string, poolclass=QueuePool, pool_size=1, max_overflow=-1, connect_args=connect_args
+    )
 
 
 class EngineKeepingEventLogStorage(SqliteEventLogStorage):
     """`SqliteEventLogStorage` (one SQLite file per run plus `index.db` under `base_dir`) with
-    one engine per file instead of one per connection."""
+    one pooled engine per file instead of a new engine per connection."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
-        self._engines: dict[str, Engine] = {}
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_lock = threading.Lock()
+        self._engines_pid = os.getpid()
         super().__init__(base_dir, inst_data)
 
     def _engine(self, shard: str) -> Engine:
-        engine = self._engines.get(shard)
-        if engine is None:
-            engine = self._engines[shard] = create_engine(
-                self.conn_string_for_shard(shard),
-                poolclass=NullPool,
-                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
-            )
-        return engine
+        with self._engines_lock:
+            if self._engines_pid != os.getpid():  # forked: the parent's connections are not ours
+                _INHERITED.append(self._engines)
+                self._engines, self._engines_pid = OrderedDict(), os.getpid()
+            engine = self._engines.get(shard)
+            if engine is None:
+                engine = self._engines[shard] = _pooled_engine(
+                    self.conn_string_for_shard(shard), timeout=SQLITE_BUSY_TIMEOUT_SECONDS
+                )
+                runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
+                for name in runs[:-KEPT_RUN_FILES]:  # least recently used first
+                    self._engines.pop(name).dispose()  # a connection in use closes when returned
+            self._engines.move_to_end(shard)
+            return engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -74,14 +102,18 @@ class EngineKeepingEventLogStorage(SqliteEventLogStorage):
 
 
 class EngineKeepingRunStorage(SqliteRunStorage):
-    """`SqliteRunStorage` (`runs.db` under its base_dir) with one engine for its file."""
+    """`SqliteRunStorage` (`runs.db` under its base_dir) with one pooled engine for its file."""
 
     def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None):
-        self._engine = create_engine(conn_string, poolclass=NullPool)
+        self._conn_string = conn_string
+        self._engine, self._engine_pid = _pooled_engine(conn_string), os.getpid()
         super().__init__(conn_string, inst_data)
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
+        if self._engine_pid != os.getpid():  # forked: the parent's connections are not ours
+            _INHERITED.append(self._engine)
+            self._engine, self._engine_pid = _pooled_engine(self._conn_string), os.getpid()
         with self._engine.connect() as conn, conn.begin():
             yield conn
 

@@ -6,15 +6,18 @@ is exercised by the loads of test_reliability.py and the Dask test of test_orche
 run with the same dagster.yaml.
 """
 
+import os
 import shutil
 
 import dagster as dg
+import sqlalchemy
 import yaml
 from conftest import project_instance
 from paths import REPO
 
 from orchestration.instance_storage import (
     ENGINE_KEEPING_STORAGE,
+    KEPT_RUN_FILES,
     EngineKeepingEventLogStorage,
     EngineKeepingRunStorage,
 )
@@ -91,6 +94,74 @@ def test_a_second_run_reuses_the_engines_of_the_files_it_writes(tmp_path, monkey
         # one engine per file: the index shard and each run's own file, kept across runs
         assert set(storage._engines) == {"index", first.run_id, second.run_id}
         assert storage._engines["index"] is index
+    finally:
+        instance.dispose()
+
+
+def test_a_process_keeps_the_engines_of_its_latest_run_files_only(tmp_path, monkeypatch):
+    """A long-lived process (the webserver) reads many runs: the index and the KEPT_RUN_FILES run
+    files used last keep an engine, and with it an open connection; the others are closed."""
+    instance = _project_instance(tmp_path / "home", monkeypatch)
+    try:
+        storage = instance.event_log_storage
+        runs = [_run(instance)[1].run_id for _ in range(KEPT_RUN_FILES + 2)]
+        assert set(storage._engines) == {"index", *runs[-KEPT_RUN_FILES:]}
+        # reading an older run opens its file again, and the least recently used one goes
+        assert {e.run_id for e in instance.all_logs(runs[0])} == {runs[0]}
+        assert set(storage._engines) == {"index", *runs[-KEPT_RUN_FILES + 1 :], runs[0]}
+    finally:
+        instance.dispose()
+
+
+def test_the_next_run_stores_its_events_through_the_connections_kept_open(tmp_path, monkeypatch):
+    instance = _project_instance(tmp_path / "home", monkeypatch)
+    try:
+        _run(instance)
+        opened = []
+        for engine in (instance.event_log_storage._engines["index"], instance.run_storage._engine):
+            sqlalchemy.event.listen(engine, "connect", lambda *_: opened.append(1))
+        events, _ = _run(instance)
+        # a few while connections overlap (one use inside another), not one or more per event
+        assert len(events) > 20 and len(opened) * 5 < len(events), opened
+    finally:
+        instance.dispose()
+
+
+def test_a_forked_child_never_uses_its_parents_connections(tmp_path, monkeypatch):
+    """SQLite forbids using a connection across fork: a child builds engines of its own, stores
+    and reads through them, and the parent's stay as they were."""
+    instance = _project_instance(tmp_path / "home", monkeypatch)
+    try:
+        _, run = _run(instance)
+        events, runs = instance.event_log_storage, instance.run_storage
+        parent = (events._engines["index"], events._engines[run.run_id], runs._engine)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report, then leave without running the parent's cleanup
+            ok = False
+            try:
+                instance.report_engine_event("written by a forked child", run)  # the run's file
+                latest = instance.get_latest_materialization_event(dg.AssetKey("numbers"))  # the index
+                ok = (
+                    latest is not None
+                    and len(instance.get_runs()) == 1
+                    and all(
+                        mine is not theirs
+                        for mine, theirs in zip(
+                            (events._engines["index"], events._engines[run.run_id], runs._engine),
+                            parent,
+                            strict=True,
+                        )
+                    )
+                )
+            finally:
+                os.write(write, b"1" if ok else b"0")
+                os._exit(0)
+        os.close(write)
+        assert os.read(read, 1) == b"1"
+        os.waitpid(pid, 0)
+        assert (events._engines["index"], events._engines[run.run_id], runs._engine) == parent
+        assert "written by a forked child" in [e.message for e in instance.all_logs(run.run_id)]
     finally:
         instance.dispose()
 
