@@ -9,13 +9,13 @@ connection checkpoints its write-ahead log and syncs it to disk. These subclasse
 per file with SQLAlchemy's default pool for SQLite files (`QueuePool`, connections shared by
 threads one at a time, `check_same_thread` off, as SQLAlchemy sets it for file databases), so a
 connection stays open from one event to the next: 300 events stored took 1.7–2.1 s on this
-machine's disk with an engine kept but no pool, 0.7 s pooled (in /dev/shm 0.8 and 0.3 s). A pooled connection is returned rolled back, so it holds no
-lock between events, and other processes see each commit as before. Engines of at most
-`KEPT_RUN_FILES` run files stay open (a long-lived webserver reads many), and a forked child
-never uses its parent's connections (SQLite forbids it): it builds its own and leaves the
-inherited ones untouched. Files, schema and locking are Dagster's. `orchestration/dagster.yaml`
-selects this storage as `storage: custom`; an instance without that setting works as well, at
-Dagster's own speed.
+machine's disk with an engine kept but no pool, 0.7 s pooled (in /dev/shm 0.8 and 0.3 s). A
+pooled connection is returned rolled back, so it holds no lock between events, and other
+processes see each commit as before. Engines of at most `KEPT_RUN_FILES` run files stay open (a
+long-lived webserver reads many), and a forked child never uses its parent's connections (SQLite
+forbids it): it builds its own and leaves the inherited ones untouched. Files, schema and
+locking are Dagster's. `orchestration/dagster.yaml` selects this storage as `storage: custom`; an
+instance without that setting works as well, at Dagster's own speed.
 """
 
 from __future__ import annotations
