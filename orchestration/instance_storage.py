@@ -84,6 +84,15 @@ class EngineKeepingEventLogStorage(SqliteEventLogStorage):
             self._engines.move_to_end(shard)
             return engine
 
+    def dispose(self) -> None:
+        """Also close the connections kept open (the instance is done with this storage)."""
+        super().dispose()
+        with self._engines_lock:
+            if self._engines_pid == os.getpid():
+                for engine in self._engines.values():
+                    engine.dispose()
+            self._engines.clear()
+
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
         with self._db_lock:
@@ -108,6 +117,12 @@ class EngineKeepingRunStorage(SqliteRunStorage):
         self._conn_string = conn_string
         self._engine, self._engine_pid = _pooled_engine(conn_string), os.getpid()
         super().__init__(conn_string, inst_data)
+
+    def dispose(self) -> None:
+        """Also close the connection kept open (the instance is done with this storage)."""
+        super().dispose()
+        if self._engine_pid == os.getpid():
+            self._engine.dispose()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

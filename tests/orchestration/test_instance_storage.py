@@ -109,8 +109,11 @@ def test_a_process_keeps_the_engines_of_its_latest_run_files_only(tmp_path, monk
         # reading an older run opens its file again, and the least recently used one goes
         assert {e.run_id for e in instance.all_logs(runs[0])} == {runs[0]}
         assert set(storage._engines) == {"index", *runs[-KEPT_RUN_FILES + 1 :], runs[0]}
+        pools = [engine.pool for engine in storage._engines.values()]
+        assert all(pool.checkedin() == 1 for pool in pools)  # an open connection each
     finally:
         instance.dispose()
+    assert all(pool.checkedin() == 0 for pool in pools)  # closed with the instance
 
 
 def test_the_next_run_stores_its_events_through_the_connections_kept_open(tmp_path, monkeypatch):
