@@ -114,9 +114,8 @@ class EngineKeepingRunStorage(SqliteRunStorage):
     """`SqliteRunStorage` (`runs.db` under its base_dir) with one pooled engine for its file."""
 
     def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None):
-        self._conn_string = conn_string
         self._engine, self._engine_pid = _pooled_engine(conn_string), os.getpid()
-        super().__init__(conn_string, inst_data)
+        super().__init__(conn_string, inst_data)  # sets self._conn_string
 
     def dispose(self) -> None:
         """Also close the connection kept open (the instance is done with this storage)."""
