@@ -19,9 +19,29 @@ DBT_SKIP_DIRS = {"target", "logs", "dbt_packages"}
 
 
 # A load that finds fewer than this share of the files the published warehouse was built from (an
-# empty DATA_RAW_DIR: a share that is not mounted; most files gone) does not publish unless the
-# operator allows it (ALLOW_SHRINK=1).
+# empty DATA_RAW_DIR: a share that is not mounted; most files gone), or reads fewer than this share
+# of its report copies (every file failing: a memory bound set too low, a broken reader), does not
+# publish unless the operator allows it (ALLOW_SHRINK=1).
 SHRINK_MIN_SHARE = 0.5
+
+
+def shrinks(before: int | None, now: int) -> bool:
+    """Whether `now` is fewer than SHRINK_MIN_SHARE of `before` (None or 0: nothing to shrink from)."""
+    return bool(before) and now < SHRINK_MIN_SHARE * (before or 0)
+
+
+def reports_shrink_refusal(published: int | None, landed: int, errors: dict[str, int]) -> str | None:
+    """Why a load whose build file holds `landed` report copies must not replace a published
+    warehouse of `published` (None: none) without the operator's word (ALLOW_SHRINK=1), naming the
+    extraction errors {error_class: files}; None when it need not be refused."""
+    if not shrinks(published, landed):
+        return None
+    why = ", ".join(f"{error_class} {n}" for error_class, n in sorted(errors.items())) or "none"
+    return (
+        f"this load read {landed} report copies, the published warehouse holds {published}: fewer than "
+        f"{SHRINK_MIN_SHARE:.0%} (extraction errors by class: {why}; see raw.extract_errors of the "
+        "build file). Not publishing; set ALLOW_SHRINK=1 to publish the smaller warehouse"
+    )
 
 
 class LoadRefused(Exception):
@@ -41,7 +61,7 @@ class LoadPlan:
         """Why this load must not replace the published warehouse without the operator's word
         (ALLOW_SHRINK=1), or None: it found fewer than SHRINK_MIN_SHARE of the published files."""
         before, now = self.published_files, len(self.files)
-        if not before or now >= SHRINK_MIN_SHARE * before:
+        if not shrinks(before, now):
             return None
         return (
             f"DATA_RAW_DIR holds {now} report file(s), the published warehouse was built from {before}: "

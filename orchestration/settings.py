@@ -19,7 +19,7 @@ the repository root, never against the current directory.
 | LOAD_IN_PROCESS_FILES | in_process_files | 20 (fewer files to read: steps in process; 0: never) |
 | EXTRACT_WORKERS | extract_workers | the machine's cores |
 | EXTRACT_SHARDS | extract_shards | EXTRACT_WORKERS |
-| ALLOW_SHRINK | allow_shrink | 0 (1: publish although most files are gone) |
+| ALLOW_SHRINK | allow_shrink | 0 (1: publish although most files are gone or unread) |
 | LOAD_WAIT_S | load_wait_s | 60 (how long a load waits for another one on the warehouse) |
 | LOAD_PROGRESS_S | progress_interval_s | 2 (a progress line at most this often; 0: one per file) |
 
@@ -131,7 +131,8 @@ class Settings(dg.ConfigurableResource):
     allow_shrink: bool = Field(
         False,
         description="Publish a load that found too few of the files the published warehouse was "
-        "built from (a share below plan.SHRINK_MIN_SHARE); 1/0, true/false or yes/no; 0: refuse it.",
+        "built from, or read too few of its report copies (a share below plan.SHRINK_MIN_SHARE); "
+        "1/0, true/false or yes/no; 0: refuse it.",
     )
     load_wait_s: float = Field(
         60.0,

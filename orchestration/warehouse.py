@@ -259,6 +259,22 @@ def _load_state(path: Path, *columns: str) -> tuple | None:
         con.close()
 
 
+def published_reports(settings: Settings) -> int | None:
+    """Report copies (rows of raw.reports) in the published warehouse; None without one."""
+    if not settings.warehouse.exists():
+        return None
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute("SELECT count(*) FROM raw.reports").fetchone()[0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
 def published_code_version(settings: Settings) -> str | None:
     """The code version (`plan.code_version`) the published warehouse was built by, if known."""
     row = _load_state(settings.warehouse, "code_version")

@@ -814,6 +814,30 @@ def test_an_empty_data_raw_dir_is_refused_before_any_run_and_the_warehouse_kept(
     assert share.rows("SELECT report_id FROM raw.reports ORDER BY 1") == before
 
 
+@pytest.mark.slow
+def test_a_load_that_reads_too_few_report_copies_is_refused_and_the_warehouse_kept(share, tmp_path):
+    """Every file found, but (nearly) none read: here a 1 MB memory bound over an empty store makes
+    every file too_large. Landing it would replace the published marts with empty ones; the
+    landing step refuses, naming the error classes, and nothing is published."""
+    before = share.rows("SELECT report_id FROM raw.reports ORDER BY 1")
+    output = share.load(
+        tmp_path / "bound.log", expect=1, EXTRACT_MEMORY_MB="1", EXTRACT_STORE=str(tmp_path / "store")
+    )
+    assert f"this load read 0 report copies, the published warehouse holds {len(before)}" in output
+    assert "too_large" in output and "ALLOW_SHRINK=1" in output and "nothing was published" in output
+    assert share.rows("SELECT report_id FROM raw.reports ORDER BY 1") == before
+
+
+def test_the_report_copies_rule_refuses_only_a_shrink_below_the_share():
+    from orchestration.plan import SHRINK_MIN_SHARE, reports_shrink_refusal
+
+    assert reports_shrink_refusal(None, 0, {}) is None  # no published warehouse
+    assert reports_shrink_refusal(0, 0, {}) is None
+    assert reports_shrink_refusal(44, int(SHRINK_MIN_SHARE * 44), {"timeout": 3}) is None
+    refusal = reports_shrink_refusal(44, int(SHRINK_MIN_SHARE * 44) - 1, {"too_large": 26, "timeout": 2})
+    assert refusal and "holds 44" in refusal and "timeout 2, too_large 26" in refusal
+
+
 def test_allow_shrink_is_read_from_the_environment():
     from orchestration.settings import Settings, SettingsError
 

@@ -13,7 +13,7 @@ import yaml
 from dagster import AssetExecutionContext
 
 from ... import warehouse
-from ...plan import code_version
+from ...plan import code_version, reports_shrink_refusal
 from ...settings import DBT_PROJECT_DIR, Settings
 from ...staging import SCHEMA, TABLES, land
 from . import WAREHOUSE_STEP
@@ -125,6 +125,14 @@ def staging_tables(context: AssetExecutionContext, settings: Settings, extracted
             + "; reports "
             + (", ".join(f"{n} {change}" for change, n in sorted(changes.items())) or "unchanged")
         )
+        errors = f"SELECT error_class, count(*) FROM {SCHEMA}.extract_errors GROUP BY 1"
+        refusal = reports_shrink_refusal(
+            warehouse.published_reports(settings),
+            con.execute(f"SELECT count(*) FROM {SCHEMA}.reports").fetchone()[0],
+            dict(con.execute(errors).fetchall()),
+        )
+        if refusal and not settings.allow_shrink and not stage_only:
+            raise dg.Failure(refusal, allow_retries=False)
         for table, rows in counts.items():
             metadata = {"dagster/row_count": rows, "published": not stage_only}
             if table in PREVIEW_COLUMNS:
