@@ -243,8 +243,15 @@ _FILES_SQL = (
 
 
 def _load_state(path: Path, *columns: str) -> tuple | None:
-    """Columns of `loader.load_state` in the DuckDB file at `path`, in one read; None when there is
-    no file, it cannot be opened (held by a writer, not DuckDB) or it has no such table or column."""
+    """Columns of `loader.load_state` in the DuckDB file at `path`, in one read (None: see
+    `_query_one`)."""
+    return _query_one(path, f"SELECT {', '.join(columns)} FROM {LOADER}.load_state")
+
+
+def _query_one(path: Path, sql: str) -> tuple | None:
+    """The first row of `sql` on the DuckDB file at `path`, opened read-only; None when there is no
+    file, it cannot be opened (held by a writer, not DuckDB) or the query fails (no such table or
+    column)."""
     if not path.exists():
         return None
     try:
@@ -252,7 +259,7 @@ def _load_state(path: Path, *columns: str) -> tuple | None:
     except duckdb.Error:
         return None
     try:
-        return con.execute(f"SELECT {', '.join(columns)} FROM {LOADER}.load_state").fetchone()
+        return con.execute(sql).fetchone()
     except duckdb.Error:
         return None
     finally:
@@ -261,18 +268,8 @@ def _load_state(path: Path, *columns: str) -> tuple | None:
 
 def published_reports(settings: Settings) -> int | None:
     """Report copies (rows of raw.reports) in the published warehouse; None without one."""
-    if not settings.warehouse.exists():
-        return None
-    try:
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        return con.execute("SELECT count(*) FROM raw.reports").fetchone()[0]
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
+    row = _query_one(settings.warehouse, "SELECT count(*) FROM raw.reports")
+    return row[0] if row else None
 
 
 def published_code_version(settings: Settings) -> str | None:
