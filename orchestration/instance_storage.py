@@ -48,14 +48,51 @@ from sqlalchemy.pool import QueuePool
 # how dagster.yaml's `storage: custom` names EngineKeepingSqliteStorage (orchestration/dagster.yaml)
 ENGINE_KEEPING_STORAGE = {"module": __name__, "class": "EngineKeepingSqliteStorage"}
 KEPT_RUN_FILES = 4  # run event-log files whose engine (and open connection) a process keeps
+RUNS_FILE = "runs"  # the run storage's one file, by name among its engines
 _INHERITED: list[object] = []  # a forked child's parent engines: kept from the collector, never used
 
 
-def _pooled_engine(conn_string: str, **connect_args) -> Engine:
-    """An engine keeping one idle connection open (more while threads overlap, closed on return)."""
-    return create_engine(
-        conn_string, poolclass=QueuePool, pool_size=1, max_overflow=-1, connect_args=connect_args
-    )
+class ProcessEngines:
+    """This process's pooled engines by name (one per database file), each built on first use and
+    keeping one idle connection open (more while threads overlap, closed on return). At most
+    `keep` of them besides the `pinned` names (None: no bound), the least recently used closed
+    first; in a forked child, engines of its own (SQLite forbids using a parent's connection)."""
+
+    def __init__(self, keep: int | None = None, pinned: frozenset[str] = frozenset()):
+        self._keep, self._pinned = keep, pinned
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    @property
+    def by_name(self) -> dict[str, Engine]:
+        """The engines kept, least recently used first."""
+        return dict(self._engines)
+
+    def get(self, name: str, conn_string: str, **connect_args) -> Engine:
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's connections are not ours
+                _INHERITED.append(self._engines)
+                self._engines, self._pid = OrderedDict(), os.getpid()
+            engine = self._engines.get(name)
+            if engine is None:
+                engine = self._engines[name] = create_engine(
+                    conn_string, poolclass=QueuePool, pool_size=1, max_overflow=-1, connect_args=connect_args
+                )
+                if self._keep is not None:
+                    unpinned = [n for n in self._engines if n not in self._pinned]
+                    for old in unpinned[: max(0, len(unpinned) - self._keep)]:
+                        self._engines.pop(old).dispose()  # a connection in use closes when returned
+            self._engines.move_to_end(name)
+            return engine
+
+    def dispose(self) -> None:
+        """Close the connections kept open (this process's; a forked child leaves its parent's)."""
+        with self._lock:
+            if self._pid == os.getpid():
+                for engine in self._engines.values():
+                    engine.dispose()
+            self._engines.clear()
 
 
 class EngineKeepingEventLogStorage(SqliteEventLogStorage):
@@ -63,35 +100,18 @@ class EngineKeepingEventLogStorage(SqliteEventLogStorage):
     one pooled engine per file instead of a new engine per connection."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
-        self._engines: OrderedDict[str, Engine] = OrderedDict()
-        self._engines_lock = threading.Lock()
-        self._engines_pid = os.getpid()
+        self._engines = ProcessEngines(keep=KEPT_RUN_FILES, pinned=frozenset({INDEX_SHARD_NAME}))
         super().__init__(base_dir, inst_data)
 
     def _engine(self, shard: str) -> Engine:
-        with self._engines_lock:
-            if self._engines_pid != os.getpid():  # forked: the parent's connections are not ours
-                _INHERITED.append(self._engines)
-                self._engines, self._engines_pid = OrderedDict(), os.getpid()
-            engine = self._engines.get(shard)
-            if engine is None:
-                engine = self._engines[shard] = _pooled_engine(
-                    self.conn_string_for_shard(shard), timeout=SQLITE_BUSY_TIMEOUT_SECONDS
-                )
-                runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
-                for name in runs[:-KEPT_RUN_FILES]:  # least recently used first
-                    self._engines.pop(name).dispose()  # a connection in use closes when returned
-            self._engines.move_to_end(shard)
-            return engine
+        return self._engines.get(
+            shard, self.conn_string_for_shard(shard), timeout=SQLITE_BUSY_TIMEOUT_SECONDS
+        )
 
     def dispose(self) -> None:
         """Also close the connections kept open (the instance is done with this storage)."""
         super().dispose()
-        with self._engines_lock:
-            if self._engines_pid == os.getpid():
-                for engine in self._engines.values():
-                    engine.dispose()
-            self._engines.clear()
+        self._engines.dispose()
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -114,21 +134,17 @@ class EngineKeepingRunStorage(SqliteRunStorage):
     """`SqliteRunStorage` (`runs.db` under its base_dir) with one pooled engine for its file."""
 
     def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None):
-        self._engine, self._engine_pid = _pooled_engine(conn_string), os.getpid()
+        self._engines = ProcessEngines()
         super().__init__(conn_string, inst_data)  # sets self._conn_string
 
     def dispose(self) -> None:
         """Also close the connection kept open (the instance is done with this storage)."""
         super().dispose()
-        if self._engine_pid == os.getpid():
-            self._engine.dispose()
+        self._engines.dispose()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        if self._engine_pid != os.getpid():  # forked: the parent's connections are not ours
-            _INHERITED.append(self._engine)
-            self._engine, self._engine_pid = _pooled_engine(self._conn_string), os.getpid()
-        with self._engine.connect() as conn, conn.begin():
+        with self._engines.get(RUNS_FILE, self._conn_string).connect() as conn, conn.begin():
             yield conn
 
 

@@ -18,6 +18,7 @@ from paths import REPO
 from orchestration.instance_storage import (
     ENGINE_KEEPING_STORAGE,
     KEPT_RUN_FILES,
+    RUNS_FILE,
     EngineKeepingEventLogStorage,
     EngineKeepingRunStorage,
 )
@@ -89,11 +90,11 @@ def test_a_second_run_reuses_the_engines_of_the_files_it_writes(tmp_path, monkey
         storage = instance.event_log_storage
         assert isinstance(storage, EngineKeepingEventLogStorage)
         _, first = _run(instance)
-        index = storage._engines["index"]
+        index = storage._engines.by_name["index"]
         _, second = _run(instance)
         # one engine per file: the index shard and each run's own file, kept across runs
-        assert set(storage._engines) == {"index", first.run_id, second.run_id}
-        assert storage._engines["index"] is index
+        assert set(storage._engines.by_name) == {"index", first.run_id, second.run_id}
+        assert storage._engines.by_name["index"] is index
     finally:
         instance.dispose()
 
@@ -105,11 +106,11 @@ def test_a_process_keeps_the_engines_of_its_latest_run_files_only(tmp_path, monk
     try:
         storage = instance.event_log_storage
         runs = [_run(instance)[1].run_id for _ in range(KEPT_RUN_FILES + 2)]
-        assert set(storage._engines) == {"index", *runs[-KEPT_RUN_FILES:]}
+        assert set(storage._engines.by_name) == {"index", *runs[-KEPT_RUN_FILES:]}
         # reading an older run opens its file again, and the least recently used one goes
         assert {e.run_id for e in instance.all_logs(runs[0])} == {runs[0]}
-        assert set(storage._engines) == {"index", *runs[-KEPT_RUN_FILES + 1 :], runs[0]}
-        pools = [engine.pool for engine in storage._engines.values()]
+        assert set(storage._engines.by_name) == {"index", *runs[-KEPT_RUN_FILES + 1 :], runs[0]}
+        pools = [engine.pool for engine in storage._engines.by_name.values()]
         assert all(pool.checkedin() == 1 for pool in pools)  # an open connection each
     finally:
         instance.dispose()
@@ -121,7 +122,10 @@ def test_the_next_run_stores_its_events_through_the_connections_kept_open(tmp_pa
     try:
         _run(instance)
         opened = []
-        for engine in (instance.event_log_storage._engines["index"], instance.run_storage._engine):
+        for engine in (
+            instance.event_log_storage._engines.by_name["index"],
+            instance.run_storage._engines.by_name[RUNS_FILE],
+        ):
             sqlalchemy.event.listen(engine, "connect", lambda *_: opened.append(1))
         events, _ = _run(instance)
         # a few while connections overlap (one use inside another), not one or more per event
@@ -137,7 +141,11 @@ def test_a_forked_child_never_uses_its_parents_connections(tmp_path, monkeypatch
     try:
         _, run = _run(instance)
         events, runs = instance.event_log_storage, instance.run_storage
-        parent = (events._engines["index"], events._engines[run.run_id], runs._engine)
+        parent = (
+            events._engines.by_name["index"],
+            events._engines.by_name[run.run_id],
+            runs._engines.by_name[RUNS_FILE],
+        )
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: report, then leave without running the parent's cleanup
@@ -151,7 +159,11 @@ def test_a_forked_child_never_uses_its_parents_connections(tmp_path, monkeypatch
                     and all(
                         mine is not theirs
                         for mine, theirs in zip(
-                            (events._engines["index"], events._engines[run.run_id], runs._engine),
+                            (
+                                events._engines.by_name["index"],
+                                events._engines.by_name[run.run_id],
+                                runs._engines.by_name[RUNS_FILE],
+                            ),
                             parent,
                             strict=True,
                         )
@@ -163,7 +175,11 @@ def test_a_forked_child_never_uses_its_parents_connections(tmp_path, monkeypatch
         os.close(write)
         assert os.read(read, 1) == b"1"
         os.waitpid(pid, 0)
-        assert (events._engines["index"], events._engines[run.run_id], runs._engine) == parent
+        assert (
+            events._engines.by_name["index"],
+            events._engines.by_name[run.run_id],
+            runs._engines.by_name[RUNS_FILE],
+        ) == parent
         assert "written by a forked child" in [e.message for e in instance.all_logs(run.run_id)]
     finally:
         instance.dispose()
