@@ -51,7 +51,7 @@ class LoadRefused(Exception):
 @dataclass(frozen=True)
 class LoadPlan:
     files: list[inputs.ReportFile]
-    fingerprint: str  # of the files, the unreadable folders and the code; inputs.fingerprint
+    fingerprint: str  # of the files, the unreadable folders, the store and the code; inputs.fingerprint
     unstored: int  # files whose result is not in the store (they will be read)
     published_fingerprint: str | None
     unreadable: dict[str, str] = field(default_factory=dict)  # folder → why it could not be listed
@@ -104,6 +104,9 @@ def plan_load(settings: Settings) -> LoadPlan:
     versions = code_versions()
     if scan.unreadable:  # a folder that cannot be read is a change: its error row is recorded
         versions["unreadable_folders"] = json.dumps(sorted(scan.unreadable))
+    # The store a load lands from is part of what it builds: a load from another store may have
+    # published error rows (timeout, too_large: never stored) for files this one holds results of.
+    versions["store"] = str(settings.store_root)
     unstored = sum(
         1
         for f in files

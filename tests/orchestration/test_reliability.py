@@ -828,6 +828,24 @@ def test_a_load_that_reads_too_few_report_copies_is_refused_and_the_warehouse_ke
     assert share.rows("SELECT report_id FROM raw.reports ORDER BY 1") == before
 
 
+@pytest.mark.slow
+def test_error_rows_a_load_from_another_store_published_are_read_again_from_this_one(share, tmp_path):
+    """A load from another store (EXTRACT_STORE) in which every file came out too_large, published
+    by the operator's word: its error rows are not stored as the files' results, so the next load
+    from the first store, which holds them, must land them again rather than call the warehouse
+    up to date (the files and the code did not change)."""
+    before = share.rows("SELECT report_id FROM raw.reports ORDER BY 1")
+    errors = share.rows("SELECT file, error_class FROM raw.extract_errors ORDER BY ALL")
+    other = {"EXTRACT_STORE": str(tmp_path / "store"), "EXTRACT_MEMORY_MB": "1", "ALLOW_SHRINK": "1"}
+    share.load(tmp_path / "other_store.log", **other)
+    assert share.rows("SELECT count(*) FROM raw.reports") == [(0,)]
+    assert ("too_large",) in share.rows("SELECT DISTINCT error_class FROM raw.extract_errors")
+    output = share.load(tmp_path / "back.log")
+    assert "up to date" not in output, output[-3000:]
+    assert share.rows("SELECT report_id FROM raw.reports ORDER BY 1") == before
+    assert share.rows("SELECT file, error_class FROM raw.extract_errors ORDER BY ALL") == errors
+
+
 def test_the_report_copies_rule_refuses_only_a_shrink_below_the_share():
     from orchestration.plan import SHRINK_MIN_SHARE, reports_shrink_refusal
 
