@@ -8,7 +8,7 @@ published warehouse: files, forms, indicators, errors, failed checks and mart ro
 when nothing changed since the published load, says so. The settings travel in the run's config,
 so every step (on any machine) sees the values read here.
 
-When nothing changed since the published load (same files, same code, every result in the
+When nothing changed since the published load (same files, same code, every result in the same
 store) no run is started at all, and the summary says so. A failed load prints, for each failed
 step, the error class and message (which names the file concerned) on stderr.
 
@@ -17,6 +17,7 @@ a warning), 1 nothing was published (a step failed, the load was refused: anothe
 the warehouse, DATA_RAW_DIR shrank, a foreign writer), 2 bad configuration (a setting that
 cannot be used, DATA_RAW_DIR not a folder, a folder the load writes that cannot be written, a
 Dask scheduler address that is not one).
+
 With DAGSTER_HOME set (`make run` sets it to .dagster_home) the run is recorded in that instance,
 so `make ui` shows it; otherwise in a temporary one.
 """
