@@ -834,6 +834,7 @@ def test_error_rows_a_load_from_another_store_published_are_read_again_from_this
     by the operator's word: its error rows are not stored as the files' results, so the next load
     from the first store, which holds them, must land them again rather than call the warehouse
     up to date (the files and the code did not change)."""
+    share.load(tmp_path / "first.log")  # the warehouse as the share's files now give it
     before = share.rows("SELECT report_id FROM raw.reports ORDER BY 1")
     errors = share.rows("SELECT file, error_class FROM raw.extract_errors ORDER BY ALL")
     other = {"EXTRACT_STORE": str(tmp_path / "store"), "EXTRACT_MEMORY_MB": "1", "ALLOW_SHRINK": "1"}
