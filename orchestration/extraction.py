@@ -18,6 +18,7 @@ No Dagster import here: worker processes import this module.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class Job:
     """One content to read: from `path` (its first name), into the store at `entry` when the
     result may be stored, else into `transient`."""
 
+    key: str  # ReportFile.content_key
     name: str
     path: str
     sha256: str
@@ -78,6 +80,8 @@ class ExtractStats:
     as_landed: int = 0  # of those, files taken as the published warehouse was landed from them
     read: list[str] = field(default_factory=list)  # names read this time (one per content)
     rejected: list[str] = field(default_factory=list)  # names whose store entry did not verify
+    read_for_others: int = 0  # of the contents read, those of other shards (`claims`)
+    taken_by_others: int = 0  # contents of these files that other shards' calls claimed first
     errors: dict[str, int] = field(default_factory=dict)  # error class → files, of those read
 
 
@@ -165,37 +169,55 @@ def extract_files(
     progress: Callable[[int, int, str, FileSummary], None] | None = None,
     warn: Callable[[str], None] | None = None,
     landed: Path | None = None,
+    others: Sequence[ReportFile] = (),
+    claims: Path | None = None,
 ) -> tuple[list[tuple[str, str]], ExtractStats]:
-    """The store entry of every file, as (display name, entry path), reading only content with no
-    entry that verifies.
+    """The store entry of every file this call read or found stored, as (display name, entry
+    path), reading only content with no entry that verifies.
 
     Each content is read once, in a bounded worker, up to `max_workers` at a time;
-    `progress(done, total, display name, summary)` is called as each read finishes, `warn(line)`
-    for each store entry that did not verify (the file is read again). `landed`: the (name,
-    entry) pairs (`write_entries`' shape) the published warehouse was landed from, given only
-    when this code built it; a content whose entry it lists under exactly the content's names is
-    taken as it is, unverified (its rows are in the copy the landing builds on)."""
+    `progress(done, total, display name, summary)` is called as each read finishes (`total`: the
+    reads made or to make as far as known: with `claims`, its own contents not taken by other
+    calls yet and the others' it took), `warn(line)` for each store entry that did not verify
+    (the file is read again). `landed`: the (name, entry) pairs (`write_entries`' shape) the published
+    warehouse was landed from, given only when this code built it; a content whose entry it lists
+    under exactly the content's names is taken as it is, unverified (its rows are in the copy the
+    landing builds on).
+
+    `claims`: a folder shared by the calls of one load, each over its own `files` (a shard), for
+    work stealing: a content is read by the call that first claims it there (`claim`), just before
+    a worker takes it up; a call whose own contents are all taken goes on with the contents of
+    `others` (the other shards' files) that have no store entry, from the back of their list. The
+    entries of a content are returned by the call that read it, so only the union of the calls'
+    entries covers every file (`missing_entries` checks it)."""
     stats = ExtractStats(files=len(files))
-    names: dict[str, list[ReportFile]] = {}
-    for file in files:
-        names.setdefault(file.content_key, []).append(file)
+    mine, theirs = _by_content(files), _by_content(others) if claims is not None else {}
     stored_at = {
         key: entry_path(store_root, group[0].sha256, group[0].kind) if group[0].sha256 else None
-        for key, group in names.items()
+        for key, group in (mine | theirs).items()
     }
     as_landed = landed_names(landed, {str(p) for p in stored_at.values() if p}) if landed else {}
     entries: list[tuple[str, str]] = []
     jobs: list[Job] = []
     groups: list[list[ReportFile]] = []  # the names of each job's content
-    for key, group in names.items():
+
+    def taken_as_landed(key: str, group: list[ReportFile]) -> bool:
+        stored = stored_at[key]
+        return stored is not None and as_landed.get(str(stored)) == {f.label for f in group}
+
+    for key, group in mine.items():
         first = group[0]
         stored = stored_at[key]
-        if stored is not None and as_landed.get(str(stored)) == {f.label for f in group}:
+        if taken_as_landed(key, group):
             stats.store_hits += len(group)
             stats.as_landed += len(group)
             entries += [(f.label, str(stored)) for f in group]
             continue
         if stored is not None and stored.exists():
+            # written in this load by the call that claimed it first (a claim precedes its entry)
+            if claims is not None and _claim_path(claims, key).exists():
+                stats.taken_by_others += 1
+                continue
             problem = verify_entry(stored, first.sha256, first.kind)
             if problem is None:
                 stats.store_hits += len(group)
@@ -204,32 +226,82 @@ def extract_files(
             stats.rejected.append(first.label)
             if warn:
                 warn(f"store entry {stored} of {first.label} does not verify ({problem}): reading it again")
-        transient = run_dir / "transient" / f"{key}.parquet"
-        jobs.append(
-            Job(
-                first.name,
-                first.path,
-                first.sha256,
-                first.kind,
-                str(stored or transient),
-                str(transient),
-                page_count(first.path) if first.kind == "pdf" else 0,
-            )
-        )
+        jobs.append(_job(key, first, stored, run_dir))
         groups.append(group)
+    own = len(jobs)
+    # the other shards' contents their own calls will read (no entry yet), the last first
+    for key, group in reversed(list(theirs.items())):
+        stored = stored_at[key]
+        if not taken_as_landed(key, group) and not (stored is not None and stored.exists()):
+            jobs.append(_job(key, group[0], stored, run_dir))
+            groups.append(group)
+
+    stolen = 0  # contents of other shards handed to a worker
+
+    def admit(index: int) -> bool:
+        nonlocal stolen
+        if claims is None:
+            return True
+        if claim(claims, jobs[index].key):
+            stolen += index >= own
+            return True
+        stats.taken_by_others += index < own
+        return False
 
     for done, (index, outcome) in enumerate(
-        run_bounded(extract_to_store, jobs, limits, max_workers, [j.pages for j in jobs]), start=1
+        run_bounded(extract_to_store, jobs, limits, max_workers, [j.pages for j in jobs], admit), start=1
     ):
         job = jobs[index]
         summary = outcome.value if outcome.kind == "ok" else _failed(job, outcome, limits)
         entries += [(f.label, summary.entry) for f in groups[index]]
         stats.read.append(display_name(job.name))
+        stats.read_for_others += index >= own
         for error_class in {e[0] for e in summary.errors}:
             stats.errors[error_class] = stats.errors.get(error_class, 0) + 1
         if progress:
-            progress(done, len(jobs), display_name(job.name), summary)
+            progress(done, own - stats.taken_by_others + stolen, display_name(job.name), summary)
     return sorted(entries), stats
+
+
+def _by_content(files: Sequence[ReportFile]) -> dict[str, list[ReportFile]]:
+    names: dict[str, list[ReportFile]] = {}
+    for file in files:
+        names.setdefault(file.content_key, []).append(file)
+    return names
+
+
+def _job(key: str, first: ReportFile, stored: Path | None, run_dir: Path) -> Job:
+    transient = run_dir / "transient" / f"{key}.parquet"
+    pages = page_count(first.path) if first.kind == "pdf" else 0
+    return Job(
+        key, first.name, first.path, first.sha256, first.kind, str(stored or transient), str(transient), pages
+    )
+
+
+def claim(claims: Path, key: str) -> bool:
+    """Whether this call is the first to claim the content `key` in the folder `claims` (one
+    empty file per content, created exclusively: atomic on a local or NFS file system)."""
+    path = _claim_path(claims, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _claim_path(claims: Path, key: str) -> Path:
+    return claims / key[:2] / key
+
+
+def missing_entries(files: Sequence[ReportFile], entry_lists: Sequence[Path]) -> list[str]:
+    """The display names of `files` that the (name, entry) lists do not name exactly once, sorted:
+    [] when the calls of a load (`extract_files` with `claims`) covered every file."""
+    named: dict[str, int] = {}
+    for path in entry_lists:
+        for name in pq.read_table(path, columns=["name"], schema=ENTRIES_SCHEMA)["name"].to_pylist():
+            named[name] = named.get(name, 0) + 1
+    return sorted(f.label for f in files if named.pop(f.label, 0) != 1) + sorted(named)
 
 
 def landed_names(path: Path, entries: set[str]) -> dict[str, set[str]]:

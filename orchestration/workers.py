@@ -48,6 +48,7 @@ from typing import Any
 from pebble import ProcessExpired, ProcessPool
 
 MAX_TASKS = 200  # items one worker reads before it is replaced
+IN_FLIGHT = 2  # items handed to the pool per worker: one running, one queued behind it
 NEAR_LIMIT = 0.9  # share of the memory bound past which a worker's death is put down to memory
 WATCH_S = 0.05  # how often a worker samples its address-space size
 # What the forkserver imports once for all its workers: the extractor, and pandas, which pyarrow
@@ -200,11 +201,15 @@ def run_bounded(
     limits: Limits,
     max_workers: int = 1,
     pages: Sequence[int] | None = None,
+    admit: Callable[[int], bool] | None = None,
 ) -> Iterator[tuple[int, Outcome]]:
     """(index, Outcome) for every item, in the order they finish; `func` must be importable by name
     (a module-level function) and its argument and result picklable. `pages` (per item, 0: not
-    known) lengthens each item's time limit (`Limits.timeout_for`). Nothing a worker does raises
-    here; stopping the iteration early stops the workers."""
+    known) lengthens each item's time limit (`Limits.timeout_for`). Items are handed to the pool
+    in order, `IN_FLIGHT` per worker at a time; `admit(index)`, when given, is asked just before an
+    item is handed over, and an item it refuses gets no outcome (a claim on work shared with other
+    pools: what is not handed over yet can still go elsewhere). Nothing a worker does raises here;
+    stopping the iteration early stops the workers."""
     if not items:
         return
     with tempfile.TemporaryDirectory(prefix="bounded-") as marker_dir:
@@ -215,16 +220,30 @@ def run_bounded(
             initargs=(limits, marker_dir, os.getpid()),
             context=_context(),
         )
+        waiting = iter(range(len(items)))
+        futures: dict = {}
+
+        pending: set = set()
+
+        def hand_over() -> None:
+            for i in waiting:
+                if admit is None or admit(i):
+                    timeout = limits.timeout_for(pages[i] if pages else 0)
+                    future = pool.schedule(_run, (func, i, items[i]), timeout=timeout)
+                    futures[future] = i
+                    pending.add(future)
+                    return
+
         try:
-            futures = {
-                pool.schedule(_run, (func, i, item), timeout=limits.timeout_for(pages[i] if pages else 0)): i
-                for i, item in enumerate(items)
-            }
-            pending = set(futures)
+            for _ in range(IN_FLIGHT * max(1, max_workers)):
+                hand_over()
             while pending:
-                done, pending = wait(pending, return_when="FIRST_COMPLETED")
+                done, _ = wait(pending, return_when="FIRST_COMPLETED")
+                pending.difference_update(done)
                 for future in done:
-                    yield futures[future], _outcome(future, futures[future], Path(marker_dir))
+                    hand_over()  # before the caller handles this outcome: no worker waits on it
+                    index = futures.pop(future)
+                    yield index, _outcome(future, index, Path(marker_dir))
         finally:
             pool.stop()
             pool.join()

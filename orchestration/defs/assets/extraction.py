@@ -7,7 +7,11 @@ finishes; what passes between steps are paths and counts.
 Why a static fan-out and not Dagster's dynamic outputs (DynamicOut → map → collect): the Dask
 executor does not run dynamic graphs (dagster-io/dagster#9785), and a fixed set of steps lets the
 multiprocess and Dask executors run the same graph. Sharding by content keeps the same bytes
-under two names in one step, and a changed file moves only itself.
+under two names in one step, and a changed file moves only itself. A fixed split leaves the step
+whose files cost less idle at the end (a scan's OCR costs a hundred text pages), so a step done
+with its shard goes on with the files of the others that no step has claimed yet
+(`extraction.extract_files`, claims in the run's folder of the store, which every step shares);
+the collecting step checks that the steps' entry lists together name every file exactly once.
 """
 
 import time
@@ -29,7 +33,7 @@ PREVIEW_ROWS = 50
 class ShardResult:
     """What one extraction step hands on: the path of its (name, entry) list, and counts."""
 
-    entries: str  # Parquet of (name, entry) for every file of the shard
+    entries: str  # Parquet of (name, entry) for every file the shard's step found stored or read
     files: int
     store_hits: int
     as_landed: int  # of the store hits, taken unverified as the published warehouse was landed from them
@@ -53,7 +57,9 @@ class ExtractionManifest:
 def _shard_op(index: int, shards: int) -> dg.OpDefinition:
     @dg.op(name=f"extract_shard_{index}", description=f"Reads the files of shard {index} of {shards}.")
     def extract_shard(context: dg.OpExecutionContext, settings: Settings, files: FileManifest) -> ShardResult:
-        mine = [f for f in inputs.read_manifest(files.path) if inputs.shard_of(f, shards) == index]
+        every = inputs.read_manifest(files.path)
+        mine = [f for f in every if inputs.shard_of(f, shards) == index]
+        others = [f for f in every if inputs.shard_of(f, shards) != index] if shards > 1 else []
 
         last_line = time.monotonic()
 
@@ -73,10 +79,18 @@ def _shard_op(index: int, shards: int) -> dg.OpDefinition:
             progress=progress,
             warn=context.log.warning,
             landed=Path(files.landed) if files.landed else None,
+            others=others,
+            claims=Path(files.run_dir) / "claims" if shards > 1 else None,
+        )
+        shared = (
+            f" ({stats.read_for_others} of other shards; {stats.taken_by_others} of this one read by others)"
+            if stats.read_for_others or stats.taken_by_others
+            else ""
         )
         context.log.info(
             f"shard {index}: {counted(stats.files, 'file')}, {stats.store_hits} from the store "
-            f"({stats.as_landed} as the published warehouse was landed from them), {len(stats.read)} read"
+            f"({stats.as_landed} as the published warehouse was landed from them), "
+            f"{len(stats.read)} read{shared}"
         )
         path = extraction.write_entries(entries, Path(files.run_dir) / f"entries-{index}.parquet")
         return ShardResult(
@@ -104,6 +118,15 @@ SHARD_OPS = [_shard_op(i, SHARDS) for i in range(SHARDS)]
 )
 def collect_extraction(context: dg.OpExecutionContext, files: FileManifest, **by_shard: ShardResult):
     shards = [by_shard[f"shard_{i}"] for i in range(SHARDS)]
+    # a shard's entries name the files it read, some of other shards': only all of them name every file
+    if missing := extraction.missing_entries(
+        inputs.read_manifest(Path(files.path)), [Path(s.entries) for s in shards]
+    ):
+        raise dg.Failure(
+            f"the extraction steps' entry lists do not name {counted(len(missing), 'file')} exactly once "
+            f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}): not landing an incomplete load",
+            allow_retries=False,
+        )
     errors: dict[str, int] = {}
     for shard in shards:
         for error_class, count in shard.errors:
