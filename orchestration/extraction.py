@@ -19,7 +19,8 @@ No Dagster import here: worker processes import this module.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,30 +186,23 @@ def extract_files(
     landing builds on).
 
     `claims`: a folder shared by the calls of one load, each over its own `files` (a shard), for
-    work stealing: a content is read by the call that first claims it there (`claim`), just before
-    a worker takes it up; a call whose own contents are all taken goes on with the contents of
-    `others` (the other shards' files) that have no store entry, from the back of their list. The
-    entries of a content are returned by the call that read it, so only the union of the calls'
-    entries covers every file (`missing_entries` checks it)."""
+    work stealing. A call lists there the contents it has to read (`offer`); a content is read by
+    the call that first claims it there (`claim`), just before a worker takes it up; a call done
+    with its own contents goes on with those the other calls listed, from the back of their lists
+    (`others`: the other shards' files, for their names). The entries of a content are returned
+    by the call that read it, so only the union of the calls' entries covers every file
+    (`missing_entries` checks it)."""
     stats = ExtractStats(files=len(files))
-    mine, theirs = _by_content(files), _by_content(others) if claims is not None else {}
-    stored_at = {
-        key: entry_path(store_root, group[0].sha256, group[0].kind) if group[0].sha256 else None
-        for key, group in (mine | theirs).items()
-    }
+    mine = _by_content(files)
+    stored_at = {key: _entry_of(store_root, group[0]) for key, group in mine.items()}
     as_landed = landed_names(landed, {str(p) for p in stored_at.values() if p}) if landed else {}
     entries: list[tuple[str, str]] = []
     jobs: list[Job] = []
     groups: list[list[ReportFile]] = []  # the names of each job's content
-
-    def taken_as_landed(key: str, group: list[ReportFile]) -> bool:
-        stored = stored_at[key]
-        return stored is not None and as_landed.get(str(stored)) == {f.label for f in group}
-
     for key, group in mine.items():
         first = group[0]
         stored = stored_at[key]
-        if taken_as_landed(key, group):
+        if stored is not None and as_landed.get(str(stored)) == {f.label for f in group}:
             stats.store_hits += len(group)
             stats.as_landed += len(group)
             entries += [(f.label, str(stored)) for f in group]
@@ -229,27 +223,28 @@ def extract_files(
         jobs.append(_job(key, first, stored, run_dir))
         groups.append(group)
     own = len(jobs)
-    # the other shards' contents their own calls will read (no entry yet), the last first
-    for key, group in reversed(list(theirs.items())):
-        stored = stored_at[key]
-        if not taken_as_landed(key, group) and not (stored is not None and stored.exists()):
-            jobs.append(_job(key, group[0], stored, run_dir))
-            groups.append(group)
+    offered = offer(claims, [job.key for job in jobs]) if claims is not None else None
 
-    stolen = 0  # contents of other shards handed to a worker
+    def to_read() -> Iterator[Job]:
+        yield from jobs[:own]
+        if claims is None:
+            return
+        theirs = _by_content(others)
+        for key in offered_elsewhere(claims, offered):
+            if key in theirs and not _claim_path(claims, key).exists():
+                group = theirs[key]
+                jobs.append(_job(key, group[0], _entry_of(store_root, group[0]), run_dir))
+                groups.append(group)
+                yield jobs[-1]
 
     def admit(index: int) -> bool:
-        nonlocal stolen
-        if claims is None:
-            return True
-        if claim(claims, jobs[index].key):
-            stolen += index >= own
+        if claims is None or claim(claims, jobs[index].key):
             return True
         stats.taken_by_others += index < own
         return False
 
     for done, (index, outcome) in enumerate(
-        run_bounded(extract_to_store, jobs, limits, max_workers, [j.pages for j in jobs], admit), start=1
+        run_bounded(extract_to_store, to_read(), limits, max_workers, lambda job: job.pages, admit), start=1
     ):
         job = jobs[index]
         summary = outcome.value if outcome.kind == "ok" else _failed(job, outcome, limits)
@@ -259,7 +254,8 @@ def extract_files(
         for error_class in {e[0] for e in summary.errors}:
             stats.errors[error_class] = stats.errors.get(error_class, 0) + 1
         if progress:
-            progress(done, own - stats.taken_by_others + stolen, display_name(job.name), summary)
+            total = own - stats.taken_by_others + stats.read_for_others
+            progress(done, total, display_name(job.name), summary)
     return sorted(entries), stats
 
 
@@ -270,12 +266,39 @@ def _by_content(files: Sequence[ReportFile]) -> dict[str, list[ReportFile]]:
     return names
 
 
+def _entry_of(store_root: Path, file: ReportFile) -> Path | None:
+    """Where the store keeps the result of the file's content (None: its bytes could not be read)."""
+    return entry_path(store_root, file.sha256, file.kind) if file.sha256 else None
+
+
 def _job(key: str, first: ReportFile, stored: Path | None, run_dir: Path) -> Job:
     transient = run_dir / "transient" / f"{key}.parquet"
     pages = page_count(first.path) if first.kind == "pdf" else 0
     return Job(
         key, first.name, first.path, first.sha256, first.kind, str(stored or transient), str(transient), pages
     )
+
+
+OFFERS = "offers"  # the folder of `claims` where each call lists the contents it has to read
+
+
+def offer(claims: Path, keys: list[str]) -> Path:
+    """List `keys` (the contents this call has to read) in `claims`, one file per call, written
+    whole before it appears; returns its path."""
+    folder = claims / OFFERS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{os.getpid()}-{uuid.uuid4().hex}.txt"
+    tmp = folder / f".{path.name}"
+    tmp.write_text("".join(f"{key}\n" for key in keys), encoding="ascii")
+    os.replace(tmp, path)
+    return path
+
+
+def offered_elsewhere(claims: Path, own: Path | None) -> Iterator[str]:
+    """The contents the other calls of the load listed (`offer`) by now, each list from its back."""
+    for path in sorted((claims / OFFERS).glob("*.txt")):
+        if path != own:
+            yield from reversed(path.read_text(encoding="ascii").split())
 
 
 def claim(claims: Path, key: str) -> bool:

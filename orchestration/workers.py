@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import itertools
 import multiprocessing
 import os
 import resource
@@ -38,7 +39,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait
 from dataclasses import dataclass
@@ -197,21 +198,25 @@ def _context():
 
 def run_bounded(
     func: Callable[[Any], Any],
-    items: Sequence[Any],
+    items: Iterable[Any],
     limits: Limits,
     max_workers: int = 1,
-    pages: Sequence[int] | None = None,
+    pages: Callable[[Any], int] | None = None,
     admit: Callable[[int], bool] | None = None,
 ) -> Iterator[tuple[int, Outcome]]:
-    """(index, Outcome) for every item, in the order they finish; `func` must be importable by name
-    (a module-level function) and its argument and result picklable. `pages` (per item, 0: not
-    known) lengthens each item's time limit (`Limits.timeout_for`). Items are handed to the pool
-    in order, `IN_FLIGHT` per worker at a time; `admit(index)`, when given, is asked just before an
-    item is handed over, and an item it refuses gets no outcome (a claim on work shared with other
-    pools: what is not handed over yet can still go elsewhere). Nothing a worker does raises here;
-    stopping the iteration early stops the workers."""
-    if not items:
+    """(index, Outcome) for every item (index: its place in `items`), in the order they finish;
+    `func` must be importable by name (a module-level function) and its argument and result
+    picklable. `pages(item)` (0: not known) lengthens an item's time limit (`Limits.timeout_for`).
+    `items` is read lazily, in order, as workers free up (`IN_FLIGHT` items per worker handed
+    over at a time), so it may grow while it is read; `admit(index)`, when given, is asked just
+    before an item is handed over, and an item it refuses gets no outcome (a claim on work shared
+    with other pools: what is not handed over yet can still go elsewhere). Nothing a worker does
+    raises here; stopping the iteration early stops the workers."""
+    numbered = enumerate(items)
+    first = next(numbered, None)
+    if first is None:
         return
+    waiting = itertools.chain([first], numbered)
     with tempfile.TemporaryDirectory(prefix="bounded-") as marker_dir:
         pool = ProcessPool(
             max_workers=max(1, max_workers),
@@ -220,29 +225,23 @@ def run_bounded(
             initargs=(limits, marker_dir, os.getpid()),
             context=_context(),
         )
-        waiting = iter(range(len(items)))
-        futures: dict = {}
-
-        pending: set = set()
+        futures: dict = {}  # handed over → index
 
         def hand_over() -> None:
-            for i in waiting:
+            for i, item in waiting:
                 if admit is None or admit(i):
-                    timeout = limits.timeout_for(pages[i] if pages else 0)
-                    future = pool.schedule(_run, (func, i, items[i]), timeout=timeout)
-                    futures[future] = i
-                    pending.add(future)
+                    timeout = limits.timeout_for(pages(item) if pages else 0)
+                    futures[pool.schedule(_run, (func, i, item), timeout=timeout)] = i
                     return
 
         try:
             for _ in range(IN_FLIGHT * max(1, max_workers)):
                 hand_over()
-            while pending:
-                done, _ = wait(pending, return_when="FIRST_COMPLETED")
-                pending.difference_update(done)
+            while futures:
+                done, _ = wait(futures, return_when="FIRST_COMPLETED")
                 for future in done:
-                    hand_over()  # before the caller handles this outcome: no worker waits on it
                     index = futures.pop(future)
+                    hand_over()  # before the caller handles this outcome: no worker waits on it
                     yield index, _outcome(future, index, Path(marker_dir))
         finally:
             pool.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from conftest import SAMPLES_DIR
 
-from orchestration.extraction import extract_files, missing_entries, write_entries
+from orchestration.extraction import extract_files, missing_entries, offer, write_entries
 from orchestration.inputs import scan_report_files
 from orchestration.workers import IN_FLIGHT, Limits, run_bounded
 
@@ -50,24 +50,28 @@ def test_an_item_the_pool_is_refused_gets_no_outcome_and_items_are_handed_over_a
     assert handed_when[8] > 0
 
 
-def test_a_step_done_with_its_own_shard_reads_the_others_and_they_read_nothing_twice(tmp_path):
-    """Steps run one after the other (the in-process executor): the first reads its own shard,
-    then every content of the second that has no store entry; the second finds them claimed."""
+def test_a_step_done_with_its_own_shard_reads_what_the_others_listed_and_nothing_twice(tmp_path):
+    """The second step has listed what it has to read but not started (a step queued behind
+    others): the first reads its own shard, then those; the second then finds them claimed."""
     files = _files(tmp_path, 6)
     first, second = files[:1], files[1:]
     store, run_dir, claims = tmp_path / "store", tmp_path / "run", tmp_path / "run" / "claims"
+    offer(claims, sorted(f.content_key for f in second))
     entries_1, stats_1 = extract_files(first, store, run_dir, LIMITS, others=second, claims=claims)
     entries_2, stats_2 = extract_files(second, store, run_dir, LIMITS, others=first, claims=claims)
     assert len(stats_1.read) == 6 and stats_1.read_for_others == 5 and stats_1.taken_by_others == 0
-    assert stats_2.read == [] and stats_2.taken_by_others == 5 and stats_2.store_hits == 0
-    assert entries_2 == []
+    assert stats_2.read == [] and stats_2.taken_by_others == 5 and entries_2 == []
     lists = [
         write_entries(e, tmp_path / f"entries-{i}.parquet") for i, e in enumerate((entries_1, entries_2))
     ]
     assert missing_entries(files, lists) == []
-    # a later load, every content stored: each step takes its own from the store, steals nothing
+    # steps one after the other (the in-process executor): nothing listed yet, nothing stolen
+    run_2, claims_2 = tmp_path / "run2", tmp_path / "run2" / "claims"
+    alone, stats = extract_files(first, tmp_path / "store2", run_2, LIMITS, others=second, claims=claims_2)
+    assert len(alone) == 1 and stats.read_for_others == 0
+    # a later load, every content stored: each step takes its own from the store, lists nothing
     entries_3, stats_3 = extract_files(
-        second, store, tmp_path / "run2", LIMITS, others=first, claims=tmp_path / "c2"
+        second, store, tmp_path / "run3", LIMITS, others=first, claims=claims_2
     )
     assert stats_3.store_hits == 5 and stats_3.read == [] and len(entries_3) == 5
 

@@ -9,8 +9,9 @@ executor does not run dynamic graphs (dagster-io/dagster#9785), and a fixed set 
 multiprocess and Dask executors run the same graph. Sharding by content keeps the same bytes
 under two names in one step, and a changed file moves only itself. A fixed split leaves the step
 whose files cost less idle at the end (a scan's OCR costs a hundred text pages), so a step done
-with its shard goes on with the files of the others that no step has claimed yet
-(`extraction.extract_files`, claims in the run's folder of the store, which every step shares);
+with its shard goes on with the files the others listed as still to read and have not claimed
+(`extraction.extract_files`: lists and claims in the run's folder of the store, which every step
+shares);
 the collecting step checks that the steps' entry lists together name every file exactly once.
 """
 
