@@ -34,16 +34,21 @@
     {{- return(found | max) -}}
 {%- endmacro %}
 
-{#- A sum, difference or quotient of values of `kinds` rounded to their decimals (var `decimals`):
-    the one place a computed amount, percentage, score or ratio is rounded. Never applied to a
-    value read from the form (exact as printed). -#}
+{#- A sum, difference, product, quotient or average of values of `kinds` rounded to their decimals
+    (var `decimals`): the one place a computed amount, percentage, score or ratio is rounded.
+    Never applied to a value read from the form (exact as printed). Rounded in decimal, after
+    dropping the binary noise below ROUNDING_GUARD more decimals, so that a half rounds up (8.585 →
+    8.59, as the forms round) whatever the double's last bits: an average of the same values
+    summed in another row order is 1.02500000000000016 or 1.02499999999999984, and must give
+    1.03 both times. -#}
 {% macro rounded(expr, kinds) -%}
-    round({{ expr }}, {{ decimals(kinds) }})
+    {%- set places = decimals(kinds) -%}
+    cast(round(cast({{ expr }} as decimal(38, {{ places + rounding_guard() }})), {{ places }}) as double)
 {%- endmacro %}
 
-{#- A score computed by a rule (a product such as 分值 × 执行率 / 100) rounded to the decimals of
-    scores as the forms print it, in decimal so that halves round up (8.585 → 8.59) as on the
-    forms, not to the nearest binary double. -#}
-{% macro score_of(expr) -%}
-    cast(round(cast({{ expr }} as decimal(18, 6)), {{ decimals('score') }}) as double)
+{#- Decimals beyond a value's own that `rounded` keeps before it rounds: the noise of a double sits
+    ≈ 16 significant digits down, far below them, and a value computed from printed decimals has
+    nothing real there. -#}
+{% macro rounding_guard() -%}
+    {{- return(4) -}}
 {%- endmacro %}

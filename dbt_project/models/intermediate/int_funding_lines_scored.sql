@@ -44,7 +44,7 @@ scored as (
         weight is not null as is_scored_line,
         -- from the printed rate (the form's own score is computed from it), else the computed one
         case when weight is not null
-            then {{ score_of('weight * coalesce(reported_rate_pct, computed_rate_pct) / 100') }}
+            then {{ rounded('weight * coalesce(reported_rate_pct, computed_rate_pct) / 100', 'score') }}
         end as uncapped_score,
         case when weight is not null and score is not null then {{ rounded('weight - score', 'score') }} end as points_lost
     from computed

@@ -104,7 +104,7 @@ convention as (
         case
             when attainment = 'met' and '{{ when_met }}' = 'full' then weight
             when attainment = 'not_met' and values_comparable and '{{ when_missed }}' = 'proportional'
-                then {{ score_of('weight * greatest(0, least(1, achievement_share))') }}
+                then {{ rounded('weight * greatest(0, least(1, achievement_share))', 'score') }}
         end as rule_score
     from (
         select
