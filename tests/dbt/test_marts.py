@@ -286,6 +286,9 @@ CORRECTIONS = [
 ]
 
 
+COPY_NAME = "text/copy of jd-01.txt"
+
+
 def _gold_results() -> list[FileResult]:
     jd = [g for g in GOLD if g["key"].startswith("jd-")]
     dept_sha = _sha("gold jd department pdf")
@@ -302,6 +305,10 @@ def _gold_results() -> list[FileResult]:
         sha = _sha("gold " + g["key"])
         name = f"{kind}/{g['key']}.{'txt' if kind == 'text' else 'pdf'}"
         results.append(FileResult(name, sha, kind, [record_from_gold(g, name, sha, 1)]))
+    # the same bytes as text/jd-01.txt under a second name: one copy with two source_files
+    jd01 = GOLD_BY_KEY["jd-01"]
+    copy_sha = _sha("gold jd-01")
+    results.append(FileResult(COPY_NAME, copy_sha, "text", [record_from_gold(jd01, COPY_NAME, copy_sha, 1)]))
     results.append(
         FileResult(
             "pdf/synthetic.pdf",
@@ -458,7 +465,8 @@ def test_duplicates_are_listed_and_pdf_preferred(gold):
     )
     assert row["source_kind"] == "pdf" and row["source_file"] == "pdf/jd-all.pdf"
     assert row["n_copies"] == 2
-    assert row["duplicate_source_files"] == ["text/jd-01.txt"]
+    # every name of the copy set aside, the second name of its bytes too
+    assert row["duplicate_source_files"] == [COPY_NAME, "text/jd-01.txt"]
     assert len(row["duplicate_report_ids"]) == 1
     dup = gold.one(
         "select * from intermediate.int_report_copies_ranked where report_id = ?",

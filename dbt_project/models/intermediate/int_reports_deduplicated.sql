@@ -21,11 +21,15 @@ corrections as (
 
 duplicates as (
     select
-        canonical_report_id,
-        list(report_id order by copy_rank) filter (where not is_canonical) as duplicate_report_ids,
-        list(source_file order by copy_rank) filter (where not is_canonical) as duplicate_source_files
-    from identity
-    group by canonical_report_id
+        i.canonical_report_id,
+        list(i.report_id order by i.copy_rank) filter (where not i.is_canonical) as duplicate_report_ids,
+        -- every name of each copy (the same bytes under several names: source_files), copy by copy
+        flatten(list(r.source_files order by i.copy_rank) filter (where not i.is_canonical))
+            as duplicate_source_files
+    from identity as i
+    inner join reports as r on r.report_id = i.report_id
+    where {{ in_reports_to_rebuild('i.canonical_report_id') }}
+    group by i.canonical_report_id
 ),
 
 named as (
