@@ -49,6 +49,7 @@ EXECUTORS = ("multiprocess", "in_process", "dask")
 # manifest (through which dagster-dbt reads row counts and schemas) holds that name: dbt builds a
 # file of this name, which the publish moves over the warehouse whatever WAREHOUSE_PATH calls it.
 DBT_FILE = "warehouse.duckdb"
+MAX_STEPS = 1024  # EXTRACT_WORKERS and EXTRACT_SHARDS at most
 WAREHOUSE_TAG = "fiscal_perf/warehouse"  # the run queue's one-run-per-warehouse limit keys on it
 
 # field → environment variable
@@ -126,8 +127,13 @@ class Settings(dg.ConfigurableResource):
         description="With the multiprocess executor, a load with at most this many files to read "
         "runs its steps one after the other in the launching process; 0: never.",
     )
-    extract_workers: int = Field(0, ge=0, description="Extraction steps run at once here; 0: one per core.")
-    extract_shards: int = Field(0, ge=0, description="Extraction steps the files are split into; 0: workers.")
+    extract_workers: int = Field(
+        0, ge=0, le=MAX_STEPS, description="Extraction steps run at once here; 0: one per core."
+    )
+    # each shard is a step of the job's graph, built whenever the definitions load
+    extract_shards: int = Field(
+        0, ge=0, le=MAX_STEPS, description="Extraction steps the files are split into; 0: workers."
+    )
     allow_shrink: bool = Field(
         False,
         description="Publish a load that found too few of the files the published warehouse was "
@@ -149,6 +155,16 @@ class Settings(dg.ConfigurableResource):
         description="An extraction progress line at most this often (seconds), and one for every file "
         "with an error and for the last; 0: one per file.",
     )
+
+    @field_validator("store")
+    @classmethod
+    def _a_folder(cls, value: str) -> str:
+        scheme, found, _ = value.partition("://")
+        if found and scheme != "file":
+            raise ValueError(
+                f"the store is a folder every worker sees (a path or a file:// URL), not a {scheme}:// URL"
+            )
+        return value
 
     @field_validator("executor")
     @classmethod

@@ -223,10 +223,12 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def configuration_problem(settings: Settings) -> str | None:
-    """Why the load cannot start with these settings, found before the plan: the folder of the
-    warehouse (WAREHOUSE_PATH: the build file, the file index) or the extraction store
+    """Why the load cannot start with these settings, found before the plan: WAREHOUSE_PATH is a
+    folder, the folder of the warehouse (the build file, the file index) or the extraction store
     (EXTRACT_STORE) cannot be made or written, or DASK_SCHEDULER_ADDRESS is not an address; None
     when nothing is in the way."""
+    if settings.warehouse.is_dir():
+        return f"WAREHOUSE_PATH: {settings.warehouse} is a folder; it names the warehouse's DuckDB file"
     for variable, folder in (
         ("WAREHOUSE_PATH", settings.warehouse.parent),
         ("EXTRACT_STORE", settings.store_root),

@@ -378,6 +378,14 @@ def test_limits_from_the_environment():
     with pytest.raises(SettingsError) as bad_executor:
         Settings.from_env({"LOAD_EXECUTOR": "spark"})
     assert str(bad_executor.value) == "LOAD_EXECUTOR=spark: expected one of multiprocess, in_process, dask"
+    # each shard is a step of the graph: a million would hang the definitions, not fail
+    for variable in ("EXTRACT_SHARDS", "EXTRACT_WORKERS"):
+        with pytest.raises(SettingsError, match=f"^{variable}=1000000: .*less than or equal to 1024"):
+            Settings.from_env({variable: "1000000"})
+    # the store is a folder: an object-store URL would become a folder named "s3:" here
+    with pytest.raises(SettingsError, match=r"^EXTRACT_STORE=s3://bucket/x: .*not a s3:// URL"):
+        Settings.from_env({"EXTRACT_STORE": "s3://bucket/x"})
+    assert Settings.from_env({"EXTRACT_STORE": "file:///srv/store"}).store_root == Path("/srv/store")
 
 
 def test_page_limit_is_checked_before_pages_are_parsed(tmp_path):
@@ -993,6 +1001,8 @@ def test_bad_settings_and_a_missing_folder_exit_2_with_the_reason(share, tmp_pat
         f"EXTRACT_STORE: the load cannot make or write the folder {tmp_path / 'a_file' / 'store'} "
         f"({tmp_path / 'a_file'} is a file)"
     ) in output
+    output = share.load(tmp_path / "folder.log", expect=2, WAREHOUSE_PATH=str(tmp_path))
+    assert f"WAREHOUSE_PATH: {tmp_path} is a folder; it names the warehouse's DuckDB file" in output
     output = share.load(
         tmp_path / "dask.log", expect=2, LOAD_EXECUTOR="dask", DASK_SCHEDULER_ADDRESS="scheduler-host"
     )
