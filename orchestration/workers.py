@@ -132,19 +132,28 @@ def _address_space() -> int | None:
         return None
 
 
-def _watch_memory(start_bytes: int, budget_bytes: int, marker: Path) -> None:
-    """Write the current item's id to `marker` when this process's address space grows past
-    NEAR_LIMIT of `budget_bytes` over `start_bytes` during that item."""
+def _watch_memory(budget_bytes: int, marker: Path) -> None:
+    """Bound this process's address space to what it has now plus `budget_bytes` (RLIMIT_AS), and
+    write the current item's id to `marker` when it grows past NEAR_LIMIT of the budget during
+    that item. The watching thread starts first: its stack would not fit under a small bound."""
+    bounds: dict[str, int] = {}
+    ready = threading.Event()
 
     def watch() -> None:
+        ready.wait()
         while (size := _address_space()) is not None:
             task = _task["id"]
-            if size - start_bytes >= NEAR_LIMIT * budget_bytes and _task["marked"] != task:
+            if size - bounds["start"] >= NEAR_LIMIT * budget_bytes and _task["marked"] != task:
                 marker.write_text(str(task))
                 _task["marked"] = task
             time.sleep(WATCH_S)
 
     threading.Thread(target=watch, name="memory-watch", daemon=True).start()
+    start = _address_space()
+    resource.setrlimit(resource.RLIMIT_AS, ((start or 0) + budget_bytes,) * 2)
+    if start is not None:
+        bounds["start"] = start
+        ready.set()
 
 
 def _release_memory() -> None:
@@ -175,10 +184,7 @@ def _initialize(limits: Limits, marker_dir: str, caller: int) -> None:
     os.environ.update(dict(limits.env))
     if limits.memory_mb:
         _system_allocator()
-        start, budget = _address_space(), limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, ((start or 0) + budget,) * 2)
-        if start is not None:
-            _watch_memory(start, budget, Path(marker_dir) / str(os.getpid()))
+        _watch_memory(limits.memory_mb * 1024 * 1024, Path(marker_dir) / str(os.getpid()))
 
 
 def _run(func: Callable, index: int, item: Any) -> tuple[str, Any]:
@@ -227,17 +233,27 @@ def run_bounded(
         )
         futures: dict = {}  # handed over → index
 
+        unscheduled: list[tuple[int, Outcome]] = []  # items a broken pool would not take
+
         def hand_over() -> None:
             for i, item in waiting:
                 if admit is None or admit(i):
                     timeout = limits.timeout_for(pages(item) if pages else 0)
-                    futures[pool.schedule(_run, (func, i, item), timeout=timeout)] = i
+                    try:
+                        futures[pool.schedule(_run, (func, i, item), timeout=timeout)] = i
+                    except RuntimeError as exc:  # the pool broke (no worker could start)
+                        unscheduled.append((i, Outcome("error", f"worker pool broken: {exc}")))
                     return
 
         try:
             for _ in range(IN_FLIGHT * max(1, max_workers)):
                 hand_over()
-            while futures:
+            while futures or unscheduled:
+                while unscheduled:
+                    yield unscheduled.pop()
+                    hand_over()
+                if not futures:
+                    continue
                 done, _ = wait(futures, return_when="FIRST_COMPLETED")
                 for future in done:
                     index = futures.pop(future)
