@@ -11,8 +11,8 @@ under two names in one step, and a changed file moves only itself. A fixed split
 whose files cost less idle at the end (a scan's OCR costs a hundred text pages), so a step done
 with its shard goes on with the files the others listed as still to read and have not claimed
 (`extraction.extract_files`: lists and claims in the run's folder of the store, which every step
-shares);
-the collecting step checks that the steps' entry lists together name every file exactly once.
+shares); the collecting step checks that the steps' entry lists together name every file exactly
+once.
 """
 
 import time
@@ -60,7 +60,7 @@ def _shard_op(index: int, shards: int) -> dg.OpDefinition:
     def extract_shard(context: dg.OpExecutionContext, settings: Settings, files: FileManifest) -> ShardResult:
         every = inputs.read_manifest(files.path)
         mine = [f for f in every if inputs.shard_of(f, shards) == index]
-        others = [f for f in every if inputs.shard_of(f, shards) != index] if shards > 1 else []
+        others = [f for f in every if inputs.shard_of(f, shards) != index]
 
         last_line = time.monotonic()
 
